@@ -1,0 +1,319 @@
+package sh.createos.sandbox.server.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.flywaydb.core.Flyway;
+import sh.createos.sandbox.model.SandboxStatus;
+
+/** {@link Store} over JDBC: SQLite (the embedded default) or PostgreSQL, schema by Flyway migrations. */
+public final class JdbcStore implements Store {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SANDBOX_COLUMNS = "id, user_id, name, status, shape, rootfs, vcpu, mem_mib, "
+            + "disk_mib, ip, host_id, ingress_enabled, auto_pause_after_seconds, envs, egress, ssh_pubkeys, "
+            + "bandwidth_quota_bytes, spawn_ms, created_at, running_at, destroyed_at, failure, created_by";
+
+    private final ConnectionPool pool;
+
+    private JdbcStore(String url, Properties properties) {
+        this.pool = new ConnectionPool(url, properties);
+    }
+
+    /** The default store: {@code <dataDir>/control.db} in WAL mode. */
+    public static JdbcStore sqlite(Path dbFile) {
+        return open("jdbc:sqlite:" + dbFile.toAbsolutePath());
+    }
+
+    /** Opens {@code jdbc:sqlite:…} or {@code jdbc:postgresql:…} and brings its schema up to date. */
+    public static JdbcStore open(String url) {
+        Properties properties = new Properties();
+        if (url.startsWith("jdbc:sqlite:")) {
+            properties.setProperty("journal_mode", "WAL");
+            properties.setProperty("busy_timeout", "10000");
+            properties.setProperty("foreign_keys", "true");
+        } else if (!url.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("unsupported database URL (want jdbc:sqlite: or jdbc:postgresql:): "
+                    + url);
+        }
+        Flyway.configure()
+                .dataSource(url, null, null)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
+        return new JdbcStore(url, properties);
+    }
+
+    @Override
+    public void createUser(User user) {
+        update("INSERT INTO users (id, email, sandbox_limit, created_at) VALUES (?, ?, ?, ?)",
+                user.id(), user.email(), user.sandboxLimit(), user.createdAt().toEpochMilli());
+    }
+
+    @Override
+    public Optional<User> user(String id) {
+        return queryOne("SELECT id, email, sandbox_limit, created_at FROM users WHERE id = ?", JdbcStore::toUser, id);
+    }
+
+    @Override
+    public Optional<User> userByEmail(String email) {
+        return queryOne("SELECT id, email, sandbox_limit, created_at FROM users WHERE email = ?",
+                JdbcStore::toUser, email);
+    }
+
+    @Override
+    public List<User> users() {
+        return query("SELECT id, email, sandbox_limit, created_at FROM users ORDER BY id", JdbcStore::toUser);
+    }
+
+    @Override
+    public void createApiKey(ApiKey key) {
+        update("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                key.id(), key.userId(), key.keyHash(), key.prefix(), key.createdAt().toEpochMilli(),
+                millis(key.revokedAt()));
+    }
+
+    @Override
+    public Optional<ApiKey> apiKeyByHash(String keyHash) {
+        return queryOne("SELECT id, user_id, key_hash, prefix, created_at, revoked_at FROM api_keys "
+                + "WHERE key_hash = ?", JdbcStore::toApiKey, keyHash);
+    }
+
+    @Override
+    public boolean revokeApiKey(String keyId, Instant at) {
+        return update("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                at.toEpochMilli(), keyId) == 1;
+    }
+
+    @Override
+    public void insertSandbox(SandboxRecord s) {
+        try {
+            update("INSERT INTO sandboxes (" + SANDBOX_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    s.id(), s.userId(), s.name(), s.status().wire(), s.shape(), s.rootfs(), s.vcpu(), s.memMib(),
+                    s.diskMib(), s.ip(), s.hostId(), s.ingressEnabled(), s.autoPauseAfterSeconds(),
+                    toJson(s.envs()), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(),
+                    s.spawnMs(), s.createdAt().toEpochMilli(), millis(s.runningAt()), millis(s.destroyedAt()),
+                    s.failure(), s.createdBy());
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException sql && isUniqueViolation(sql)) {
+                throw new NameTakenException(s.name());
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<SandboxRecord> sandbox(String id) {
+        return queryOne("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE id = ?", JdbcStore::toSandbox, id);
+    }
+
+    @Override
+    public Optional<SandboxRecord> sandboxByIp(String userId, String ip) {
+        return queryOne("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE user_id = ? AND ip = ? "
+                + "AND status <> 'destroyed' ORDER BY id DESC", JdbcStore::toSandbox, userId, ip);
+    }
+
+    @Override
+    public List<SandboxRecord> sandboxes(String userId, SandboxStatus status, int limit, int offset) {
+        return query("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE user_id = ? AND " + statusFilter(status)
+                + " ORDER BY id LIMIT ? OFFSET ?", JdbcStore::toSandbox, userId, statusArg(status), limit, offset);
+    }
+
+    @Override
+    public long countSandboxes(String userId, SandboxStatus status) {
+        return queryOne("SELECT COUNT(*) FROM sandboxes WHERE user_id = ? AND " + statusFilter(status),
+                rs -> rs.getLong(1), userId, statusArg(status)).orElse(0L);
+    }
+
+    @Override
+    public Map<SandboxStatus, Long> countByStatus(String userId) {
+        Map<SandboxStatus, Long> counts = new EnumMap<>(SandboxStatus.class);
+        for (var row : query("SELECT status, COUNT(*) FROM sandboxes WHERE user_id = ? GROUP BY status",
+                rs -> Map.entry(SandboxStatus.fromWire(rs.getString(1)), rs.getLong(2)), userId)) {
+            counts.put(row.getKey(), row.getValue());
+        }
+        return counts;
+    }
+
+    @Override
+    public List<SandboxRecord> sandboxesIn(Collection<SandboxStatus> statuses) {
+        List<SandboxRecord> all = new ArrayList<>();
+        for (SandboxStatus status : statuses) {
+            all.addAll(query("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE status = ? ORDER BY id",
+                    JdbcStore::toSandbox, status.wire()));
+        }
+        return all;
+    }
+
+    @Override
+    public boolean updateSandbox(SandboxRecord s, SandboxStatus expected) {
+        return update("UPDATE sandboxes SET status = ?, disk_mib = ?, ip = ?, host_id = ?, ingress_enabled = ?, "
+                        + "auto_pause_after_seconds = ?, envs = ?, egress = ?, ssh_pubkeys = ?, "
+                        + "bandwidth_quota_bytes = ?, spawn_ms = ?, running_at = ?, destroyed_at = ?, failure = ? "
+                        + "WHERE id = ? AND status = ?",
+                s.status().wire(), s.diskMib(), s.ip(), s.hostId(), s.ingressEnabled(), s.autoPauseAfterSeconds(),
+                toJson(s.envs()), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(), s.spawnMs(),
+                millis(s.runningAt()), millis(s.destroyedAt()), s.failure(), s.id(), expected.wire()) == 1;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    // --- plumbing ---
+
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private static String statusFilter(SandboxStatus status) {
+        return status == null ? "status <> ?" : "status = ?";
+    }
+
+    private static String statusArg(SandboxStatus status) {
+        return (status == null ? SandboxStatus.DESTROYED : status).wire();
+    }
+
+    private int update(String sql, Object... args) {
+        Connection c = borrow(sql);
+        boolean healthy = false;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            int count = ps.executeUpdate();
+            healthy = true;
+            return count;
+        } catch (SQLException e) {
+            healthy = isUniqueViolation(e);
+            throw new StoreException("database update failed: " + sql + ": " + e.getMessage(), e);
+        } finally {
+            pool.giveBack(c, healthy);
+        }
+    }
+
+    private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
+        Connection c = borrow(sql);
+        boolean healthy = false;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            List<T> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(mapper.map(rs));
+                }
+            }
+            healthy = true;
+            return rows;
+        } catch (SQLException e) {
+            throw new StoreException("database query failed: " + sql + ": " + e.getMessage(), e);
+        } finally {
+            pool.giveBack(c, healthy);
+        }
+    }
+
+    private <T> Optional<T> queryOne(String sql, RowMapper<T> mapper, Object... args) {
+        List<T> rows = query(sql, mapper, args);
+        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+    }
+
+    private Connection borrow(String sql) {
+        try {
+            return pool.borrow();
+        } catch (SQLException e) {
+            throw new StoreException("cannot connect to the database for: " + sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object arg = args[i];
+            switch (arg) {
+                case null -> ps.setNull(i + 1, Types.NULL);
+                case String s -> ps.setString(i + 1, s);
+                case Integer n -> ps.setInt(i + 1, n);
+                case Long n -> ps.setLong(i + 1, n);
+                case Boolean b -> ps.setBoolean(i + 1, b);
+                default -> throw new IllegalArgumentException("unsupported SQL argument " + arg.getClass());
+            }
+        }
+    }
+
+    private static boolean isUniqueViolation(SQLException e) {
+        // PostgreSQL reports SQLState 23505; SQLite reports result code 19 (SQLITE_CONSTRAINT) with "UNIQUE".
+        return "23505".equals(e.getSQLState())
+                || (e.getErrorCode() == 19 && String.valueOf(e.getMessage()).contains("UNIQUE"));
+    }
+
+    private static Long millis(Instant at) {
+        return at == null ? null : at.toEpochMilli();
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(value);
+    }
+
+    private static Integer nullableInt(ResultSet rs, String column) throws SQLException {
+        int value = rs.getInt(column);
+        return rs.wasNull() ? null : value;
+    }
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : value;
+    }
+
+    private static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + value, e);
+        }
+    }
+
+    private static <T> T fromJson(String text, TypeReference<T> type) throws SQLException {
+        try {
+            return JSON.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("corrupt JSON column value: " + text, e);
+        }
+    }
+
+    private static User toUser(ResultSet rs) throws SQLException {
+        return new User(rs.getString("id"), rs.getString("email"), rs.getInt("sandbox_limit"),
+                Instant.ofEpochMilli(rs.getLong("created_at")));
+    }
+
+    private static ApiKey toApiKey(ResultSet rs) throws SQLException {
+        return new ApiKey(rs.getString("id"), rs.getString("user_id"), rs.getString("key_hash"),
+                rs.getString("prefix"), Instant.ofEpochMilli(rs.getLong("created_at")), instant(rs, "revoked_at"));
+    }
+
+    private static SandboxRecord toSandbox(ResultSet rs) throws SQLException {
+        return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"),
+                SandboxStatus.fromWire(rs.getString("status")), rs.getString("shape"), rs.getString("rootfs"),
+                rs.getInt("vcpu"), rs.getInt("mem_mib"), rs.getInt("disk_mib"), rs.getString("ip"),
+                rs.getString("host_id"), rs.getBoolean("ingress_enabled"),
+                nullableInt(rs, "auto_pause_after_seconds"),
+                fromJson(rs.getString("envs"), new TypeReference<Map<String, String>>() {}),
+                fromJson(rs.getString("egress"), new TypeReference<List<String>>() {}),
+                fromJson(rs.getString("ssh_pubkeys"), new TypeReference<List<String>>() {}),
+                rs.getLong("bandwidth_quota_bytes"), nullableLong(rs, "spawn_ms"),
+                Instant.ofEpochMilli(rs.getLong("created_at")), instant(rs, "running_at"),
+                instant(rs, "destroyed_at"), rs.getString("failure"), rs.getString("created_by"));
+    }
+}

@@ -1,0 +1,58 @@
+package sh.createos.sandbox.server.store;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import sh.createos.sandbox.model.SandboxStatus;
+
+/** Durable state of the control plane: users, API keys and sandbox rows. */
+public interface Store extends AutoCloseable {
+
+    void createUser(User user);
+
+    Optional<User> user(String id);
+
+    Optional<User> userByEmail(String email);
+
+    List<User> users();
+
+    void createApiKey(ApiKey key);
+
+    Optional<ApiKey> apiKeyByHash(String keyHash);
+
+    /** @return false when no such key exists or it was already revoked */
+    boolean revokeApiKey(String keyId, Instant at);
+
+    /** @throws NameTakenException when the user already has a live sandbox of that name */
+    void insertSandbox(SandboxRecord sandbox);
+
+    Optional<SandboxRecord> sandbox(String id);
+
+    /** The user's non-destroyed sandbox with that IP. */
+    Optional<SandboxRecord> sandboxByIp(String userId, String ip);
+
+    /**
+     * A page of the user's sandboxes in id (= creation) order: those in {@code status}, or every one that is not
+     * destroyed when {@code status} is null.
+     */
+    List<SandboxRecord> sandboxes(String userId, SandboxStatus status, int limit, int offset);
+
+    long countSandboxes(String userId, SandboxStatus status);
+
+    Map<SandboxStatus, Long> countByStatus(String userId);
+
+    /** Every user's sandboxes in these states, for reconciliation at start. */
+    List<SandboxRecord> sandboxesIn(Collection<SandboxStatus> statuses);
+
+    /**
+     * Writes {@code updated} if the row is still in {@code expected} (compare-and-set on the status).
+     *
+     * @return false when the row changed state meanwhile
+     */
+    boolean updateSandbox(SandboxRecord updated, SandboxStatus expected);
+
+    @Override
+    void close();
+}

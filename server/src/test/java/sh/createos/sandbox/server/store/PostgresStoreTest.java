@@ -1,0 +1,8 @@
+package sh.createos.sandbox.server.store;
+
+class PostgresStoreTest extends StoreContract {
+    @Override
+    Store openStore() throws Exception {
+        return JdbcStore.open(PostgresCluster.shared().newDatabase());
+    }
+}

@@ -1,0 +1,127 @@
+package sh.createos.sandbox.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.Ulid;
+
+/** The behaviour every {@link Store} must have; subclasses provide the database. */
+abstract class StoreContract {
+    private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    private Store store;
+    private User alice;
+    private User bob;
+
+    abstract Store openStore() throws Exception;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        store = openStore();
+        alice = new User("u_" + Ulid.next(), "alice@example.com", 5, NOW);
+        bob = new User("u_" + Ulid.next(), "bob@example.com", 5, NOW);
+        store.createUser(alice);
+        store.createUser(bob);
+    }
+
+    @AfterEach
+    void tearDown() {
+        store.close();
+    }
+
+    @Test
+    void usersRoundTrip() {
+        assertThat(store.user(alice.id())).contains(alice);
+        assertThat(store.userByEmail("bob@example.com")).contains(bob);
+        assertThat(store.users()).containsExactly(alice, bob);
+        assertThat(store.user("u_missing")).isEmpty();
+    }
+
+    @Test
+    void apiKeysAreFoundByHashAndRevokedOnce() {
+        ApiKey key = new ApiKey("key_" + Ulid.next(), alice.id(), "a".repeat(64), "sk_abcd", NOW, null);
+        store.createApiKey(key);
+        assertThat(store.apiKeyByHash("a".repeat(64))).contains(key);
+        assertThat(store.revokeApiKey(key.id(), NOW)).isTrue();
+        assertThat(store.revokeApiKey(key.id(), NOW)).isFalse();
+        assertThat(store.apiKeyByHash("a".repeat(64)).orElseThrow().revoked()).isTrue();
+        assertThat(store.revokeApiKey("key_missing", NOW)).isFalse();
+    }
+
+    @Test
+    void sandboxRowRoundTripsEveryColumn() {
+        SandboxRecord row = sandbox(alice, "full", SandboxStatus.RUNNING)
+                .withRunning("10.0.0.2", "local", 1234, NOW)
+                .withSettings(true, 300)
+                .withFailure("none")
+                .withDestroyedAt(NOW);
+        store.insertSandbox(row);
+        assertThat(store.sandbox(row.id())).contains(row);
+        SandboxRecord sparse = sandbox(alice, "sparse", SandboxStatus.CREATING);
+        store.insertSandbox(sparse);
+        assertThat(store.sandbox(sparse.id())).contains(sparse);
+    }
+
+    @Test
+    void liveNamesAreUniquePerUserButFreedByDestroy() {
+        SandboxRecord first = sandbox(alice, "web", SandboxStatus.RUNNING);
+        store.insertSandbox(first);
+        assertThatThrownBy(() -> store.insertSandbox(sandbox(alice, "web", SandboxStatus.CREATING)))
+                .isInstanceOf(NameTakenException.class);
+        store.insertSandbox(sandbox(bob, "web", SandboxStatus.CREATING));
+        assertThat(store.updateSandbox(first.withStatus(SandboxStatus.DESTROYED), SandboxStatus.RUNNING)).isTrue();
+        store.insertSandbox(sandbox(alice, "web", SandboxStatus.CREATING));
+    }
+
+    @Test
+    void updateIsACompareAndSetOnStatus() {
+        SandboxRecord row = sandbox(alice, "cas", SandboxStatus.CREATING);
+        store.insertSandbox(row);
+        assertThat(store.updateSandbox(row.withStatus(SandboxStatus.RUNNING), SandboxStatus.CREATING)).isTrue();
+        assertThat(store.updateSandbox(row.withStatus(SandboxStatus.FAILED), SandboxStatus.CREATING)).isFalse();
+        assertThat(store.sandbox(row.id()).orElseThrow().status()).isEqualTo(SandboxStatus.RUNNING);
+    }
+
+    @Test
+    void listingPagesInIdOrderAndHidesDestroyedUnlessAsked() {
+        for (int i = 0; i < 7; i++) {
+            store.insertSandbox(sandbox(alice, "s" + i, i == 3 ? SandboxStatus.DESTROYED : SandboxStatus.RUNNING));
+        }
+        store.insertSandbox(sandbox(bob, "other", SandboxStatus.RUNNING));
+        assertThat(store.countSandboxes(alice.id(), null)).isEqualTo(6);
+        List<String> names = new java.util.ArrayList<>();
+        for (int offset = 0; offset < 6; offset += 4) {
+            store.sandboxes(alice.id(), null, 4, offset).forEach(s -> names.add(s.name()));
+        }
+        assertThat(names).containsExactly("s0", "s1", "s2", "s4", "s5", "s6");
+        assertThat(store.sandboxes(alice.id(), SandboxStatus.DESTROYED, 10, 0))
+                .extracting(SandboxRecord::name).containsExactly("s3");
+        assertThat(store.countSandboxes(alice.id(), SandboxStatus.DESTROYED)).isEqualTo(1);
+        assertThat(store.countByStatus(alice.id()))
+                .isEqualTo(Map.of(SandboxStatus.RUNNING, 6L, SandboxStatus.DESTROYED, 1L));
+        assertThat(store.sandboxesIn(List.of(SandboxStatus.DESTROYED))).hasSize(1);
+    }
+
+    @Test
+    void byIpIsScopedToTheUserAndIgnoresDestroyedRows() {
+        SandboxRecord old = sandbox(alice, "old", SandboxStatus.DESTROYED).withRunning("10.0.0.9", "local", 1, NOW);
+        SandboxRecord live = sandbox(alice, "live", SandboxStatus.RUNNING).withRunning("10.0.0.9", "local", 1, NOW);
+        store.insertSandbox(old);
+        store.insertSandbox(live);
+        assertThat(store.sandboxByIp(alice.id(), "10.0.0.9")).contains(live);
+        assertThat(store.sandboxByIp(bob.id(), "10.0.0.9")).isEmpty();
+    }
+
+    private static SandboxRecord sandbox(User owner, String name, SandboxStatus status) {
+        return new SandboxRecord("sb_" + Ulid.next(), owner.id(), name, status, "s-1vcpu-256mb", "devbox:1", 1, 256,
+                10240, null, null, false, null, Map.of("TOKEN", "secret"), List.of(), List.of("ssh-ed25519 AAAA"),
+                10737418240L, null, NOW, null, null, null, owner.email());
+    }
+}
