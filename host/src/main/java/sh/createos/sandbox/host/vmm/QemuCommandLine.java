@@ -1,0 +1,87 @@
+package sh.createos.sandbox.host.vmm;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import sh.createos.sandbox.host.kit.GuestKit;
+
+/**
+ * The qemu-system-x86_64 command line of one VM, built section by section so that later devices (network, vsock,
+ * snapshot restore) are one more method. QEMU daemonizes: its foreground process exits once the VM is set up (or
+ * reports why it could not be on stderr) and the VMM lives on in its own session, detached from the JVM.
+ */
+final class QemuCommandLine {
+    static final String BINARY = "qemu-system-x86_64";
+    /** The block backend of the root disk, as QMP's block_resize names it. */
+    static final String ROOT_DRIVE = "root";
+    static final String AGENT_PORT = "createos.agent";
+
+    private final List<String> args = new ArrayList<>(List.of(BINARY));
+
+    private QemuCommandLine() {}
+
+    static QemuCommandLine forVm(VmSpec spec, GuestKit kit, VmDirectory dir, Accelerator accelerator) {
+        return new QemuCommandLine()
+                .machine(spec, accelerator)
+                .kernel(spec, kit)
+                .rootDisk(dir.overlay())
+                .agentChannel(dir.agentSocket())
+                .qmp(dir.qmpSocket())
+                .serialConsole(dir.consoleLog())
+                .daemonize(dir.pidFile());
+    }
+
+    List<String> argv() {
+        return List.copyOf(args);
+    }
+
+    private QemuCommandLine add(String... more) {
+        args.addAll(List.of(more));
+        return this;
+    }
+
+    private QemuCommandLine machine(VmSpec spec, Accelerator accelerator) {
+        // rtc, pit and pic keep the guest's timers working across a snapshot restore under QEMU 7.2.
+        add("-M", "microvm,rtc=on,pit=on,pic=on");
+        args.addAll(accelerator.qemuArgs(spec.vcpus()));
+        // -no-reboot: a guest that reboots or panics (panic=-1 below) ends the VMM instead of looping.
+        return add("-smp", Integer.toString(spec.vcpus()), "-m", spec.memMib() + "M",
+                "-nodefaults", "-no-user-config", "-nographic", "-no-reboot");
+    }
+
+    private QemuCommandLine kernel(VmSpec spec, GuestKit kit) {
+        return add("-kernel", kit.kernel().toString(), "-initrd", kit.initrd().toString(),
+                "-append", "console=ttyS0 root=/dev/vda rw quiet panic=-1"
+                        + " createos.hostname=" + spec.hostname() + " createos.id=" + spec.id());
+    }
+
+    private QemuCommandLine rootDisk(Path overlay) {
+        return add("-drive", "id=" + ROOT_DRIVE + ",file=" + option(overlay) + ",format=qcow2,if=none",
+                "-device", "virtio-blk-device,drive=" + ROOT_DRIVE);
+    }
+
+    /** A virtio-serial port the agent opens in the guest; QEMU serves its host end as a Unix socket. */
+    private QemuCommandLine agentChannel(Path socket) {
+        return add("-chardev", "socket,id=agent,path=" + option(socket) + ",server=on,wait=off",
+                "-device", "virtio-serial-device",
+                "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT);
+    }
+
+    private QemuCommandLine qmp(Path socket) {
+        return add("-chardev", "socket,id=qmp,path=" + option(socket) + ",server=on,wait=off",
+                "-mon", "chardev=qmp,mode=control");
+    }
+
+    private QemuCommandLine serialConsole(Path log) {
+        return add("-chardev", "file,id=console,path=" + option(log), "-serial", "chardev:console");
+    }
+
+    private QemuCommandLine daemonize(Path pidFile) {
+        return add("-daemonize", "-pidfile", pidFile.toString());
+    }
+
+    /** QEMU's option parser ends a value at a comma; a literal comma is written twice. */
+    private static String option(Path path) {
+        return path.toString().replace(",", ",,");
+    }
+}

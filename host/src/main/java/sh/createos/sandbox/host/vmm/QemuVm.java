@@ -1,0 +1,116 @@
+package sh.createos.sandbox.host.vmm;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.host.agent.ExecRequest;
+import sh.createos.sandbox.host.agent.ExecResult;
+
+/** A VM run by a detached qemu-system-x86_64 process, controlled over QMP, reached through its agent. */
+final class QemuVm implements Vm {
+    private static final Logger log = LoggerFactory.getLogger(QemuVm.class);
+    /** How long QEMU gets to exit after QMP quit before it is killed. */
+    private static final Duration QUIT_GRACE = Duration.ofSeconds(5);
+    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    private static final long MIB = 1024 * 1024;
+
+    private final VmDirectory dir;
+    private final VmmProcess process;
+    private final QmpClient qmp;
+    private final AgentClient agent;
+    private volatile VmSpec spec;
+
+    QemuVm(VmSpec spec, VmDirectory dir, VmmProcess process, QmpClient qmp, AgentClient agent) {
+        this.spec = spec;
+        this.dir = dir;
+        this.process = process;
+        this.qmp = qmp;
+        this.agent = agent;
+    }
+
+    @Override
+    public String id() {
+        return spec.id();
+    }
+
+    @Override
+    public VmSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public long pid() {
+        return process.pid();
+    }
+
+    @Override
+    public Path dir() {
+        return dir.path();
+    }
+
+    @Override
+    public AgentClient agent() {
+        return agent;
+    }
+
+    @Override
+    public boolean isAlive() {
+        return process.isRunning();
+    }
+
+    @Override
+    public synchronized void resizeDisk(int newDiskMib) throws IOException {
+        VmSpec current = spec;
+        if (newDiskMib < current.diskMib()) {
+            throw new IllegalArgumentException("VM " + id() + ": cannot shrink the disk from " + current.diskMib()
+                    + " MiB to " + newDiskMib + " MiB");
+        }
+        if (newDiskMib == current.diskMib()) {
+            return;
+        }
+        qmp.execute("block_resize", Map.of("device", QemuCommandLine.ROOT_DRIVE, "size", newDiskMib * MIB));
+        VmSpec resized = current.withDiskMib(newDiskMib);
+        dir.writeSpec(resized);
+        spec = resized;
+        ExecResult grown = agent.run(ExecRequest.of("resize2fs", "/dev/vda"));
+        if (grown.exitCode() != 0) {
+            throw new IOException("VM " + id() + ": the disk is now " + newDiskMib + " MiB but `resize2fs /dev/vda` in"
+                    + " the guest failed with exit code " + grown.exitCode() + ": " + grown.stderr().strip());
+        }
+    }
+
+    @Override
+    public synchronized void destroy() throws IOException {
+        agent.close();
+        try {
+            qmp.execute("quit");
+        } catch (IOException e) {
+            log.debug("VM {}: QMP quit failed ({}), killing pid {}", id(), e.getMessage(), pid());
+        }
+        qmp.close();
+        if (!process.awaitExit(QUIT_GRACE)) {
+            process.kill();
+            if (!process.awaitExit(KILL_WAIT)) {
+                throw new IOException("VM " + id() + ": qemu pid " + pid() + " survived SIGKILL; "
+                        + dir.path() + " is left in place");
+            }
+        }
+        dir.delete();
+        log.info("VM {} destroyed", id());
+    }
+
+    @Override
+    public void close() {
+        agent.close();
+        qmp.close();
+    }
+
+    @Override
+    public String toString() {
+        return "QemuVm[" + id() + ", pid " + pid() + "]";
+    }
+}

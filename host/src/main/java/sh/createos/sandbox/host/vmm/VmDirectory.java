@@ -1,0 +1,113 @@
+package sh.createos.sandbox.host.vmm;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The files of one VM under {@code <data>/vms/<id>/}. */
+record VmDirectory(Path path) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** sun_path is 108 bytes including the terminating NUL. */
+    private static final int MAX_SOCKET_PATH = 107;
+    private static final int CONSOLE_TAIL_LINES = 40;
+    private static final int CONSOLE_TAIL_BYTES = 8192;
+
+    Path specFile() {
+        return path.resolve("vm.json");
+    }
+
+    Path qmpSocket() {
+        return path.resolve("qmp.sock");
+    }
+
+    Path agentSocket() {
+        return path.resolve("agent.sock");
+    }
+
+    Path overlay() {
+        return path.resolve("overlay.qcow2");
+    }
+
+    Path consoleLog() {
+        return path.resolve("console.log");
+    }
+
+    Path pidFile() {
+        return path.resolve("qemu.pid");
+    }
+
+    Path qemuLog() {
+        return path.resolve("qemu.log");
+    }
+
+    String id() {
+        return path.getFileName().toString();
+    }
+
+    /** QEMU cannot listen on a Unix socket path longer than sun_path. */
+    void checkSocketPaths() {
+        for (Path socket : List.of(qmpSocket(), agentSocket())) {
+            if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+                throw new IllegalArgumentException("socket path " + socket + " is longer than " + MAX_SOCKET_PATH
+                        + " bytes; use a shorter data directory or VM id");
+            }
+        }
+    }
+
+    void writeSpec(VmSpec spec) throws IOException {
+        Path tmp = path.resolve("vm.json.tmp");
+        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), spec);
+        Files.move(tmp, specFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    VmSpec readSpec() throws IOException {
+        return JSON.readValue(specFile().toFile(), VmSpec.class);
+    }
+
+    /** The pid QEMU wrote, or -1 if it has not (yet). */
+    long readPid() throws IOException {
+        try {
+            return Long.parseLong(Files.readString(pidFile()).strip());
+        } catch (NoSuchFileException e) {
+            return -1;
+        } catch (NumberFormatException e) {
+            throw new IOException("bad pid file " + pidFile() + ": " + e.getMessage());
+        }
+    }
+
+    /** The last lines of the serial console, for error messages; a note when there is none. */
+    String consoleTail() {
+        try {
+            byte[] bytes = Files.readAllBytes(consoleLog());
+            int from = Math.max(0, bytes.length - CONSOLE_TAIL_BYTES);
+            List<String> lines = new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8)
+                    .replace("\r", "").lines().toList();
+            List<String> tail = new ArrayList<>(lines.subList(Math.max(0, lines.size() - CONSOLE_TAIL_LINES), lines.size()));
+            return tail.isEmpty() ? "(console.log is empty)" : String.join("\n", tail);
+        } catch (NoSuchFileException e) {
+            return "(no console.log)";
+        } catch (IOException e) {
+            return "(console.log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Removes the directory and everything in it; a directory that is already gone is fine. */
+    void delete() throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(path)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+}

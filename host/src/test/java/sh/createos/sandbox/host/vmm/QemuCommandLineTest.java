@@ -1,0 +1,51 @@
+package sh.createos.sandbox.host.vmm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import sh.createos.sandbox.host.kit.GuestKit;
+
+class QemuCommandLineTest {
+    private static final GuestKit KIT = new GuestKit(Path.of("/kit/vmlinuz"), Path.of("/kit/initramfs.img"), "6.1.0-x",
+            Map.of("devbox:1", Path.of("/images/devbox.ext4")));
+    private static final VmSpec SPEC = new VmSpec("vm-1", "devbox:1", 2, 256, 2048, "box");
+
+    @Test
+    void bootsAMicrovmFromTheKitWithTheAgentPortQmpAndConsole() {
+        List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data/vms/vm-1")), Accelerator.TCG).argv();
+
+        assertThat(argv.getFirst()).isEqualTo("qemu-system-x86_64");
+        assertThat(String.join(" ", argv)).contains(
+                "-M microvm,rtc=on,pit=on,pic=on",
+                "-smp 2 -m 256M",
+                "-nodefaults -no-user-config -nographic",
+                "-kernel /kit/vmlinuz -initrd /kit/initramfs.img",
+                "-drive id=root,file=/data/vms/vm-1/overlay.qcow2,format=qcow2,if=none -device virtio-blk-device,drive=root",
+                "-chardev socket,id=agent,path=/data/vms/vm-1/agent.sock,server=on,wait=off",
+                "-device virtio-serial-device -device virtserialport,chardev=agent,name=createos.agent",
+                "-chardev socket,id=qmp,path=/data/vms/vm-1/qmp.sock,server=on,wait=off -mon chardev=qmp,mode=control",
+                "-chardev file,id=console,path=/data/vms/vm-1/console.log -serial chardev:console",
+                "-daemonize -pidfile /data/vms/vm-1/qemu.pid");
+        assertThat(argv.get(argv.indexOf("-append") + 1))
+                .startsWith("console=ttyS0 root=/dev/vda rw quiet")
+                .contains("createos.hostname=box", "createos.id=vm-1");
+        assertThat(argv).doesNotContain("-netdev");
+    }
+
+    @Test
+    void acceleratorPicksCpuModelAndTcgThreading() {
+        assertThat(Accelerator.KVM.qemuArgs(1)).containsExactly("-accel", "kvm", "-cpu", "host");
+        assertThat(Accelerator.TCG.qemuArgs(1)).containsExactly("-accel", "tcg", "-cpu", "max");
+        assertThat(Accelerator.TCG.qemuArgs(4)).containsExactly("-accel", "tcg,thread=multi", "-cpu", "max");
+    }
+
+    @Test
+    void commasInPathsAreEscapedForQemuOptions() {
+        List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data,x/vms/vm-1")), Accelerator.KVM).argv();
+
+        assertThat(argv).contains("socket,id=qmp,path=/data,,x/vms/vm-1/qmp.sock,server=on,wait=off");
+    }
+}
