@@ -1,0 +1,126 @@
+package sh.createos.sandbox.server;
+
+import java.nio.file.Files;
+import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.server.api.CatalogRoutes;
+import sh.createos.sandbox.server.api.ExecRoutes;
+import sh.createos.sandbox.server.api.FileRoutes;
+import sh.createos.sandbox.server.api.HealthRoutes;
+import sh.createos.sandbox.server.api.IdentityRoutes;
+import sh.createos.sandbox.server.api.SandboxRoutes;
+import sh.createos.sandbox.server.api.UnconfiguredRoutes;
+import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.http.ApiHandler;
+import sh.createos.sandbox.server.http.Router;
+import sh.createos.sandbox.server.sandbox.LocalHost;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+import sh.createos.sandbox.server.store.JdbcStore;
+import sh.createos.sandbox.server.store.Store;
+
+/**
+ * The running control plane: store, local host, sandbox service and the HTTP API on Jetty with virtual threads.
+ * {@link #close()} is graceful: stop accepting, let in-flight requests finish, leave the VMs running.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    private static final long STOP_TIMEOUT_MS = 30_000;
+
+    private final Server jetty;
+    private final Store store;
+    private final SandboxService sandboxes;
+    private final ApiKeys apiKeys;
+
+    private ApiServer(Server jetty, Store store, SandboxService sandboxes, ApiKeys apiKeys) {
+        this.jetty = jetty;
+        this.store = store;
+        this.sandboxes = sandboxes;
+        this.apiKeys = apiKeys;
+    }
+
+    public static ApiServer start(ServerConfig config) throws Exception {
+        Files.createDirectories(config.dataDir());
+        Store store = JdbcStore.open(config.effectiveDatabaseUrl());
+        try {
+            LocalHost host = LocalHost.open(config.dataDir());
+            SandboxService sandboxes = new SandboxService(store, host);
+            sandboxes.reconcile();
+            ApiKeys apiKeys = new ApiKeys(store);
+
+            Router router = new Router();
+            HealthRoutes.register(router, store, host);
+            CatalogRoutes.register(router, host);
+            IdentityRoutes.register(router, store);
+            SandboxRoutes.register(router, sandboxes, store);
+            ExecRoutes.register(router, sandboxes);
+            FileRoutes.register(router, sandboxes);
+            UnconfiguredRoutes.register(router);
+
+            Server jetty = jetty(config, new ApiHandler(router, apiKeys));
+            jetty.start();
+            ApiServer server = new ApiServer(jetty, store, sandboxes, apiKeys);
+            log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
+                    config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
+            return server;
+        } catch (Exception | Error e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static Server jetty(ServerConfig config, ApiHandler handler) {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("api");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        Server server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        // Path parameters may carry percent-encoded '/' (e.g. "sb%20id%2Fx"); the router splits before decoding.
+        http.setUriCompliance(UriCompliance.LEGACY);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        server.addConnector(connector);
+        server.setHandler(new GracefulHandler(handler));
+        server.setStopTimeout(STOP_TIMEOUT_MS);
+        server.setStopAtShutdown(false);
+        return server;
+    }
+
+    public int port() {
+        return ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public ApiKeys apiKeys() {
+        return apiKeys;
+    }
+
+    public void join() throws InterruptedException {
+        jetty.join();
+    }
+
+    @Override
+    public void close() {
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            log.warn("stopping the HTTP server: {}", e.toString());
+        }
+        sandboxes.shutdown();
+        store.close();
+        log.info("createos-sandbox API stopped; VMs left running");
+    }
+
+}

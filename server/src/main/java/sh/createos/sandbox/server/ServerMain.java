@@ -1,0 +1,134 @@
+package sh.createos.sandbox.server;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.store.JdbcStore;
+import sh.createos.sandbox.server.store.Store;
+import sh.createos.sandbox.server.store.User;
+
+/**
+ * {@code serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]} and
+ * {@code admin user create EMAIL [--sandbox-limit N] | user list | key create USER | key revoke KEY_ID}.
+ * Options fall back to CREATEOS_SANDBOX_DATA_DIR, CREATEOS_SANDBOX_LISTEN and CREATEOS_SANDBOX_DATABASE_URL.
+ */
+public final class ServerMain {
+    private static final String USAGE = """
+            usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
+                   createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
+            admin commands:
+                   user create EMAIL [--sandbox-limit N]
+                   user list
+                   key create USER          (user id or email; prints the new key once)
+                   key revoke KEY_ID
+            environment: CREATEOS_SANDBOX_DATA_DIR (default /var/lib/createos-sandbox),
+                         CREATEOS_SANDBOX_LISTEN (default 127.0.0.1:8080), CREATEOS_SANDBOX_DATABASE_URL""";
+
+    private ServerMain() {}
+
+    public static void main(String[] args) throws Exception {
+        try {
+            run(new ArrayList<>(List.of(args)));
+        } catch (IllegalArgumentException e) {
+            System.err.println("createos-sandbox: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+        }
+    }
+
+    private static void run(List<String> args) throws Exception {
+        if (args.isEmpty()) {
+            throw new IllegalArgumentException("missing command");
+        }
+        String command = args.remove(0);
+        Path dataDir = Path.of(option(args, "--data-dir", "CREATEOS_SANDBOX_DATA_DIR", "/var/lib/createos-sandbox"));
+        String databaseUrl = option(args, "--database-url", "CREATEOS_SANDBOX_DATABASE_URL", null);
+        switch (command) {
+            case "serve" -> serve(ServerConfig.of(dataDir,
+                    option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl),
+                    args);
+            case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
+            case "help", "--help", "-h" -> System.out.println(USAGE);
+            default -> throw new IllegalArgumentException("unknown command '" + command + "'");
+        }
+    }
+
+    private static void serve(ServerConfig config, List<String> rest) throws Exception {
+        noMore(rest);
+        ApiServer server = ApiServer.start(config);
+        String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
+        String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
+        if (new Accounts(server.store()).bootstrapIfEmpty(config.dataDir().resolve("credentials.env"), baseUrl)) {
+            System.out.println("created the bootstrap user " + Accounts.BOOTSTRAP_EMAIL + "; its key is in "
+                    + config.dataDir().resolve("credentials.env"));
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "shutdown"));
+        server.join();
+        stopped.await();
+    }
+
+    private static void admin(ServerConfig config, List<String> args) {
+        try (Store store = JdbcStore.open(config.effectiveDatabaseUrl())) {
+            Accounts accounts = new Accounts(store);
+            String what = args.isEmpty() ? "" : String.join(" ", args.subList(0, Math.min(2, args.size())));
+            switch (what) {
+                case "user create" -> {
+                    int limit = Integer.parseInt(option(args, "--sandbox-limit", null,
+                            String.valueOf(Accounts.DEFAULT_SANDBOX_LIMIT)));
+                    User user = accounts.createUser(argument(args, 2, "EMAIL"), limit);
+                    System.out.println(user.id() + "\t" + user.email() + "\tsandbox limit " + user.sandboxLimit());
+                }
+                case "user list" -> store.users().forEach(u ->
+                        System.out.println(u.id() + "\t" + u.email() + "\tsandbox limit " + u.sandboxLimit()));
+                case "key create" -> {
+                    ApiKeys.Issued key = accounts.createKey(argument(args, 2, "USER"));
+                    System.out.println(key.keyId() + "\t" + key.secret());
+                }
+                case "key revoke" -> {
+                    String keyId = argument(args, 2, "KEY_ID");
+                    if (!accounts.revokeKey(keyId)) {
+                        throw new IllegalArgumentException("no active key " + keyId);
+                    }
+                    System.out.println("revoked " + keyId);
+                }
+                default -> throw new IllegalArgumentException("unknown admin command '" + what + "'");
+            }
+        }
+    }
+
+    /** Removes {@code --name VALUE} from {@code args}; else the environment variable; else the fallback. */
+    private static String option(List<String> args, String name, String env, String fallback) {
+        int i = args.indexOf(name);
+        if (i >= 0) {
+            if (i + 1 >= args.size()) {
+                throw new IllegalArgumentException(name + " needs a value");
+            }
+            String value = args.get(i + 1);
+            args.remove(i + 1);
+            args.remove(i);
+            return value;
+        }
+        String fromEnv = env == null ? null : System.getenv(env);
+        return fromEnv != null && !fromEnv.isBlank() ? fromEnv : fallback;
+    }
+
+    private static String argument(List<String> args, int index, String name) {
+        if (args.size() <= index) {
+            throw new IllegalArgumentException("missing " + name);
+        }
+        noMore(args.subList(index + 1, args.size()));
+        return args.get(index);
+    }
+
+    private static void noMore(List<String> rest) {
+        if (!rest.isEmpty()) {
+            throw new IllegalArgumentException("unexpected arguments " + rest);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package sh.createos.sandbox.server.api;
+
+import java.util.ArrayList;
+import java.util.List;
+import sh.createos.sandbox.host.agent.ExecResult;
+import sh.createos.sandbox.host.agent.ExecStartException;
+import sh.createos.sandbox.model.ExecRequest;
+import sh.createos.sandbox.model.ExecResponse;
+import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.http.Router;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+import sh.createos.sandbox.server.store.SandboxRecord;
+
+/**
+ * {@code POST /v1/sandboxes/{id}/exec}: {@code cmd} + {@code args} run directly (no shell) with the sandbox's
+ * envs; buffered by default, NDJSON with {@code ?stream=true} or {@code "stream":true}.
+ */
+public final class ExecRoutes {
+    /** Conventional shell status for "could not execute". */
+    static final int START_FAILED_EXIT = 127;
+
+    private ExecRoutes() {}
+
+    public static void register(Router router, SandboxService service) {
+        router.post("/v1/sandboxes/{id}/exec", true, ex -> {
+            ExecRequest req = ex.body(ExecRequest.class);
+            if (req.cmd() == null || req.cmd().isBlank()) {
+                throw ApiException.badRequest("'cmd' is required");
+            }
+            var running = service.running(ex.user(), ex.param("id"));
+            var hostRequest = hostRequest(running.sandbox(), req);
+            boolean stream = "true".equals(ex.query("stream")) || Boolean.TRUE.equals(req.stream());
+            if (stream) {
+                ExecStream.run(ex, running.vm().agent(), hostRequest);
+                return;
+            }
+            long started = System.nanoTime();
+            ExecResponse.ExecResult result;
+            try {
+                ExecResult r = running.vm().agent().run(hostRequest);
+                result = new ExecResponse.ExecResult(r.stdout(), r.stderr(), r.exitCode(), null);
+            } catch (ExecStartException e) {
+                result = new ExecResponse.ExecResult("", "", START_FAILED_EXIT, e.getMessage());
+            }
+            ex.ok(new ExecResponse(result, (System.nanoTime() - started) / 1_000_000));
+        });
+    }
+
+    private static sh.createos.sandbox.host.agent.ExecRequest hostRequest(SandboxRecord sandbox, ExecRequest req) {
+        List<String> argv = new ArrayList<>();
+        argv.add(req.cmd());
+        if (req.args() != null) {
+            for (String arg : req.args()) {
+                if (arg == null) {
+                    throw ApiException.badRequest("'args' must not contain null");
+                }
+                argv.add(arg);
+            }
+        }
+        return new sh.createos.sandbox.host.agent.ExecRequest(argv, sandbox.envs(), null, null, null, false);
+    }
+}

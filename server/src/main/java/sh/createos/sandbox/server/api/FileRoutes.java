@@ -1,0 +1,68 @@
+package sh.createos.sandbox.server.api;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Map;
+import sh.createos.sandbox.host.agent.AgentException;
+import sh.createos.sandbox.host.agent.FileDownload;
+import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.http.Router;
+import sh.createos.sandbox.server.sandbox.GuestPaths;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+
+/**
+ * {@code PUT/GET /v1/sandboxes/{id}/files?path=}: raw bytes streamed straight between the HTTP body and the
+ * agent, never held whole in memory. The agent writes to a temporary file and renames it, so a failed upload
+ * leaves nothing behind.
+ */
+public final class FileRoutes {
+    private static final int FILE_MODE = 0644;
+
+    private FileRoutes() {}
+
+    public static void register(Router router, SandboxService service) {
+        router.put("/v1/sandboxes/{id}/files", true, ex -> {
+            String path = GuestPaths.require(ex.query("path"));
+            var running = service.running(ex.user(), ex.param("id"));
+            try (InputStream body = ex.bodyStream()) {
+                running.vm().agent().writeFile(path, body, FILE_MODE);
+            } catch (AgentException e) {
+                throw AgentErrors.map(e, path);
+            }
+            ex.ok(Map.of());
+        });
+        router.get("/v1/sandboxes/{id}/files", true, ex -> {
+            String path = GuestPaths.require(ex.query("path"));
+            var running = service.running(ex.user(), ex.param("id"));
+            FileDownload download;
+            try {
+                download = running.vm().agent().readFile(path);
+            } catch (AgentException e) {
+                throw AgentErrors.map(e, path);
+            }
+            try (download; OutputStream out = ex.stream(200, "application/octet-stream", download.size())) {
+                download.content().transferTo(out);
+            }
+        });
+    }
+
+    /** Guest errno → the status the spec documents. */
+    static final class AgentErrors {
+        private AgentErrors() {}
+
+        static ApiException map(AgentException e, String path) {
+            return switch (e.code()) {
+                case "ENOENT" -> ApiException.notFound("no such file or directory in the sandbox: " + path);
+                case "EISDIR" -> ApiException.badRequest(path + " is a directory");
+                case "ENOTDIR", "EINVAL", "ENAMETOOLONG", "ELOOP" ->
+                        ApiException.badRequest("invalid path " + path + ": " + e.getMessage());
+                case "EACCES", "EPERM", "EROFS" ->
+                        ApiException.forbidden("PERMISSION_DENIED", path + ": " + e.getMessage());
+                case "ENOSPC", "EDQUOT" -> new ApiException(507, "NO_SPACE",
+                        "no space left on the sandbox disk writing " + path + "; grow it with POST …/resize");
+                default -> new ApiException(500, "AGENT_ERROR", "guest agent failed on " + path + ": "
+                        + e.code() + " " + e.getMessage());
+            };
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package sh.createos.sandbox.server.api;
+
+import java.util.List;
+import sh.createos.sandbox.model.CreateSandboxRequest;
+import sh.createos.sandbox.model.CreateSandboxResponse;
+import sh.createos.sandbox.model.DestroyedResponse;
+import sh.createos.sandbox.model.Page;
+import sh.createos.sandbox.model.PatchSandboxRequest;
+import sh.createos.sandbox.model.ResizeSandbox;
+import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.model.SandboxView;
+import sh.createos.sandbox.model.SshPubkeys;
+import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.http.Router;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+import sh.createos.sandbox.server.sandbox.SandboxViews;
+import sh.createos.sandbox.server.store.SandboxRecord;
+import sh.createos.sandbox.server.store.Store;
+
+/** {@code /v1/sandboxes}: create, list, get, by-ip, patch, destroy, resize, ssh-pubkeys. */
+public final class SandboxRoutes {
+    private SandboxRoutes() {}
+
+    public static void register(Router router, SandboxService service, Store store) {
+        router.post("/v1/sandboxes", true, ex -> {
+            SandboxRecord created = service.create(ex.user(), ex.body(CreateSandboxRequest.class));
+            ex.ok(CreateSandboxResponse.of(SandboxViews.view(created), created.bandwidthQuotaBytes()));
+        });
+        router.get("/v1/sandboxes", true, ex -> {
+            Paging paging = Paging.from(ex);
+            SandboxStatus status = status(ex.query("status"));
+            List<SandboxView> views = store.sandboxes(ex.user().id(), status, paging.limit(), paging.offset())
+                    .stream().map(SandboxViews::view).toList();
+            ex.ok(Page.of(views, store.countSandboxes(ex.user().id(), status), paging.limit(), paging.offset()));
+        });
+        // Before {id}: "by-ip" is never a sandbox id.
+        router.get("/v1/sandboxes/by-ip/{ip}", true,
+                ex -> ex.ok(SandboxViews.view(service.byIp(ex.user(), ex.param("ip")))));
+        router.get("/v1/sandboxes/{id}", true,
+                ex -> ex.ok(SandboxViews.view(service.get(ex.user(), ex.param("id")))));
+        router.patch("/v1/sandboxes/{id}", true, ex -> {
+            PatchSandboxRequest req = ex.body(PatchSandboxRequest.class);
+            ex.ok(SandboxViews.view(service.patch(ex.user(), ex.param("id"), req)));
+        });
+        router.delete("/v1/sandboxes/{id}", true, ex -> {
+            String id = ex.param("id");
+            ex.ok(new DestroyedResponse(id, service.destroy(ex.user(), id)));
+        });
+        router.post("/v1/sandboxes/{id}/resize", true, ex -> {
+            ResizeSandbox.Request req = ex.body(ResizeSandbox.Request.class);
+            SandboxRecord resized = service.resize(ex.user(), ex.param("id"), req.diskMib());
+            ex.ok(new ResizeSandbox.Response(resized.id(), resized.diskMib()));
+        });
+        router.post("/v1/sandboxes/{id}/ssh-pubkeys", true, ex -> {
+            SshPubkeys.Request req = ex.body(SshPubkeys.Request.class);
+            ex.ok(new SshPubkeys.Response(service.addSshPubkeys(ex.user(), ex.param("id"), req.keys())));
+        });
+    }
+
+    private static SandboxStatus status(String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            return SandboxStatus.fromWire(value);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package sh.createos.sandbox.server.http;
+
+import java.util.regex.Pattern;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.server.Ulid;
+import sh.createos.sandbox.server.store.User;
+
+/**
+ * The Jetty entry point: request id, CORS, routing, authentication, then the route's handler on a virtual
+ * thread; any failure becomes a JSend error unless the response has already started (then the connection is
+ * aborted, which is the only honest signal left).
+ */
+public final class ApiHandler extends Handler.Abstract {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+    private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+    private final Router router;
+    private final Authenticator authenticator;
+
+    public ApiHandler(Router router, Authenticator authenticator) {
+        super(InvocationType.BLOCKING);
+        this.router = router;
+        this.authenticator = authenticator;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        String requestId = requestId(request.getHeaders());
+        response.getHeaders().put("X-Request-Id", requestId);
+        Cors.addResponseHeaders(request.getHeaders(), response.getHeaders());
+        String method = request.getMethod();
+        if (Cors.isPreflight(method, request.getHeaders())) {
+            Cors.addPreflightHeaders(response.getHeaders());
+            response.setStatus(204);
+            callback.succeeded();
+            return true;
+        }
+        Exchange exchange = null;
+        try {
+            Router.Match match = router.match(method, request.getHttpURI().getPath());
+            User user = match.route().authenticated() ? authenticator.authenticate(request.getHeaders()) : null;
+            exchange = new Exchange(request, response, requestId, match.params(), user);
+            match.route().handler().handle(exchange);
+            callback.succeeded();
+        } catch (Throwable failure) {
+            if (response.isCommitted()) {
+                log.warn("request {} {} {} failed after the response started: {}", requestId, method,
+                        request.getHttpURI().getPath(), failure.toString());
+                callback.failed(failure);
+                return true;
+            }
+            try {
+                ErrorMapper.Mapped mapped = ErrorMapper.map(failure, requestId);
+                Exchange errorExchange = exchange != null ? exchange
+                        : new Exchange(request, response, requestId, java.util.Map.of(), null);
+                errorExchange.send(mapped.status(), mapped.body());
+                callback.succeeded();
+            } catch (Throwable sendFailure) {
+                callback.failed(sendFailure);
+            }
+        }
+        return true;
+    }
+
+    private static String requestId(HttpFields headers) {
+        String fromClient = headers.get("X-Request-Id");
+        return fromClient != null && CLIENT_REQUEST_ID.matcher(fromClient).matches() ? fromClient
+                : "req_" + Ulid.next();
+    }
+}

@@ -1,0 +1,60 @@
+package sh.createos.sandbox.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.model.Envelope;
+import sh.createos.sandbox.server.store.NameTakenException;
+
+/** Turns any failure of a handler into the status and JSend body the spec documents. */
+public final class ErrorMapper {
+    private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
+
+    private ErrorMapper() {}
+
+    public record Mapped(int status, Envelope<?> body) {}
+
+    public static Mapped map(Throwable failure, String requestId) {
+        ApiException api = toApiException(failure, requestId);
+        if (api.status() >= 500) {
+            return new Mapped(api.status(), Envelope.error(api.getMessage(), api.status()));
+        }
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put("message", api.getMessage());
+        data.put("code", api.code());
+        return new Mapped(api.status(), Envelope.fail(data));
+    }
+
+    private static ApiException toApiException(Throwable failure, String requestId) {
+        return switch (failure) {
+            case ApiException api -> api;
+            case NameTakenException taken -> ApiException.conflict("NAME_TAKEN", taken.getMessage());
+            case JsonProcessingException json -> ApiException.badRequest(describe(json));
+            default -> {
+                log.error("request {} failed", requestId, failure);
+                yield new ApiException(500, "INTERNAL", "internal error (request id " + requestId + "): "
+                        + failure.getMessage());
+            }
+        };
+    }
+
+    private static String describe(JsonProcessingException e) {
+        if (e instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
+            String field = mismatch.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            String expected = mismatch.getTargetType() == null ? "another type"
+                    : mismatch.getTargetType().getSimpleName();
+            return "invalid value for field '" + field + "': expected " + expected;
+        }
+        if (e instanceof JsonMappingException mapping && mapping.getCause() instanceof IllegalArgumentException bad) {
+            return "invalid request body: " + bad.getMessage();
+        }
+        return "malformed JSON body: " + e.getOriginalMessage();
+    }
+}

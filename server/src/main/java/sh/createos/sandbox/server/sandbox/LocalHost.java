@@ -1,0 +1,108 @@
+package sh.createos.sandbox.server.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import sh.createos.sandbox.host.kit.GuestKit;
+import sh.createos.sandbox.host.vmm.Accelerator;
+import sh.createos.sandbox.host.vmm.QemuVmm;
+import sh.createos.sandbox.host.vmm.Vm;
+import sh.createos.sandbox.host.vmm.Vmm;
+import sh.createos.sandbox.model.HostPublic;
+import sh.createos.sandbox.server.http.ApiException;
+
+/**
+ * This machine as the only host: its guest kit, its VMM and the VMs this process holds. Without a guest kit the
+ * server still starts (probes, catalog and reads work) and reports why it is not ready.
+ */
+public final class LocalHost {
+    public static final String ID = "local";
+    /** Below the SDK's 60 s client timeout, so a slow boot fails as a clear error, not a client timeout. */
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(50);
+    /** Memory kept for the host itself and QEMU's own overhead per VM. */
+    private static final long RESERVED_MIB = 256;
+
+    private final GuestKit kit;
+    private final Vmm vmm;
+    private final String kitProblem;
+    private final Map<String, Vm> live = new ConcurrentHashMap<>();
+
+    private LocalHost(GuestKit kit, Vmm vmm, String kitProblem) {
+        this.kit = kit;
+        this.vmm = vmm;
+        this.kitProblem = kitProblem;
+    }
+
+    public static LocalHost open(Path dataDir) {
+        try {
+            GuestKit kit = GuestKit.load(dataDir);
+            return new LocalHost(kit, new QemuVmm(dataDir, kit, Accelerator.detect(), BOOT_TIMEOUT), null);
+        } catch (IOException e) {
+            return new LocalHost(null, null, e.getMessage());
+        }
+    }
+
+    /** Why no VM can be booted, or empty when the host is usable. */
+    public Optional<String> problem() {
+        return Optional.ofNullable(kitProblem);
+    }
+
+    /** @throws ApiException 503 when there is no guest kit (nothing is provisioned then) */
+    public Vmm vmm() {
+        if (vmm == null) {
+            throw ApiException.unavailable("no host with capacity: " + kitProblem);
+        }
+        return vmm;
+    }
+
+    public List<String> images() {
+        return kit == null ? List.of() : kit.images().keySet().stream().sorted().toList();
+    }
+
+    public boolean hasMemoryFor(int memMib) {
+        return availableMib() >= memMib + RESERVED_MIB;
+    }
+
+    public HostPublic view() {
+        List<String> images = images();
+        return new HostPublic(ID, kitProblem == null ? "active" : "dead", availableMib(), live.size(),
+                images.isEmpty() ? null : images);
+    }
+
+    public void register(String sandboxId, Vm vm) {
+        live.put(sandboxId, vm);
+    }
+
+    public Optional<Vm> vm(String sandboxId) {
+        return Optional.ofNullable(live.get(sandboxId));
+    }
+
+    public Optional<Vm> unregister(String sandboxId) {
+        return Optional.ofNullable(live.remove(sandboxId));
+    }
+
+    /** Detaches from every VM; they keep running for the next start to re-attach. */
+    public void detachAll() {
+        live.values().forEach(Vm::close);
+        live.clear();
+    }
+
+    /** MemAvailable of /proc/meminfo in MiB. */
+    static long availableMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException("cannot read MemAvailable from /proc/meminfo", e);
+        }
+        throw new IllegalStateException("/proc/meminfo has no MemAvailable line");
+    }
+}

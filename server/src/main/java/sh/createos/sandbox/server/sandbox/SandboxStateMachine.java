@@ -1,0 +1,95 @@
+package sh.createos.sandbox.server.sandbox;
+
+import static sh.createos.sandbox.model.SandboxStatus.CREATING;
+import static sh.createos.sandbox.model.SandboxStatus.DESTROYED;
+import static sh.createos.sandbox.model.SandboxStatus.DESTROYING;
+import static sh.createos.sandbox.model.SandboxStatus.ERROR;
+import static sh.createos.sandbox.model.SandboxStatus.FAILED;
+import static sh.createos.sandbox.model.SandboxStatus.FORKING;
+import static sh.createos.sandbox.model.SandboxStatus.PAUSED;
+import static sh.createos.sandbox.model.SandboxStatus.PAUSING;
+import static sh.createos.sandbox.model.SandboxStatus.RESUMING;
+import static sh.createos.sandbox.model.SandboxStatus.RUNNING;
+
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.store.SandboxRecord;
+import sh.createos.sandbox.server.store.Store;
+
+/**
+ * The sandbox lifecycle of spec §14 in one place. Every change of a row goes through here and is written
+ * (compare-and-set on the status it was read in) before the caller acts on it, so a crash at any point leaves a
+ * state that the next start can finish or roll back.
+ */
+public final class SandboxStateMachine {
+    private static final Map<SandboxStatus, Set<SandboxStatus>> NEXT = Map.of(
+            CREATING, EnumSet.of(RUNNING, FAILED, DESTROYING),
+            RUNNING, EnumSet.of(PAUSING, DESTROYING, ERROR, FAILED),
+            PAUSING, EnumSet.of(PAUSED, ERROR),
+            PAUSED, EnumSet.of(RESUMING, FORKING, DESTROYING, DESTROYED),
+            RESUMING, EnumSet.of(RUNNING, ERROR),
+            FORKING, EnumSet.of(RUNNING, PAUSED, FAILED),
+            ERROR, EnumSet.of(DESTROYING, DESTROYED),
+            DESTROYING, EnumSet.of(DESTROYED),
+            FAILED, EnumSet.of(DESTROYED),
+            DESTROYED, EnumSet.noneOf(SandboxStatus.class));
+
+    private final Store store;
+
+    public SandboxStateMachine(Store store) {
+        this.store = store;
+    }
+
+    public static boolean allowed(SandboxStatus from, SandboxStatus to) {
+        return NEXT.get(from).contains(to);
+    }
+
+    /**
+     * Moves {@code current} to {@code to}, applying {@code changes} to the row in the same write.
+     *
+     * @throws ApiException 409 when the transition is not allowed or the row changed state meanwhile
+     */
+    public SandboxRecord transition(SandboxRecord current, SandboxStatus to, UnaryOperator<SandboxRecord> changes) {
+        if (!allowed(current.status(), to)) {
+            throw ApiException.conflict("INVALID_STATE",
+                    "sandbox " + current.id() + " is " + current.status().wire() + " and cannot become " + to.wire());
+        }
+        return write(current, changes.apply(current).withStatus(to));
+    }
+
+    public SandboxRecord transition(SandboxRecord current, SandboxStatus to) {
+        return transition(current, to, UnaryOperator.identity());
+    }
+
+    /**
+     * Changes fields of a row without changing its status; the row must still be in {@code requiredStatus}.
+     *
+     * @throws ApiException 409 when the sandbox is in another state
+     */
+    public SandboxRecord update(SandboxRecord current, SandboxStatus requiredStatus,
+            UnaryOperator<SandboxRecord> changes) {
+        requireStatus(current, requiredStatus);
+        return write(current, changes.apply(current).withStatus(current.status()));
+    }
+
+    /** @throws ApiException 409 unless the sandbox is in {@code required} */
+    public static void requireStatus(SandboxRecord sandbox, SandboxStatus required) {
+        if (sandbox.status() != required) {
+            throw ApiException.conflict("INVALID_STATE", "sandbox " + sandbox.id() + " is "
+                    + sandbox.status().wire() + ", not " + required.wire());
+        }
+    }
+
+    private SandboxRecord write(SandboxRecord current, SandboxRecord updated) {
+        if (!store.updateSandbox(updated, current.status())) {
+            SandboxStatus now = store.sandbox(current.id()).map(SandboxRecord::status).orElse(null);
+            throw ApiException.conflict("INVALID_STATE", "sandbox " + current.id() + " changed state meanwhile (now "
+                    + (now == null ? "gone" : now.wire()) + ")");
+        }
+        return updated;
+    }
+}
