@@ -2,10 +2,12 @@ package sh.createos.sandbox.host.vmm;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.proc.Command;
@@ -38,6 +40,39 @@ public enum Accelerator {
         } catch (IOException e) {
             log.warn("using TCG: {} opens but QEMU cannot run a KVM vCPU: {}", KVM_DEVICE, e.getMessage());
             return TCG;
+        }
+    }
+
+    /**
+     * Kernel command line additions. Under TCG the guest's TSC ticks at the host's TSC rate, and the kernel's early
+     * calibration of it against the PIT fails when the host is busy, after which the boot hangs; telling the
+     * kernel the rate skips that calibration.
+     */
+    List<String> kernelArgs() {
+        if (this == KVM) {
+            return List.of();
+        }
+        OptionalLong khz = HostTsc.KHZ;
+        return khz.isPresent() ? List.of("tsc_early_khz=" + khz.getAsLong()) : List.of();
+    }
+
+    /** The host's constant TSC rate from /proc/cpuinfo ("cpu MHz" equals it where the TSC is constant). */
+    private static final class HostTsc {
+        static final OptionalLong KHZ = read();
+
+        private static OptionalLong read() {
+            try {
+                List<String> cpu0 = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                        .takeWhile(line -> !line.isBlank()).toList();
+                boolean constant = cpu0.stream().anyMatch(l -> l.startsWith("flags") && l.contains(" constant_tsc"));
+                return cpu0.stream()
+                        .filter(line -> constant && line.startsWith("cpu MHz"))
+                        .mapToLong(line -> Math.round(Double.parseDouble(line.substring(line.indexOf(':') + 1).strip()) * 1000))
+                        .findFirst();
+            } catch (IOException | NumberFormatException e) {
+                log.debug("no host TSC rate: {}", e.toString());
+                return OptionalLong.empty();
+            }
         }
     }
 

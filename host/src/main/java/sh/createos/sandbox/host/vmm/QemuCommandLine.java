@@ -23,7 +23,7 @@ final class QemuCommandLine {
     static QemuCommandLine forVm(VmSpec spec, GuestKit kit, VmDirectory dir, Accelerator accelerator) {
         return new QemuCommandLine()
                 .machine(spec, accelerator)
-                .kernel(spec, kit)
+                .kernel(spec, kit, accelerator)
                 .rootDisk(dir.overlay())
                 .agentChannel(dir.agentSocket())
                 .qmp(dir.qmpSocket())
@@ -49,10 +49,13 @@ final class QemuCommandLine {
                 "-nodefaults", "-no-user-config", "-nographic", "-no-reboot");
     }
 
-    private QemuCommandLine kernel(VmSpec spec, GuestKit kit) {
+    private QemuCommandLine kernel(VmSpec spec, GuestKit kit, Accelerator accelerator) {
+        List<String> cmdline = new ArrayList<>(List.of("console=ttyS0", "root=/dev/vda", "rw", "quiet", "panic=-1"));
+        cmdline.addAll(accelerator.kernelArgs());
+        cmdline.add("createos.hostname=" + spec.hostname());
+        cmdline.add("createos.id=" + spec.id());
         return add("-kernel", kit.kernel().toString(), "-initrd", kit.initrd().toString(),
-                "-append", "console=ttyS0 root=/dev/vda rw quiet panic=-1"
-                        + " createos.hostname=" + spec.hostname() + " createos.id=" + spec.id());
+                "-append", String.join(" ", cmdline));
     }
 
     private QemuCommandLine rootDisk(Path overlay) {

@@ -2,6 +2,7 @@ package sh.createos.sandbox.host.vmm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,16 @@ class QemuCommandLineTest {
         assertThat(Accelerator.KVM.qemuArgs(1)).containsExactly("-accel", "kvm", "-cpu", "host");
         assertThat(Accelerator.TCG.qemuArgs(1)).containsExactly("-accel", "tcg", "-cpu", "max");
         assertThat(Accelerator.TCG.qemuArgs(4)).containsExactly("-accel", "tcg,thread=multi", "-cpu", "max");
+    }
+
+    @Test
+    void tcgGuestsAreToldTheHostsTscRate() throws Exception {
+        assertThat(Accelerator.KVM.kernelArgs()).isEmpty();
+        if (Files.readString(Path.of("/proc/cpuinfo")).contains(" constant_tsc")) {
+            assertThat(Accelerator.TCG.kernelArgs()).singleElement().asString().matches("tsc_early_khz=[1-9]\\d{5,}");
+            List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/d/vms/vm-1")), Accelerator.TCG).argv();
+            assertThat(argv.get(argv.indexOf("-append") + 1)).contains(Accelerator.TCG.kernelArgs().getFirst());
+        }
     }
 
     @Test
