@@ -1,0 +1,322 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type execRequest struct {
+	Argv  []string          `json:"argv"`
+	Env   map[string]string `json:"env"`
+	Cwd   string            `json:"cwd"`
+	User  string            `json:"user"`
+	Pty   *winSize          `json:"pty"`
+	Stdin bool              `json:"stdin"`
+}
+
+type winSize struct {
+	Rows uint16 `json:"rows"`
+	Cols uint16 `json:"cols"`
+}
+
+// execControl is an EVENT the host sends to a running exec.
+type execControl struct {
+	Type   string `json:"type"` // resize, signal, kill
+	Rows   uint16 `json:"rows"`
+	Cols   uint16 `json:"cols"`
+	Signal string `json:"signal"`
+}
+
+type exitEvent struct {
+	Type   string `json:"type"`
+	Code   int    `json:"code"`
+	Signal string `json:"signal,omitempty"`
+}
+
+// drainIdle is how long the output of an exec must stay silent, once its process has exited, before
+// the agent stops forwarding it: a background process may hold the pipes open forever.
+const drainIdle = 50 * time.Millisecond
+
+func (a *Agent) exec(st *stream, raw []byte) {
+	var req execRequest
+	if !decode(st, raw, &req) {
+		return
+	}
+	if len(req.Argv) == 0 {
+		st.fail("bad_request", "exec needs a non-empty argv")
+		return
+	}
+	p, err := a.start(&req)
+	if err != nil {
+		st.fail("start_failed", err.Error())
+		return
+	}
+	defer p.release()
+	st.event(map[string]any{"type": "started", "pid": p.pid})
+	ws := p.run(st)
+	if st.isStopped() {
+		return // the host aborted: it only gets the CLOSE
+	}
+	ev := exitEvent{Type: "exit", Code: ws.ExitStatus()}
+	if ws.Signaled() {
+		ev.Code, ev.Signal = 128+int(ws.Signal()), signalName(ws.Signal())
+	}
+	st.event(ev)
+}
+
+// process is a started exec.
+type process struct {
+	a      *Agent
+	pid    int // leader of its own session and process group
+	exited <-chan syscall.WaitStatus
+	cgroup string     // "" without cgroups
+	stdin  *os.File   // pipe to the process, the PTY master, or nil
+	outs   []*os.File // stdout and stderr pipes, or the PTY master
+	pty    *os.File
+}
+
+// start starts the request's process through the shim and returns once it runs the target program.
+func (a *Agent) start(req *execRequest) (*process, error) {
+	acct, err := lookupAccount(req.User)
+	if err != nil {
+		return nil, err
+	}
+	cwd := req.Cwd
+	if cwd == "" {
+		cwd = acct.home
+		if _, err := os.Stat(cwd); err != nil {
+			cwd = "/"
+		}
+	}
+	p := &process{a: a}
+	var child []*os.File // the process's stdin, stdout, stderr and the shim's status pipe
+	defer func() {
+		for _, f := range child {
+			f.Close()
+		}
+	}()
+	if err := p.openStdio(req, &child); err != nil {
+		p.closeFiles()
+		return nil, err
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		p.closeFiles()
+		return nil, err
+	}
+	defer statusR.Close()
+	child = append(child, statusW)
+
+	spec := shimSpec{Dir: cwd, Argv: req.Argv}
+	if acct.uid != os.Getuid() || acct.gid != os.Getgid() {
+		spec.Creds = &shimCreds{UID: acct.uid, GID: acct.gid, Groups: acct.groups}
+	}
+	if a.Cgroups != nil {
+		if spec.Cgroup, err = a.Cgroups.create(); err != nil {
+			a.Log.Printf("exec without its own cgroup: %v", err)
+			spec.Cgroup = ""
+		}
+	}
+	p.cgroup = spec.Cgroup
+	specJSON, _ := json.Marshal(spec)
+	fds := make([]uintptr, len(child))
+	for i, f := range child {
+		fds[i] = f.Fd() // also puts the child's ends in blocking mode
+	}
+	attr := &syscall.ProcAttr{Env: execEnv(acct, req.Env, req.Pty != nil), Files: fds,
+		Sys: &syscall.SysProcAttr{Setsid: true, Setctty: req.Pty != nil, Ctty: 0}}
+	p.pid, p.exited, err = a.Reaper.Start(func() (int, error) {
+		return syscall.ForkExec(a.Shim, []string{"createos-agent", ShimArg, string(specJSON)}, attr)
+	})
+	if err == nil {
+		for _, f := range child {
+			f.Close()
+		}
+		child = nil
+		var msg []byte
+		if msg, err = io.ReadAll(statusR); err == nil && len(msg) > 0 {
+			err = errors.New(string(msg))
+		}
+	} else {
+		err = fmt.Errorf("start exec shim %s: %w", a.Shim, err)
+	}
+	if err != nil {
+		p.release()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *process) openStdio(req *execRequest, child *[]*os.File) error {
+	if req.Pty != nil {
+		master, slave, err := openPty(*req.Pty)
+		if err != nil {
+			return err
+		}
+		p.pty, p.stdin, p.outs = master, master, []*os.File{master}
+		*child = append(*child, slave, slave, slave)
+		return nil
+	}
+	var in *os.File
+	var err error
+	if req.Stdin {
+		if in, p.stdin, err = os.Pipe(); err != nil {
+			return err
+		}
+	} else if in, err = os.Open(os.DevNull); err != nil {
+		return err
+	}
+	*child = append(*child, in)
+	for i := 0; i < 2; i++ {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		p.outs = append(p.outs, r)
+		*child = append(*child, w)
+	}
+	return nil
+}
+
+// run forwards input, output and control events until the process has exited and its output is
+// drained, and returns its wait status. When the stream is aborted it kills the process tree.
+func (p *process) run(st *stream) syscall.WaitStatus {
+	leaderExited := make(chan struct{})
+	var pumps sync.WaitGroup
+	for i, f := range p.outs {
+		pumps.Add(1)
+		go func(ch byte, f *os.File) {
+			defer pumps.Done()
+			pumpOutput(st, ch, f, leaderExited)
+		}(byte(i)+ChanOut, f)
+	}
+	if p.pty != nil {
+		st.eof(ChanErr) // a terminal has no separate stderr
+	}
+	go p.feedInput(st)
+
+	st.handleEvents(p.control)
+	var ws syscall.WaitStatus
+	select {
+	case ws = <-p.exited:
+	case <-st.stopped:
+		p.kill()
+		ws = <-p.exited
+	}
+	st.handleEvents(nil) // the pid may be reused from now on
+	close(leaderExited)
+	for _, f := range p.outs {
+		_ = f.SetReadDeadline(time.Now().Add(drainIdle))
+	}
+	pumps.Wait()
+	return ws
+}
+
+// pumpOutput forwards one output until EOF or, once the leader has exited, until it is idle for
+// drainIdle. What the leader wrote before exiting is in the pipe, so a read returns it at once.
+func pumpOutput(st *stream, ch byte, f *os.File, leaderExited <-chan struct{}) {
+	buf := make([]byte, MaxData)
+	for {
+		select {
+		case <-leaderExited:
+			_ = f.SetReadDeadline(time.Now().Add(drainIdle))
+		default:
+		}
+		n, err := f.Read(buf)
+		if n > 0 && st.data(ch, buf[:n]) != nil {
+			return
+		}
+		if err != nil {
+			break // EOF, EIO from a PTY whose terminal is gone, or idle after the exit
+		}
+	}
+	st.eof(ch)
+}
+
+// feedInput writes the host's input to the process, and returns credit for it even when the
+// process no longer reads, so that the host is never stuck.
+func (p *process) feedInput(st *stream) {
+	in := p.stdin
+	for {
+		b, err := st.read()
+		if err == io.EOF && in != nil {
+			if p.pty != nil {
+				_ = sendEOF(p.pty)
+			} else {
+				in.Close()
+			}
+		}
+		if err != nil {
+			return
+		}
+		if in != nil {
+			if _, err := in.Write(b); err != nil {
+				in = nil
+			}
+		}
+		st.consumed(len(b))
+	}
+}
+
+func (p *process) control(raw json.RawMessage) {
+	var c execControl
+	if err := json.Unmarshal(raw, &c); err != nil {
+		p.a.Log.Printf("exec %d: bad control event: %v", p.pid, err)
+		return
+	}
+	switch c.Type {
+	case "resize":
+		if p.pty != nil {
+			_ = setWinSize(p.pty, winSize{Rows: c.Rows, Cols: c.Cols})
+		}
+	case "signal":
+		sig, ok := parseSignal(c.Signal)
+		if !ok {
+			p.a.Log.Printf("exec %d: unknown signal %q", p.pid, c.Signal)
+			return
+		}
+		pgrp := p.pid
+		if p.pty != nil {
+			if fg, err := foregroundPgrp(p.pty); err == nil && fg > 0 {
+				pgrp = fg
+			}
+		}
+		_ = syscall.Kill(-pgrp, sig)
+	case "kill":
+		p.kill()
+	}
+}
+
+// kill SIGKILLs the whole process tree.
+func (p *process) kill() {
+	if p.cgroup != "" {
+		err := p.a.Cgroups.kill(p.cgroup)
+		if err == nil {
+			return
+		}
+		p.a.Log.Printf("exec %d: cgroup kill: %v", p.pid, err)
+	}
+	killTree(p.pid)
+}
+
+func (p *process) closeFiles() {
+	if p.stdin != nil {
+		p.stdin.Close()
+	}
+	for _, f := range p.outs {
+		f.Close()
+	}
+}
+
+func (p *process) release() {
+	p.closeFiles()
+	if p.cgroup != "" {
+		p.a.Cgroups.release(p.cgroup)
+	}
+}

@@ -1,0 +1,3 @@
+module createos.sh/sandbox/agent
+
+go 1.19

@@ -1,0 +1,32 @@
+package agent
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestExecWithPty(t *testing.T) {
+	c := connect(t, newTestAgent(nil))
+	res := c.run(map[string]any{"argv": []string{"sh", "-c", "tty; stty size; echo $TERM; echo err >&2"},
+		"pty": map[string]int{"rows": 30, "cols": 100}})
+	if !strings.HasPrefix(res.stdout, "/dev/pts/") || !strings.Contains(res.stdout, "30 100\r\nxterm-256color\r\nerr\r\n") ||
+		res.stderr != "" || res.code != 0 {
+		t.Fatalf("%+v", res)
+	}
+}
+
+func TestPtyResizeInputEOFAndInterrupt(t *testing.T) {
+	c := connect(t, newTestAgent(nil))
+	ts := c.open(map[string]any{"op": "exec", "stdin": true, "pty": map[string]int{"rows": 24, "cols": 80},
+		"argv": []string{"sh", "-c", "read line; stty size; echo got $line; cat; echo cat ended; sleep 60"}})
+	ts.event("started")
+	ts.sendEvent(map[string]any{"type": "resize", "rows": 40, "cols": 120})
+	ts.send([]byte("hello\n"))
+	ts.waitFor("the new size", func() bool { return strings.Contains(ts.out[ChanOut].String(), "40 120\r\ngot hello") })
+	ts.sendEOF() // ^D ends cat
+	ts.waitFor("cat's end", func() bool { return strings.Contains(ts.out[ChanOut].String(), "cat ended") })
+	ts.sendEvent(map[string]any{"type": "signal", "signal": "INT"})
+	if res := ts.finish(); res.signal != "INT" || res.code != 130 {
+		t.Fatalf("%+v", res)
+	}
+}
