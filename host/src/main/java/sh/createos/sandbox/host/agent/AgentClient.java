@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -51,7 +52,7 @@ public final class AgentClient implements Closeable {
         while (true) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
-                String reason = last == null ? "no attempt fitted in the timeout" : last.getMessage();
+                String reason = last == null ? "no attempt fitted in the timeout" : String.valueOf(last);
                 IOException e = new IOException("the agent at " + peer + " did not answer within " + timeout
                         + " (" + attempts + " attempts); last error: " + reason);
                 if (last != null) {
@@ -199,12 +200,24 @@ public final class AgentClient implements Closeable {
         return expect(call(new Messages.PathOp("stat", path), what), "ok", what).as(Messages.StatOk.class).stat();
     }
 
-    /** The entries of a directory, sorted by name. */
+    /** The entries of a directory, sorted by name; a long listing arrives in several "entries" events before "ok". */
     public List<FileStat> list(String path) throws IOException {
         String what = "list " + path;
-        List<FileStat> entries = expect(call(new Messages.PathOp("list", path), what), "ok", what)
-                .as(Messages.ListOk.class).entries();
-        return entries == null ? List.of() : entries;
+        AgentStream stream = connection.open(new Messages.PathOp("list", path), what);
+        List<FileStat> entries = new ArrayList<>();
+        Messages.Event event;
+        while ((event = call(stream, what)).is("entries")) {
+            addEntries(entries, event);
+        }
+        addEntries(entries, expect(event, "ok", what));
+        return entries;
+    }
+
+    private static void addEntries(List<FileStat> entries, Messages.Event event) throws ProtocolException {
+        List<FileStat> batch = event.as(Messages.Entries.class).entries();
+        if (batch != null) {
+            entries.addAll(batch);
+        }
     }
 
     public void mkdir(String path, boolean parents) throws IOException {

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,9 +43,11 @@ final class AgentConnection implements Closeable {
      * transport is closed. Frames before the answer are skipped: they are leftovers of an earlier connection.
      */
     AgentHello handshake(Duration timeout) throws IOException {
+        AtomicBoolean timedOut = new AtomicBoolean();
         Thread watchdog = timeout == null ? null : Thread.ofVirtual().name("agent-hello-timeout").start(() -> {
             try {
                 Thread.sleep(timeout);
+                timedOut.set(true);
                 closeTransport();
             } catch (InterruptedException e) {
                 // the answer came in time
@@ -63,7 +66,7 @@ final class AgentConnection implements Closeable {
                 log.debug("{}: skipping {} before the HELLO answer", peer, frame);
             }
         } catch (IOException e) {
-            if (watchdog != null && !watchdog.isAlive()) {
+            if (timedOut.get()) {
                 throw new IOException("no HELLO answer from the agent at " + peer + " within " + timeout, e);
             }
             throw e;

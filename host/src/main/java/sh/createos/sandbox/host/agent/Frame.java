@@ -4,8 +4,9 @@ package sh.createos.sandbox.host.agent;
 record Frame(int stream, int type, int channel, byte[] payload) {
     static final int HEADER_BYTES = 10;
     static final int MAX_PAYLOAD = 65_536;
-    /** Senders split DATA into frames of at most this size so that streams interleave fairly. */
-    static final int MAX_DATA = 32_768;
+    /** Senders split DATA into frames of at most this size, header included, so that streams interleave fairly. */
+    static final int MAX_FRAME = 32_768;
+    static final int MAX_DATA = MAX_FRAME - HEADER_BYTES;
     /** The initial send window of each stream in each direction. */
     static final int INITIAL_WINDOW = 262_144;
 

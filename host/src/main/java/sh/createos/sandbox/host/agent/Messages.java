@@ -108,5 +108,5 @@ final class Messages {
 
     record StatOk(FileStat stat) {}
 
-    record ListOk(List<FileStat> entries) {}
+    record Entries(List<FileStat> entries) {}
 }
