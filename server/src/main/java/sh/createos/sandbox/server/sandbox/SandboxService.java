@@ -71,7 +71,7 @@ public final class SandboxService {
         long spawnMs = (System.nanoTime() - started) / 1_000_000;
         try {
             SandboxRecord running = states.transition(row, SandboxStatus.RUNNING,
-                    r -> r.withRunning(null, LocalHost.ID, spawnMs, Instant.now()));
+                    r -> r.withRunning(null, LocalHost.ID, spawnMs, now()));
             host.register(row.id(), vm);
             return running;
         } catch (ApiException destroyedMeanwhile) {
@@ -124,7 +124,7 @@ public final class SandboxService {
         String name = req.name() == null || req.name().isEmpty() ? Names.generate() : Names.check(req.name());
         return new SandboxRecord("sb_" + Ulid.next(), user.id(), name, SandboxStatus.CREATING, shape.id(), rootfs,
                 shape.vcpu(), shape.memMib(), diskMib, null, null, Boolean.TRUE.equals(req.ingressEnabled()),
-                req.autoPauseAfterSeconds(), envs, List.of(), keys, DEFAULT_BANDWIDTH_QUOTA, null, Instant.now(),
+                req.autoPauseAfterSeconds(), envs, List.of(), keys, DEFAULT_BANDWIDTH_QUOTA, null, now(),
                 null, null, null, user.email());
     }
 
@@ -224,7 +224,7 @@ public final class SandboxService {
      */
     public SandboxStatus destroy(User user, String id) {
         SandboxRecord sandbox = get(user, id);
-        Instant now = Instant.now();
+        Instant now = now();
         switch (sandbox.status()) {
             case DESTROYED, DESTROYING -> {
                 return sandbox.status();
@@ -347,6 +347,11 @@ public final class SandboxService {
             log.warn("shutting down with sandbox reclaims still running; the next start finishes them");
         }
         host.detachAll();
+    }
+
+    /** The store keeps milliseconds; rows made here carry no more, so they equal what is read back. */
+    private static Instant now() {
+        return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     }
 
     /** VM ids name directories: lower-case, no '_'. */
