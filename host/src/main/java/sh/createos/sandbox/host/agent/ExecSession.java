@@ -5,7 +5,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.CompletableFuture;
 
-/** A running process in the guest. Read stdout and stderr concurrently: both share the stream's window. */
+/**
+ * A running process in the guest. Read stdout and stderr concurrently (or close the one you do not want): both
+ * share the stream's window, and the agent reports the exit only once all output has been consumed.
+ */
 public interface ExecSession extends AutoCloseable {
     int pid();
 
@@ -14,7 +17,7 @@ public interface ExecSession extends AutoCloseable {
     /** Empty with a PTY: the terminal carries everything on stdout. */
     InputStream stderr();
 
-    /** Closing it sends EOF (with a PTY: the terminal's EOF character). */
+    /** Closing it sends EOF (with a PTY: the terminal's EOF character); writes fail unless the request asked for stdin. */
     OutputStream stdin();
 
     void resize(int rows, int cols) throws IOException;

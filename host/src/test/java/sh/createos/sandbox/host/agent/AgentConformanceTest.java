@@ -254,9 +254,9 @@ class AgentConformanceTest {
             type(in, "stty size\n");
             at = out.await("40 100", at, WAIT);
 
-            type(in, "echo sleeping; sleep 1000\n");
+            // The child prints once it is the terminal's foreground process group, then becomes sleep.
+            type(in, "sh -c 'echo sleeping; exec sleep 1000'\n");
             at = out.await("sleeping\r\n", at, WAIT);
-            Thread.sleep(200); // let the shell start sleep in the foreground
             in.write(0x03);
             in.flush();
             type(in, "echo after-$((6*7))\n");
