@@ -362,6 +362,20 @@ class AgentConformanceTest {
     }
 
     @Test
+    void aLongListingArrivesCompleteAndSorted() throws Exception {
+        int count = 3000; // ~100 bytes of JSON each: several "entries" events before "ok"
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String name = "entry-with-a-fairly-long-name-%05d.txt".formatted((i * 7919) % count);
+            Files.writeString(dir.resolve(name), "x");
+            names.add(name);
+        }
+        List<FileStat> entries = client.list(dir.toString());
+        assertThat(entries).extracting(FileStat::name).containsExactlyElementsOf(names.stream().sorted().toList());
+        assertThat(entries).allSatisfy(e -> assertThat(e.size()).isEqualTo(1));
+    }
+
+    @Test
     void relativeOrUncleanPathsAreEINVAL() {
         List<ThrowingCall> calls = List.of(
                 () -> client.readFile("relative/file"),
