@@ -42,12 +42,14 @@ public final class ApiHandler extends Handler.Abstract {
             return true;
         }
         Exchange exchange = null;
+        long started = System.nanoTime();
         try {
             Router.Match match = router.match(method, request.getHttpURI().getPath());
             User user = match.route().authenticated() ? authenticator.authenticate(request.getHeaders()) : null;
             exchange = new Exchange(request, response, requestId, match.params(), user);
             match.route().handler().handle(exchange);
             callback.succeeded();
+            logAccess(requestId, method, request, response, started);
         } catch (Throwable failure) {
             if (response.isCommitted()) {
                 log.warn("request {} {} {} failed after the response started: {}", requestId, method,
@@ -61,11 +63,18 @@ public final class ApiHandler extends Handler.Abstract {
                         : new Exchange(request, response, requestId, java.util.Map.of(), null);
                 errorExchange.send(mapped.status(), mapped.body());
                 callback.succeeded();
+                logAccess(requestId, method, request, response, started);
             } catch (Throwable sendFailure) {
                 callback.failed(sendFailure);
             }
         }
         return true;
+    }
+
+    private static void logAccess(String requestId, String method, Request request, Response response,
+            long started) {
+        log.info("{} {} {} -> {} in {} ms", requestId, method, request.getHttpURI().getPath(), response.getStatus(),
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     private static String requestId(HttpFields headers) {

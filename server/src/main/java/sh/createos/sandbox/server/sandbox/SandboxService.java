@@ -174,8 +174,15 @@ public final class SandboxService {
     public RunningSandbox running(User user, String id) {
         SandboxRecord sandbox = get(user, id);
         SandboxStateMachine.requireStatus(sandbox, SandboxStatus.RUNNING);
-        Vm vm = host.vm(id).orElseThrow(() -> new ApiException(500, "VM_LOST",
-                "sandbox " + id + " is running but its VM is not attached"));
+        Vm vm = host.vm(id).filter(Vm::isAlive).orElse(null);
+        if (vm == null) {
+            // The VMM died under us: say so in the row instead of failing every call with a 500.
+            host.unregister(id).ifPresent(Vm::close);
+            SandboxRecord broken = states.transition(sandbox, SandboxStatus.ERROR,
+                    s -> s.withFailure("its VM exited unexpectedly"));
+            throw ApiException.conflict("INVALID_STATE", "sandbox " + id + " is " + broken.status().wire()
+                    + ": its VM exited unexpectedly");
+        }
         return new RunningSandbox(sandbox, vm);
     }
 

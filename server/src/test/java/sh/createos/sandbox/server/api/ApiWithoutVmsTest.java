@@ -353,6 +353,26 @@ class ApiWithoutVmsTest {
     }
 
     @Test
+    void errorsJettyAnswersItselfAreJSendToo() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", api.server.port())) {
+            socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20000)
+                    + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 431").contains("X-Request-Id: req_")
+                    .contains("application/json").contains("{\"status\":\"fail\",\"data\":{\"message\":");
+        }
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", api.server.port())) {
+            socket.getOutputStream().write(("GET /v1/sandboxes/%zz HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + api.aliceKey
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 400").contains("X-Request-Id: req_")
+                    .contains("{\"status\":\"fail\"");
+        }
+    }
+
+    @Test
     void unconfiguredDisksAnswer503DisksApiNotConfigured() throws Exception {
         Reply reply = api.get("/v1/disks?limit=500&offset=0", api.aliceKey);
         assertThat(reply.status()).isEqualTo(503);

@@ -338,6 +338,30 @@ class SandboxApiTest {
         id = null;
     }
 
+    @Test
+    @Order(15)
+    void aSandboxWhoseVmDiesBecomesErrorAndCanStillBeDestroyed() throws Exception {
+        Reply reply = api.post("/v1/sandboxes", api.bobKey, map("shape", "s-1vcpu-256mb"));
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
+        String doomed = "/v1/sandboxes/" + reply.data().get("id").asText();
+        Path vmDir = dir.resolve("vms").resolve(SandboxService.vmId(reply.data().get("id").asText()));
+        long pid = Long.parseLong(java.nio.file.Files.readString(vmDir.resolve("qemu.pid")).trim());
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+        Reply exec = api.post(doomed + "/exec", api.bobKey, map("cmd", "true", "args", List.of()));
+        assertThat(exec.status()).as(exec.toString()).isEqualTo(409);
+        assertThat(api.get(doomed, api.bobKey).data().get("status").asText()).isEqualTo("error");
+        assertThat(api.delete(doomed, api.bobKey).status()).isEqualTo(200);
+        String status;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        do {
+            Thread.sleep(250);
+            status = api.get(doomed, api.bobKey).data().get("status").asText();
+        } while (!status.equals("destroyed") && System.nanoTime() < deadline);
+        assertThat(status).isEqualTo("destroyed");
+        assertThat(vmDir).doesNotExist();
+    }
+
     private JsonNode exec(String cmd, String... args) throws Exception {
         Reply reply = api.post(base + "/exec", api.aliceKey, map("cmd", cmd, "args", List.of(args)));
         assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
