@@ -242,7 +242,7 @@ func (ts *testStream) event(wantType string) map[string]any {
 		}
 		return ev
 	case <-time.After(testTimeout):
-		ts.c.t.Fatalf("stream %d: no %q event", ts.id, wantType)
+		ts.c.t.Fatalf("stream %d: no %q event; output so far: %q", ts.id, wantType, ts.output(ChanOut))
 		return nil
 	}
 }

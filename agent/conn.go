@@ -108,6 +108,7 @@ func (s *session) run(br *bufio.Reader, hello *Frame) (*Frame, error) {
 		return nil, err
 	}
 	s.helloed = true
+	s.agent.Log.Printf("host connected (uptime %d ms)", uptimeMs())
 	for {
 		f, err := ReadFrame(br)
 		if err != nil {
@@ -246,8 +247,7 @@ func (a *Agent) ServePort(port *os.File) {
 		_ = port.SetWriteDeadline(time.Time{})
 		hello = next
 		switch {
-		case next != nil:
-			a.Log.Printf("host sent HELLO again: session restarted")
+		case next != nil: // the host reconnected before a read could notice that it had gone
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			if s.helloed {
 				a.Log.Printf("host disconnected")

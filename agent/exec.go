@@ -39,9 +39,13 @@ type exitEvent struct {
 	Signal string `json:"signal,omitempty"`
 }
 
-// drainIdle is how long the output of an exec must stay silent, once its process has exited, before
-// the agent stops forwarding it: a background process may hold the pipes open forever.
-const drainIdle = 50 * time.Millisecond
+// Once the leader has exited, an output is forwarded until it is idle for drainIdle: what the leader
+// wrote is already in the pipe, while a background process may hold the pipe open forever. drainMax
+// bounds what such a process can still push through (a pipe holds at most 1 MiB by default).
+const (
+	drainIdle = 50 * time.Millisecond
+	drainMax  = 1 << 20
+)
 
 func (a *Agent) exec(st *stream, raw []byte) {
 	var req execRequest
@@ -218,11 +222,11 @@ func (p *process) run(st *stream) syscall.WaitStatus {
 	return ws
 }
 
-// pumpOutput forwards one output until EOF or, once the leader has exited, until it is idle for
-// drainIdle. What the leader wrote before exiting is in the pipe, so a read returns it at once.
+// pumpOutput forwards one output until EOF or until the drain after the leader's exit ends.
 func pumpOutput(st *stream, ch byte, f *os.File, leaderExited <-chan struct{}) {
 	buf := make([]byte, MaxData)
-	for {
+	drained := 0
+	for drained < drainMax {
 		select {
 		case <-leaderExited:
 			_ = f.SetReadDeadline(time.Now().Add(drainIdle))
@@ -231,6 +235,11 @@ func pumpOutput(st *stream, ch byte, f *os.File, leaderExited <-chan struct{}) {
 		n, err := f.Read(buf)
 		if n > 0 && st.data(ch, buf[:n]) != nil {
 			return
+		}
+		select {
+		case <-leaderExited:
+			drained += n
+		default:
 		}
 		if err != nil {
 			break // EOF, EIO from a PTY whose terminal is gone, or idle after the exit

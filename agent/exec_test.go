@@ -157,3 +157,14 @@ func TestHostCloseAbortsAnExec(t *testing.T) {
 	default:
 	}
 }
+
+func TestChattyBackgroundProcessCannotHoldTheExecOpen(t *testing.T) {
+	c := connect(t, newTestAgent(nil))
+	start := time.Now()
+	res := c.run(argv("sh", "-c", "yes & echo $! >&2; sleep 0.5"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(res.stderr))
+	syscall.Kill(pid, syscall.SIGKILL)
+	if took := time.Since(start); res.code != 0 || took > 5*time.Second {
+		t.Fatalf("exit %d after %v", res.code, took)
+	}
+}

@@ -87,8 +87,12 @@ func (c *Cgroups) sweep() {
 }
 
 // killTree SIGKILLs what can be found of a session leader's tree without cgroups: its process group,
-// its session, and every descendant still linked to it by parent pids.
+// its session, and every descendant still linked to it by parent pids (a daemon that left the session
+// and lost its parent escapes).
 func killTree(leader int) {
+	// Freeze the group first: a shell must not report its killed child as its own exit, and a dying
+	// parent would hand its children to init before the walk below finds them.
+	_ = syscall.Kill(-leader, syscall.SIGSTOP)
 	children := map[int][]int{}
 	targets := map[int]bool{}
 	entries, _ := os.ReadDir("/proc")
@@ -110,6 +114,7 @@ func killTree(leader int) {
 		targets[queue[0]] = true
 		queue = append(queue, children[queue[0]]...)
 	}
+	_ = syscall.Kill(-leader, syscall.SIGKILL)
 	for pid := range targets {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
