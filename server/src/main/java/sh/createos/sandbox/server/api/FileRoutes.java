@@ -1,7 +1,9 @@
 package sh.createos.sandbox.server.api;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.Map;
 import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.FileDownload;
@@ -17,17 +19,24 @@ import sh.createos.sandbox.server.sandbox.SandboxService;
  */
 public final class FileRoutes {
     private static final int FILE_MODE = 0644;
+    private static final Duration DRAIN_LIMIT = Duration.ofSeconds(30);
 
     private FileRoutes() {}
 
     public static void register(Router router, SandboxService service) {
         router.put("/v1/sandboxes/{id}/files", true, ex -> {
-            String path = GuestPaths.require(ex.query("path"));
-            var running = service.running(ex.user(), ex.param("id"));
-            try (InputStream body = ex.bodyStream()) {
-                running.vm().agent().writeFile(path, body, FILE_MODE);
-            } catch (AgentException e) {
-                throw AgentErrors.map(e, path);
+            try {
+                String path = GuestPaths.require(ex.query("path"));
+                var running = service.running(ex.user(), ex.param("id"));
+                try {
+                    running.vm().agent().writeFile(path, ex.bodyStream(), FILE_MODE);
+                } catch (AgentException e) {
+                    throw AgentErrors.map(e, path);
+                }
+            } catch (Exception e) {
+                // Read what the client is still sending, so it gets our error instead of a connection reset.
+                discard(ex.bodyStream());
+                throw e;
             }
             ex.ok(Map.of());
         });
@@ -44,6 +53,19 @@ public final class FileRoutes {
                 download.content().transferTo(out);
             }
         });
+    }
+
+    /** Reads and drops the rest of a body, for at most {@link #DRAIN_LIMIT}; past that the connection is dropped. */
+    private static void discard(InputStream body) {
+        long deadline = System.nanoTime() + DRAIN_LIMIT.toNanos();
+        byte[] buffer = new byte[64 * 1024];
+        try {
+            while (System.nanoTime() < deadline && body.read(buffer) >= 0) {
+                // dropped
+            }
+        } catch (IOException e) {
+            // the client went away: nothing left to answer
+        }
     }
 
     /** Guest errno → the status the spec documents. */

@@ -104,6 +104,15 @@ class SandboxApiTest {
     }
 
     @Test
+    @Order(2)
+    void aSecondLiveSandboxWithTheSameNameIs409() throws Exception {
+        Reply reply = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "name", "api-test"));
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(409);
+        assertThat(reply.data().get("code").asText()).isEqualTo("NAME_TAKEN");
+        assertThat(api.get("/v1/sandboxes", api.aliceKey).data().get("pagination").get("total").asInt()).isEqualTo(1);
+    }
+
+    @Test
     @Order(3)
     void bufferedExecRunsWithoutAShellWithTheSandboxEnvs() throws Exception {
         JsonNode echo = exec("echo", "a b", "$GREETING");
