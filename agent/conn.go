@@ -207,8 +207,8 @@ func (s *session) remove(id uint32) {
 	s.mu.Unlock()
 }
 
-// ServeConn serves a socket or pipe until its byte stream ends, then closes it once every stream of the
-// connection has been aborted and cleaned up.
+// ServeConn serves a socket or pipe until its byte stream ends, closes it, and returns once every
+// stream of the connection has been aborted and cleaned up.
 func (a *Agent) ServeConn(rw io.ReadWriteCloser) error {
 	br := bufio.NewReaderSize(rw, HeaderSize+MaxPayload)
 	var hello *Frame
@@ -220,7 +220,7 @@ func (a *Agent) ServeConn(rw io.ReadWriteCloser) error {
 			s.stop()
 			<-s.writerDone
 			s.handlers.Wait()
-			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+			if errors.Is(err, io.EOF) {
 				return nil
 			}
 			return err

@@ -85,41 +85,28 @@ type process struct {
 	pty    *os.File
 }
 
-// start starts the request's process through the shim and returns once it runs the target program.
+// start starts the request's process and returns once it runs the target program.
 func (a *Agent) start(req *execRequest) (*process, error) {
 	acct, err := lookupAccount(req.User)
 	if err != nil {
 		return nil, err
 	}
-	cwd := req.Cwd
-	if cwd == "" {
-		cwd = acct.home
-		if _, err := os.Stat(cwd); err != nil {
-			cwd = "/"
+	spec := shimSpec{Dir: req.Cwd, Argv: req.Argv}
+	if spec.Dir == "" {
+		spec.Dir = acct.home
+		if _, err := os.Stat(spec.Dir); err != nil {
+			spec.Dir = "/"
 		}
+	}
+	if acct.uid != os.Getuid() || acct.gid != os.Getgid() {
+		spec.Creds = &shimCreds{UID: acct.uid, GID: acct.gid, Groups: acct.groups}
 	}
 	p := &process{a: a}
-	var child []*os.File // the process's stdin, stdout, stderr and the shim's status pipe
-	defer func() {
-		for _, f := range child {
-			f.Close()
-		}
-	}()
-	if err := p.openStdio(req, &child); err != nil {
-		p.closeFiles()
-		return nil, err
-	}
-	statusR, statusW, err := os.Pipe()
+	stdio, err := p.openStdio(req)
+	defer closeAll(stdio) // the child's ends: the agent must not hold them, or it never sees EOF
 	if err != nil {
 		p.closeFiles()
 		return nil, err
-	}
-	defer statusR.Close()
-	child = append(child, statusW)
-
-	spec := shimSpec{Dir: cwd, Argv: req.Argv}
-	if acct.uid != os.Getuid() || acct.gid != os.Getgid() {
-		spec.Creds = &shimCreds{UID: acct.uid, GID: acct.gid, Groups: acct.groups}
 	}
 	if a.Cgroups != nil {
 		if spec.Cgroup, err = a.Cgroups.create(); err != nil {
@@ -128,64 +115,81 @@ func (a *Agent) start(req *execRequest) (*process, error) {
 		}
 	}
 	p.cgroup = spec.Cgroup
-	specJSON, _ := json.Marshal(spec)
-	fds := make([]uintptr, len(child))
-	for i, f := range child {
-		fds[i] = f.Fd() // also puts the child's ends in blocking mode
-	}
-	attr := &syscall.ProcAttr{Env: execEnv(acct, req.Env, req.Pty != nil), Files: fds,
-		Sys: &syscall.SysProcAttr{Setsid: true, Setctty: req.Pty != nil, Ctty: 0}}
-	p.pid, p.exited, err = a.Reaper.Start(func() (int, error) {
-		return syscall.ForkExec(a.Shim, []string{"createos-agent", ShimArg, string(specJSON)}, attr)
-	})
-	if err == nil {
-		for _, f := range child {
-			f.Close()
-		}
-		child = nil
-		var msg []byte
-		if msg, err = io.ReadAll(statusR); err == nil && len(msg) > 0 {
-			err = errors.New(string(msg))
-		}
-	} else {
-		err = fmt.Errorf("start exec shim %s: %w", a.Shim, err)
-	}
-	if err != nil {
+	env := execEnv(acct, req.Env, req.Pty != nil)
+	if p.pid, p.exited, err = a.spawn(spec, stdio, env, req.Pty != nil); err != nil {
 		p.release()
 		return nil, err
 	}
 	return p, nil
 }
 
-func (p *process) openStdio(req *execRequest, child *[]*os.File) error {
+// spawn starts the shim (see shim.go) as the leader of a new session with the given stdin, stdout and
+// stderr, and returns once it has become the target program or has failed to.
+func (a *Agent) spawn(spec shimSpec, stdio []*os.File, env []string, tty bool) (int, <-chan syscall.WaitStatus, error) {
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	defer statusR.Close()
+	specJSON, _ := json.Marshal(spec)
+	// Fd also puts the child's ends in blocking mode.
+	files := []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd(), statusW.Fd()}
+	attr := &syscall.ProcAttr{Env: env, Files: files, Sys: &syscall.SysProcAttr{Setsid: true, Setctty: tty, Ctty: 0}}
+	pid, exited, err := a.Reaper.Start(func() (int, error) {
+		return syscall.ForkExec(a.Shim, []string{"createos-agent", ShimArg, string(specJSON)}, attr)
+	})
+	statusW.Close()
+	if err != nil {
+		return 0, nil, fmt.Errorf("start the exec shim %s: %w", a.Shim, err)
+	}
+	// The status pipe is close-on-exec in the shim: EOF without a message means the target runs.
+	msg, err := io.ReadAll(statusR)
+	if err == nil && len(msg) > 0 {
+		err = errors.New(string(msg))
+	}
+	if err != nil {
+		return 0, nil, err // the shim exits on its own, and the reaper collects it
+	}
+	return pid, exited, nil
+}
+
+// openStdio opens pipes or a PTY and returns the child's ends: stdin, stdout, stderr.
+func (p *process) openStdio(req *execRequest) ([]*os.File, error) {
 	if req.Pty != nil {
 		master, slave, err := openPty(*req.Pty)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p.pty, p.stdin, p.outs = master, master, []*os.File{master}
-		*child = append(*child, slave, slave, slave)
-		return nil
+		return []*os.File{slave, slave, slave}, nil
 	}
+	var stdio []*os.File
 	var in *os.File
 	var err error
 	if req.Stdin {
-		if in, p.stdin, err = os.Pipe(); err != nil {
-			return err
-		}
-	} else if in, err = os.Open(os.DevNull); err != nil {
-		return err
+		in, p.stdin, err = os.Pipe()
+	} else {
+		in, err = os.Open(os.DevNull)
 	}
-	*child = append(*child, in)
+	if err != nil {
+		return nil, err
+	}
+	stdio = append(stdio, in)
 	for i := 0; i < 2; i++ {
 		r, w, err := os.Pipe()
 		if err != nil {
-			return err
+			return stdio, err
 		}
 		p.outs = append(p.outs, r)
-		*child = append(*child, w)
+		stdio = append(stdio, w)
 	}
-	return nil
+	return stdio, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }
 
 // run forwards input, output and control events until the process has exited and its output is

@@ -65,11 +65,16 @@ func (a *Agent) writeFile(st *stream, raw []byte) {
 			return
 		}
 	}
-	if fi, err := os.Stat(req.Path); err == nil && fi.IsDir() {
+	old, err := os.Stat(req.Path)
+	if err == nil && old.IsDir() {
 		st.failErr(&fs.PathError{Op: "write", Path: req.Path, Err: syscall.EISDIR})
 		return
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(req.Path)+".createos-*")
+	base := filepath.Base(req.Path)
+	if len(base) > 200 {
+		base = base[:200] // the temporary name must fit NAME_MAX too
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".createos-*")
 	if err != nil {
 		st.failErr(err)
 		return
@@ -81,7 +86,11 @@ func (a *Agent) writeFile(st *stream, raw []byte) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := tmp.Chmod(req.mode(0o644)); err != nil {
+	err = tmp.Chmod(req.mode(0o644))
+	if sys, ok := statT(old); ok && err == nil { // a replaced file keeps its owner
+		err = tmp.Chown(int(sys.Uid), int(sys.Gid))
+	}
+	if err != nil {
 		st.failErr(err)
 		return
 	}
@@ -153,6 +162,14 @@ func (a *Agent) readFile(st *stream, raw []byte) {
 		}
 	}
 	st.eof(ChanOut)
+}
+
+func statT(fi fs.FileInfo) (*syscall.Stat_t, bool) {
+	if fi == nil {
+		return nil, false
+	}
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	return sys, ok
 }
 
 // fileStat is STAT in the protocol.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -153,5 +154,27 @@ func TestLongListingsComeInBatches(t *testing.T) {
 	ts.waitClosed()
 	if len(names) != n || batches < 3 || names[0] != name(0) || names[n-1] != name(n-1) {
 		t.Fatalf("%d names in %d batches", len(names), batches)
+	}
+}
+
+func TestWriteFileKeepsTheOwnerOfAReplacedFile(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to chown")
+	}
+	c := connect(t, newTestAgent(nil))
+	path := filepath.Join(t.TempDir(), strings.Repeat("n", 250))
+	os.WriteFile(path, []byte("old"), 0o600)
+	os.Chown(path, 65534, 65534)
+	w := c.open(map[string]any{"op": "write_file", "path": path, "mode": 0o644})
+	w.send([]byte("new"))
+	w.sendEOF()
+	w.event("ok")
+	w.waitClosed()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys := fi.Sys().(*syscall.Stat_t); sys.Uid != 65534 || sys.Gid != 65534 || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("replaced file: uid %d gid %d mode %v", sys.Uid, sys.Gid, fi.Mode())
 	}
 }
