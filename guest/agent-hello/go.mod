@@ -1,0 +1,3 @@
+module createos-sandbox/guest/agent-hello
+
+go 1.19
