@@ -2,8 +2,6 @@ package sh.createos.sandbox.server.api;
 
 import java.util.ArrayList;
 import java.util.List;
-import sh.createos.sandbox.host.agent.ExecResult;
-import sh.createos.sandbox.host.agent.ExecStartException;
 import sh.createos.sandbox.model.ExecRequest;
 import sh.createos.sandbox.model.ExecResponse;
 import sh.createos.sandbox.server.http.ApiException;
@@ -35,13 +33,7 @@ public final class ExecRoutes {
                 return;
             }
             long started = System.nanoTime();
-            ExecResponse.ExecResult result;
-            try {
-                ExecResult r = running.vm().agent().run(hostRequest);
-                result = new ExecResponse.ExecResult(r.stdout(), r.stderr(), r.exitCode(), null);
-            } catch (ExecStartException e) {
-                result = new ExecResponse.ExecResult("", "", START_FAILED_EXIT, e.getMessage());
-            }
+            ExecResponse.ExecResult result = BufferedExec.run(running.vm().agent(), hostRequest);
             ex.ok(new ExecResponse(result, (System.nanoTime() - started) / 1_000_000));
         });
     }

@@ -123,6 +123,10 @@ class SandboxApiTest {
         assertThat(env.get("stdout").asText()).isEqualTo("hello from envs\n");
         assertThat(env.get("stderr").asText()).isEqualTo("oops\n");
         assertThat(env.get("exit_code").asInt()).isEqualTo(7);
+        JsonNode big = exec("bash", "-c", "head -c 20000000 /dev/zero | tr '\\0' x; echo done >&2").get("result");
+        assertThat(big.get("stdout").asText()).hasSize(16 * 1024 * 1024);
+        assertThat(big.get("stderr").asText()).isEqualTo("done\n");
+        assertThat(big.get("error").asText()).contains("truncated");
         JsonNode missing = exec("/no/such/binary").get("result");
         assertThat(missing.get("error").asText()).isNotEmpty();
         assertThat(missing.get("exit_code").asInt()).isNotZero();
