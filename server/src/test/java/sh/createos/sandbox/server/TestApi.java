@@ -143,8 +143,19 @@ public final class TestApi implements AutoCloseable {
         return map;
     }
 
+    /** Destroys every sandbox the two users still have, so no VM outlives the test, then stops the server. */
     @Override
     public void close() {
-        server.close();
+        try {
+            for (String key : new String[] {aliceKey, bobKey}) {
+                for (JsonNode s : get("/v1/sandboxes?limit=500", key).data().get("data")) {
+                    delete("/v1/sandboxes/" + s.get("id").asText(), key);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("cleaning up the test's sandboxes failed", e);
+        } finally {
+            server.close(); // waits for the background reclaims
+        }
     }
 }

@@ -27,40 +27,52 @@ public final class LocalHost {
     /** Memory kept for the host itself and QEMU's own overhead per VM. */
     private static final long RESERVED_MIB = 256;
 
-    private final GuestKit kit;
-    private final Vmm vmm;
-    private final String kitProblem;
+    private final Path dataDir;
     private final Map<String, Vm> live = new ConcurrentHashMap<>();
+    private GuestKit kit;
+    private Vmm vmm;
+    private String kitProblem;
 
-    private LocalHost(GuestKit kit, Vmm vmm, String kitProblem) {
-        this.kit = kit;
-        this.vmm = vmm;
-        this.kitProblem = kitProblem;
+    private LocalHost(Path dataDir) {
+        this.dataDir = dataDir;
     }
 
     public static LocalHost open(Path dataDir) {
+        LocalHost host = new LocalHost(dataDir);
+        host.loadKit();
+        return host;
+    }
+
+    /** Loads the guest kit if it is not loaded yet: a setup that finishes after the start is picked up. */
+    private synchronized void loadKit() {
+        if (vmm != null) {
+            return;
+        }
         try {
-            GuestKit kit = GuestKit.load(dataDir);
-            return new LocalHost(kit, new QemuVmm(dataDir, kit, Accelerator.detect(), BOOT_TIMEOUT), null);
+            kit = GuestKit.load(dataDir);
+            vmm = new QemuVmm(dataDir, kit, Accelerator.detect(), BOOT_TIMEOUT);
+            kitProblem = null;
         } catch (IOException e) {
-            return new LocalHost(null, null, e.getMessage());
+            kitProblem = e.getMessage();
         }
     }
 
     /** Why no VM can be booted, or empty when the host is usable. */
-    public Optional<String> problem() {
+    public synchronized Optional<String> problem() {
+        loadKit();
         return Optional.ofNullable(kitProblem);
     }
 
     /** @throws ApiException 503 when there is no guest kit (nothing is provisioned then) */
-    public Vmm vmm() {
+    public synchronized Vmm vmm() {
+        loadKit();
         if (vmm == null) {
             throw ApiException.unavailable("no host with capacity: " + kitProblem);
         }
         return vmm;
     }
 
-    public List<String> images() {
+    public synchronized List<String> images() {
         return kit == null ? List.of() : kit.images().keySet().stream().sorted().toList();
     }
 
@@ -70,7 +82,7 @@ public final class LocalHost {
 
     public HostPublic view() {
         List<String> images = images();
-        return new HostPublic(ID, kitProblem == null ? "active" : "dead", availableMib(), live.size(),
+        return new HostPublic(ID, problem().isEmpty() ? "active" : "dead", availableMib(), live.size(),
                 images.isEmpty() ? null : images);
     }
 

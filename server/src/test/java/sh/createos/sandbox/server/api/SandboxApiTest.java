@@ -58,9 +58,6 @@ class SandboxApiTest {
     @AfterAll
     void cleanUp() throws Exception {
         if (api != null) {
-            if (id != null) {
-                api.delete(base, api.aliceKey);
-            }
             api.close();
         }
     }

@@ -21,7 +21,7 @@ import sh.createos.sandbox.host.proc.Command;
  * port, one fresh database per {@link #newDatabase()}. Runs the server binaries as the {@code postgres} user when
  * we are root (PostgreSQL refuses to run as root). Started once per JVM, stopped by a shutdown hook.
  */
-final class PostgresCluster {
+public final class PostgresCluster {
     private static PostgresCluster shared;
 
     private final Path dir;
@@ -37,7 +37,7 @@ final class PostgresCluster {
         this.asPostgresUser = asPostgresUser;
     }
 
-    static synchronized PostgresCluster shared() throws IOException {
+    public static synchronized PostgresCluster shared() throws IOException {
         if (shared == null) {
             shared = start();
             Runtime.getRuntime().addShutdownHook(new Thread(shared::stop));
@@ -79,7 +79,7 @@ final class PostgresCluster {
     }
 
     /** A JDBC URL of a new, empty database. */
-    String newDatabase() throws SQLException {
+    public String newDatabase() throws SQLException {
         String name = "store_test_" + databases.incrementAndGet();
         try (Connection c = DriverManager.getConnection(url("postgres"));
                 Statement st = c.createStatement()) {
