@@ -11,6 +11,7 @@ import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.proc.Command;
+import sh.createos.sandbox.host.proc.CommandFailedException;
 
 /** How QEMU runs guest code: KVM where the host can really run a KVM vCPU, TCG software emulation everywhere else. */
 public enum Accelerator {
@@ -37,8 +38,13 @@ public enum Accelerator {
         try {
             Command.of("sh", "-c", KVM_PROBE).timeout(Duration.ofSeconds(20)).run();
             return KVM;
+        } catch (CommandFailedException e) {
+            log.info("using TCG: {} opens but QEMU cannot run a KVM vCPU: {}", KVM_DEVICE,
+                    e.stderr().lines().findFirst().orElse("exit code " + e.exitCode()));
+            log.debug("KVM probe: {}", e.getMessage());
+            return TCG;
         } catch (IOException e) {
-            log.warn("using TCG: {} opens but QEMU cannot run a KVM vCPU: {}", KVM_DEVICE, e.getMessage());
+            log.info("using TCG: the KVM probe failed: {}", e.getMessage());
             return TCG;
         }
     }
