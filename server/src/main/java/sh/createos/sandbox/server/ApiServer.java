@@ -1,6 +1,8 @@
 package sh.createos.sandbox.server;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -49,6 +51,9 @@ public final class ApiServer implements AutoCloseable {
 
     public static ApiServer start(ServerConfig config) throws Exception {
         Files.createDirectories(config.dataDir());
+        if (config.databaseUrl() == null) {
+            createPrivately(config.dataDir().resolve("control.db"));
+        }
         Store store = JdbcStore.open(config.effectiveDatabaseUrl());
         try {
             LocalHost host = LocalHost.open(config.dataDir());
@@ -74,6 +79,16 @@ public final class ApiServer implements AutoCloseable {
         } catch (Exception | Error e) {
             store.close();
             throw e;
+        }
+    }
+
+    /**
+     * The database holds sandbox env values and key hashes: only the owner may read it. SQLite gives its -wal and
+     * -shm files the mode of the database file.
+     */
+    private static void createPrivately(Path file) throws java.io.IOException {
+        if (!Files.exists(file)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         }
     }
 

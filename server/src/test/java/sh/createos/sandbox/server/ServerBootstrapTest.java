@@ -30,6 +30,8 @@ class ServerBootstrapTest {
             assertThat(lines.get(1)).matches("CREATEOS_SANDBOX_API_KEY=sk_[A-Za-z0-9_-]{43}");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(credentials)))
                     .isEqualTo("rw-------");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("control.db"))))
+                    .isEqualTo("rw-------");
             String key = lines.get(1).substring("CREATEOS_SANDBOX_API_KEY=".length());
             HttpResponse<String> whoami = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create(baseUrl + "/v1/whoami")).header("X-Api-Key", key).build(),
