@@ -87,8 +87,10 @@ public final class QemuVmm implements Vmm {
             step = "writing " + dir.specFile();
             dir.writeSpec(spec);
             step = "creating the disk overlay";
+            long overlayStarted = System.nanoTime();
             Command.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.toString(), "-F", "raw",
                     dir.overlay().toString(), spec.diskMib() + "M").timeout(QEMU_IMG_TIMEOUT).run();
+            long qemuStarted = System.nanoTime();
             step = "starting qemu";
             List<String> argv = QemuCommandLine.forVm(spec, kit, dir, accelerator).argv();
             Command.Result qemu = Command.of(argv).timeout(QEMU_START_TIMEOUT).run();
@@ -97,12 +99,15 @@ public final class QemuVmm implements Vmm {
             if (process.pid() <= 0) {
                 throw new IOException("qemu reported success but wrote no pid file " + dir.pidFile());
             }
+            long qemuUp = System.nanoTime();
             step = "connecting to QMP";
             qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
             step = "waiting for the agent's HELLO";
             AgentClient agent = awaitAgent(dir, process, remaining(started));
-            log.info("VM {} booted in {} ms (pid {}, {})", spec.id(), (System.nanoTime() - started) / 1_000_000,
-                    process.pid(), accelerator);
+            long ready = System.nanoTime();
+            log.info("VM {} booted in {} ms (pid {}, {}; overlay {} ms, qemu start {} ms, QMP + agent ready {} ms)",
+                    spec.id(), millis(started, ready), process.pid(), accelerator, millis(overlayStarted, qemuStarted),
+                    millis(qemuStarted, qemuUp), millis(qemuUp, ready));
             return new QemuVm(spec, dir, process, qmp, agent);
         } catch (IOException | RuntimeException e) {
             String console = dir.consoleTail();
@@ -226,6 +231,10 @@ public final class QemuVmm implements Vmm {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    private static long millis(long fromNanos, long toNanos) {
+        return (toNanos - fromNanos) / 1_000_000;
     }
 
     private Duration remaining(long startedNanos) {
