@@ -315,8 +315,17 @@ class SandboxApiTest {
 
     @Test
     @Order(13)
-    void aRestartedServerReattachesToTheRunningVm() throws Exception {
+    void aRestartLetsInFlightRequestsFinishAndReattachesToTheRunningVm() throws Exception {
+        var inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return exec("bash", "-c", "sleep 3; echo finished");
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        Thread.sleep(1000);
         api = api.restart();
+        assertThat(inFlight.get().get("result").get("stdout").asText()).isEqualTo("finished\n");
         assertThat(api.get(base, api.aliceKey).data().get("status").asText()).isEqualTo("running");
         assertThat(exec("cat", "/tmp/daemon.log").get("result").get("exit_code").asInt()).isZero();
         assertThat(exec("pgrep", "-f", "sleep 600").get("result").get("exit_code").asInt()).isZero();
