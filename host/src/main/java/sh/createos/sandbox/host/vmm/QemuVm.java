@@ -86,13 +86,16 @@ final class QemuVm implements Vm {
     @Override
     public synchronized void destroy() throws IOException {
         agent.close();
+        boolean quitting;
         try {
             qmp.execute("quit");
+            quitting = true;
         } catch (IOException e) {
             log.debug("VM {}: QMP quit failed ({}), killing pid {}", id(), e.getMessage(), pid());
+            quitting = false;
         }
         qmp.close();
-        if (!process.awaitExit(QUIT_GRACE)) {
+        if (!quitting || !process.awaitExit(QUIT_GRACE)) {
             process.kill();
             if (!process.awaitExit(KILL_WAIT)) {
                 throw new IOException("VM " + id() + ": qemu pid " + pid() + " survived SIGKILL; "
