@@ -75,10 +75,11 @@ final class ExecStream {
             stderr.join();
             done.countDown();
             heartbeat.join();
-            if (clientGone) {
-                throw new IOException("client disconnected during the streamed exec");
-            }
             write(ExecStreamFrame.exit(status.code()));
+        } catch (IOException agentLost) {
+            // The status is already 200: the failure can only be told in-band.
+            log.warn("streamed exec lost its agent: {}", agentLost.toString());
+            write(ExecStreamFrame.error("the sandbox agent failed: " + agentLost.getMessage()));
         } finally {
             done.countDown();
         }

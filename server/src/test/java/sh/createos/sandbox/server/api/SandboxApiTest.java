@@ -365,8 +365,18 @@ class SandboxApiTest {
         String doomed = "/v1/sandboxes/" + reply.data().get("id").asText();
         Path vmDir = dir.resolve("vms").resolve(SandboxService.vmId(reply.data().get("id").asText()));
         long pid = Long.parseLong(java.nio.file.Files.readString(vmDir.resolve("qemu.pid")).trim());
+        var stream = api.client().sendAsync(TestApi.withKey(api.request(doomed + "/exec?stream=true"), api.bobKey)
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(map("cmd", "bash",
+                        "args", List.of("-c", "echo up; sleep 600"))))).build(), HttpResponse.BodyHandlers.ofLines());
+        var lines = stream.get().body().iterator();
+        assertThat(lines.next()).isEqualTo("{\"stdout\":\"up\\n\"}");
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+        String last = null;
+        while (lines.hasNext()) {
+            last = lines.next();
+        }
+        assertThat(last).as("the stream tells in-band that the agent is gone").startsWith("{\"error\":");
         Reply exec = api.post(doomed + "/exec", api.bobKey, map("cmd", "true", "args", List.of()));
         assertThat(exec.status()).as(exec.toString()).isEqualTo(409);
         assertThat(api.get(doomed, api.bobKey).data().get("status").asText()).isEqualTo("error");
