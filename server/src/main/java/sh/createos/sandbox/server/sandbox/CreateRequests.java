@@ -1,0 +1,94 @@
+package sh.createos.sandbox.server.sandbox;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import sh.createos.sandbox.model.CreateSandboxRequest;
+import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.model.Shape;
+import sh.createos.sandbox.server.Ulid;
+import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.store.SandboxRecord;
+import sh.createos.sandbox.server.store.User;
+
+/** What a create request may ask for (spec §4.3), and the defaults it gets. */
+final class CreateRequests {
+    static final String DEFAULT_ROOTFS = "devbox:1";
+    static final int MAX_DISK_MIB = 1024 * 1024;
+    private static final int MIN_AUTO_PAUSE = 60;
+    private static final int MAX_AUTO_PAUSE = 86400;
+    private static final int MAX_ENVS = 256;
+
+    private CreateRequests() {}
+
+    /** The {@code creating} row a valid request asks for. @throws ApiException 400 naming the bad field */
+    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images, Instant now) {
+        if (req.shape() == null || req.shape().isBlank()) {
+            throw ApiException.badRequest("'shape' is required");
+        }
+        Shape shape = Shapes.find(req.shape()).orElseThrow(() -> ApiException.badRequest("unknown shape '"
+                + req.shape() + "'; see GET /v1/shapes"));
+        String rootfs = req.rootfs() == null || req.rootfs().isBlank() ? DEFAULT_ROOTFS : req.rootfs();
+        if (!images.isEmpty() && !images.contains(rootfs)) {
+            throw ApiException.badRequest("unknown rootfs '" + rootfs + "'; available: " + images);
+        }
+        int diskMib = req.diskMib() == null || req.diskMib() == 0 ? shape.defaultDiskMib() : req.diskMib();
+        if (diskMib < 0 || diskMib > MAX_DISK_MIB) {
+            throw ApiException.badRequest("disk_mib must be between 1 and " + MAX_DISK_MIB + ", not " + diskMib);
+        }
+        if (req.bandwidthQuotaBytes() != null && req.bandwidthQuotaBytes() != 0) {
+            throw ApiException.badRequest("bandwidth_quota_bytes cannot be set at create; the default quota applies");
+        }
+        checkAutoPause(req.autoPauseAfterSeconds());
+        if (req.region() != null && !req.region().isEmpty() && !req.region().equals(SandboxViews.REGION)) {
+            throw ApiException.badRequest("region '" + req.region() + "' is not this server's region '"
+                    + SandboxViews.REGION + "'");
+        }
+        if (req.networks() != null && !req.networks().isEmpty()) {
+            throw ApiException.badRequest("unknown network '" + req.networks().get(0).id() + "'");
+        }
+        if (req.disks() != null && !req.disks().isEmpty()) {
+            throw ApiException.badRequest("unknown disk '" + req.disks().get(0).diskId() + "'");
+        }
+        if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(LocalHost.ID)) {
+            throw ApiException.badRequest("unknown host '" + req.hostId() + "'");
+        }
+        if (req.egress() != null && !req.egress().isEmpty() && !req.egress().equals(List.of("*"))) {
+            throw ApiException.badRequest("egress allowlists are not supported by this server yet; "
+                    + "omit 'egress' or send [] for open egress");
+        }
+        Map<String, String> envs = checkEnvs(req.envs());
+        List<String> keys = req.sshPubkeys() == null || req.sshPubkeys().isEmpty() ? List.of()
+                : SshPublicKeys.merge(List.of(), req.sshPubkeys());
+        String name = req.name() == null || req.name().isEmpty() ? Names.generate() : Names.check(req.name());
+        return new SandboxRecord("sb_" + Ulid.next(), user.id(), name, SandboxStatus.CREATING, shape.id(), rootfs,
+                shape.vcpu(), shape.memMib(), diskMib, null, null, Boolean.TRUE.equals(req.ingressEnabled()),
+                req.autoPauseAfterSeconds(), envs, List.of(), keys, SandboxService.DEFAULT_BANDWIDTH_QUOTA, null, now,
+                null, null, null, user.email());
+    }
+
+    static void checkAutoPause(Integer seconds) {
+        if (seconds != null && (seconds < MIN_AUTO_PAUSE || seconds > MAX_AUTO_PAUSE)) {
+            throw ApiException.badRequest("auto_pause_after_seconds must be between " + MIN_AUTO_PAUSE + " and "
+                    + MAX_AUTO_PAUSE + ", not " + seconds);
+        }
+    }
+
+    private static Map<String, String> checkEnvs(Map<String, String> envs) {
+        if (envs == null) {
+            return Map.of();
+        }
+        if (envs.size() > MAX_ENVS) {
+            throw ApiException.badRequest("at most " + MAX_ENVS + " envs");
+        }
+        envs.forEach((name, value) -> {
+            if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                throw ApiException.badRequest("invalid env name '" + name + "'");
+            }
+            if (value == null || value.indexOf('\0') >= 0) {
+                throw ApiException.badRequest("env " + name + " needs a string value without NUL");
+            }
+        });
+        return envs;
+    }
+}
