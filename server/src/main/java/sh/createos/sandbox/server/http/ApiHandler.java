@@ -36,7 +36,7 @@ public final class ApiHandler extends Handler.Abstract {
         Cors.addResponseHeaders(request.getHeaders(), response.getHeaders());
         String method = request.getMethod();
         if (Cors.isPreflight(method, request.getHeaders())) {
-            Cors.addPreflightHeaders(response.getHeaders());
+            Cors.addPreflightHeaders(request.getHeaders(), response.getHeaders());
             response.setStatus(204);
             callback.succeeded();
             return true;

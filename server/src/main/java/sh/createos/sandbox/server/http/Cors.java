@@ -24,10 +24,13 @@ final class Cors {
         responseHeaders.put(HttpHeader.ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED_HEADERS);
     }
 
-    static void addPreflightHeaders(HttpFields.Mutable responseHeaders) {
+    /** Allows the SDK's headers plus whatever else the browser asks for (callers may add their own auth headers). */
+    static void addPreflightHeaders(HttpFields requestHeaders, HttpFields.Mutable responseHeaders) {
+        String requested = requestHeaders.get(HttpHeader.ACCESS_CONTROL_REQUEST_HEADERS);
         responseHeaders.put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
         responseHeaders.put(HttpHeader.ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS);
-        responseHeaders.put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS);
+        responseHeaders.put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS,
+                requested == null || requested.isBlank() ? ALLOWED_HEADERS : ALLOWED_HEADERS + ", " + requested);
         responseHeaders.put(HttpHeader.ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED_HEADERS);
         responseHeaders.put(HttpHeader.ACCESS_CONTROL_MAX_AGE, "600");
     }

@@ -78,12 +78,12 @@ class ApiWithoutVmsTest {
     void corsPreflightAllowsTheSdkHeaders() throws Exception {
         Reply reply = api.send(api.request("/v1/sandboxes").header("Origin", "https://app.example")
                 .header("Access-Control-Request-Method", "POST")
-                .header("Access-Control-Request-Headers", "x-api-key,content-type")
+                .header("Access-Control-Request-Headers", "x-api-key,content-type,x-my-session")
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build());
         assertThat(reply.status()).isEqualTo(204);
         assertThat(reply.header("Access-Control-Allow-Origin")).isEqualTo("*");
         assertThat(reply.header("Access-Control-Allow-Headers")).contains("X-Api-Key", "X-Fc-Runtime",
-                "Content-Type", "User-Agent", "Authorization", "X-Auth-Token", "X-Access-Token");
+                "Content-Type", "User-Agent", "Authorization", "X-Auth-Token", "X-Access-Token", "x-my-session");
         assertThat(reply.header("Access-Control-Allow-Methods")).contains("PATCH", "DELETE", "PUT");
         Reply actual = api.send(TestApi.withKey(api.request("/v1/whoami"), api.aliceKey)
                 .header("Origin", "https://app.example").build());
