@@ -38,10 +38,6 @@ public final class SandboxService {
         this.states = new SandboxStateMachine(store);
     }
 
-    public SandboxStateMachine states() {
-        return states;
-    }
-
     /** Creates and boots a sandbox; returns once its agent answered and the row says {@code running}. */
     public SandboxRecord create(User user, CreateSandboxRequest req) {
         SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), now()));
