@@ -40,13 +40,11 @@ public final class ApiServer implements AutoCloseable {
     private final Server jetty;
     private final Store store;
     private final SandboxService sandboxes;
-    private final ApiKeys apiKeys;
 
-    private ApiServer(Server jetty, Store store, SandboxService sandboxes, ApiKeys apiKeys) {
+    private ApiServer(Server jetty, Store store, SandboxService sandboxes) {
         this.jetty = jetty;
         this.store = store;
         this.sandboxes = sandboxes;
-        this.apiKeys = apiKeys;
     }
 
     public static ApiServer start(ServerConfig config) throws Exception {
@@ -72,7 +70,7 @@ public final class ApiServer implements AutoCloseable {
 
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));
             jetty.start();
-            ApiServer server = new ApiServer(jetty, store, sandboxes, apiKeys);
+            ApiServer server = new ApiServer(jetty, store, sandboxes);
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
@@ -118,10 +116,6 @@ public final class ApiServer implements AutoCloseable {
 
     public Store store() {
         return store;
-    }
-
-    public ApiKeys apiKeys() {
-        return apiKeys;
     }
 
     public void join() throws InterruptedException {

@@ -80,10 +80,6 @@ public final class Exchange {
         return Content.Source.asInputStream(request);
     }
 
-    public long contentLength() {
-        return request.getLength();
-    }
-
     /** 200 with {@code {"status":"success","data":…}}. */
     public void ok(Object data) throws IOException {
         send(200, Envelope.success(data));
