@@ -392,6 +392,33 @@ class SandboxApiTest {
         assertThat(vmDir).doesNotExist();
     }
 
+    @Test
+    @Order(16)
+    void aDeleteDuringBootWinsAndTheBootedVmIsReclaimed() throws Exception {
+        var create = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return api.post("/v1/sandboxes", api.bobKey, map("shape", "s-1vcpu-256mb", "name", "short-lived"));
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        String booting = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (booting == null && System.nanoTime() < deadline) {
+            JsonNode rows = api.get("/v1/sandboxes?status=creating", api.bobKey).data().get("data");
+            booting = rows.isEmpty() ? null : rows.get(0).get("id").asText();
+        }
+        assertThat(booting).as("the creating row is visible while the VM boots").isNotNull();
+        assertThat(api.get("/v1/sandboxes/" + booting, api.bobKey).data().has("ip")).isFalse();
+        assertThat(api.delete("/v1/sandboxes/" + booting, api.bobKey).data().get("status").asText())
+                .isEqualTo("destroying");
+        Reply created = create.get();
+        assertThat(created.status()).as(created.toString()).isEqualTo(409);
+        assertThat(api.get("/v1/sandboxes/" + booting, api.bobKey).data().get("status").asText())
+                .isEqualTo("destroyed");
+        assertThat(dir.resolve("vms").resolve(SandboxService.vmId(booting))).doesNotExist();
+    }
+
     private JsonNode exec(String cmd, String... args) throws Exception {
         Reply reply = api.post(base + "/exec", api.aliceKey, map("cmd", cmd, "args", List.of(args)));
         assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
