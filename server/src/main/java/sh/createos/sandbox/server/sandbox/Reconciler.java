@@ -45,11 +45,13 @@ final class Reconciler {
             Vm vm = vms.remove(SandboxService.vmId(row.id()));
             switch (row.status()) {
                 case CREATING -> {
+                    // Its client got an error when we stopped: fail the row first, then drop the VM (a crash in
+                    // between leaves an orphan VM, which the next start destroys).
+                    states.transition(row, SandboxStatus.FAILED,
+                            r -> r.withFailure("the control plane stopped while the sandbox was booting"));
                     if (vm != null) {
                         SandboxService.destroyVm(row.id(), vm);
                     }
-                    states.transition(row, SandboxStatus.FAILED,
-                            r -> r.withFailure("the control plane stopped while the sandbox was booting"));
                 }
                 case DESTROYING -> {
                     if (vm != null) {
