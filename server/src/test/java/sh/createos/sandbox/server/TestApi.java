@@ -59,7 +59,7 @@ public final class TestApi implements AutoCloseable {
         return new TestApi(dataDir, again, alice, aliceKey, bob, bobKey);
     }
 
-    private static void linkKit(Path dataDir) throws IOException {
+    static void linkKit(Path dataDir) throws IOException {
         Path shared = DataDir.fromEnvironment();
         try {
             GuestKit.load(shared);
