@@ -55,7 +55,7 @@ public final class ApiServer implements AutoCloseable {
         Store store = JdbcStore.open(config.effectiveDatabaseUrl());
         try {
             LocalHost host = LocalHost.open(config.dataDir());
-            SandboxService sandboxes = new SandboxService(store, host);
+            SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
             sandboxes.reconcile();
             ApiKeys apiKeys = new ApiKeys(store);
 

@@ -1,13 +1,26 @@
 package sh.createos.sandbox.server;
 
 import java.nio.file.Path;
+import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
 
-/** Where the server keeps its data, where it listens and which database it uses (null: SQLite in the data dir). */
-public record ServerConfig(Path dataDir, String host, int port, String databaseUrl) {
+/**
+ * Where the server keeps its data, where it listens, which database it uses (null: SQLite in the data dir), and
+ * the shortest {@code auto_pause_after_seconds} it accepts (the spec's 60 unless configured lower).
+ */
+public record ServerConfig(Path dataDir, String host, int port, String databaseUrl, int autoPauseMinSeconds) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
     public String effectiveDatabaseUrl() {
         return databaseUrl != null ? databaseUrl : "jdbc:sqlite:" + dataDir.resolve("control.db").toAbsolutePath();
+    }
+
+    public ServerConfig withAutoPauseMinSeconds(int seconds) {
+        new AutoPauseLimits(seconds, AutoPauseLimits.SPEC_MAX_SECONDS); // fails early on a bad value
+        return new ServerConfig(dataDir, host, port, databaseUrl, seconds);
+    }
+
+    public AutoPauseLimits autoPauseLimits() {
+        return new AutoPauseLimits(autoPauseMinSeconds, AutoPauseLimits.SPEC_MAX_SECONDS);
     }
 
     /** {@code HOST:PORT}, {@code [v6]:PORT} or {@code :PORT}. */
@@ -30,6 +43,6 @@ public record ServerConfig(Path dataDir, String host, int port, String databaseU
             throw new IllegalArgumentException("port out of range in '" + listen + "'");
         }
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), host.isEmpty() ? "0.0.0.0" : host, port,
-                databaseUrl);
+                databaseUrl, AutoPauseLimits.SPEC_MIN_SECONDS);
     }
 }

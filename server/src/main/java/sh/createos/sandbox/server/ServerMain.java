@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
@@ -17,6 +18,7 @@ import sh.createos.sandbox.server.store.User;
 public final class ServerMain {
     private static final String USAGE = """
             usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
+                                          [--auto-pause-min-seconds N]
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
             admin commands:
                    user create EMAIL [--sandbox-limit N]
@@ -24,7 +26,8 @@ public final class ServerMain {
                    key create USER          (user id or email; prints the new key once)
                    key revoke KEY_ID
             environment: CREATEOS_SANDBOX_DATA_DIR (default /var/lib/createos-sandbox),
-                         CREATEOS_SANDBOX_LISTEN (default 127.0.0.1:8080), CREATEOS_SANDBOX_DATABASE_URL""";
+                         CREATEOS_SANDBOX_LISTEN (default 127.0.0.1:8080), CREATEOS_SANDBOX_DATABASE_URL,
+                         CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS (default 60, the spec's minimum)""";
 
     private ServerMain() {}
 
@@ -47,8 +50,9 @@ public final class ServerMain {
         String databaseUrl = option(args, "--database-url", "CREATEOS_SANDBOX_DATABASE_URL", null);
         switch (command) {
             case "serve" -> serve(ServerConfig.of(dataDir,
-                    option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl),
-                    args);
+                    option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl)
+                    .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
+                            "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS)), args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
@@ -116,6 +120,15 @@ public final class ServerMain {
         }
         String fromEnv = env == null ? null : System.getenv(env);
         return fromEnv != null && !fromEnv.isBlank() ? fromEnv : fallback;
+    }
+
+    private static int intOption(List<String> args, String name, String env, int fallback) {
+        String value = option(args, name, env, String.valueOf(fallback));
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " wants a whole number, not '" + value + "'");
+        }
     }
 
     private static String argument(List<String> args, int index, String name) {

@@ -11,12 +11,13 @@ import sh.createos.sandbox.server.http.ApiException;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.User;
 
-/** What a create request may ask for (spec §4.3), and the defaults it gets. */
+/**
+ * What a create request may ask for (spec §4.3), and the defaults it gets; {@code auto_pause_after_seconds} is
+ * checked by the service against the server's {@link sh.createos.sandbox.server.lifecycle.AutoPauseLimits}.
+ */
 final class CreateRequests {
     static final String DEFAULT_ROOTFS = "devbox:1";
     static final int MAX_DISK_MIB = 1024 * 1024;
-    private static final int MIN_AUTO_PAUSE = 60;
-    private static final int MAX_AUTO_PAUSE = 86400;
     private static final int MAX_ENVS = 256;
 
     private CreateRequests() {}
@@ -39,7 +40,6 @@ final class CreateRequests {
         if (req.bandwidthQuotaBytes() != null && req.bandwidthQuotaBytes() != 0) {
             throw ApiException.badRequest("bandwidth_quota_bytes cannot be set at create; the default quota applies");
         }
-        checkAutoPause(req.autoPauseAfterSeconds());
         if (req.region() != null && !req.region().isEmpty() && !req.region().equals(SandboxViews.REGION)) {
             throw ApiException.badRequest("region '" + req.region() + "' is not this server's region '"
                     + SandboxViews.REGION + "'");
@@ -53,28 +53,27 @@ final class CreateRequests {
         if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(LocalHost.ID)) {
             throw ApiException.badRequest("unknown host '" + req.hostId() + "'");
         }
-        if (req.egress() != null && !req.egress().isEmpty() && !req.egress().equals(List.of("*"))) {
-            throw ApiException.badRequest("egress allowlists are not supported by this server yet; "
-                    + "omit 'egress' or send [] for open egress");
-        }
+        List<String> egress = checkEgress(req.egress());
         Map<String, String> envs = checkEnvs(req.envs());
         List<String> keys = req.sshPubkeys() == null || req.sshPubkeys().isEmpty() ? List.of()
                 : SshPublicKeys.merge(List.of(), req.sshPubkeys());
         String name = req.name() == null || req.name().isEmpty() ? Names.generate() : Names.check(req.name());
         return new SandboxRecord("sb_" + Ulid.next(), user.id(), name, SandboxStatus.CREATING, shape.id(), rootfs,
                 shape.vcpu(), shape.memMib(), diskMib, null, null, Boolean.TRUE.equals(req.ingressEnabled()),
-                req.autoPauseAfterSeconds(), envs, List.of(), keys, SandboxService.DEFAULT_BANDWIDTH_QUOTA, null, now,
+                req.autoPauseAfterSeconds(), envs, egress, keys, SandboxService.DEFAULT_BANDWIDTH_QUOTA, null, now,
                 null, null, null, user.email());
     }
 
-    static void checkAutoPause(Integer seconds) {
-        if (seconds != null && (seconds < MIN_AUTO_PAUSE || seconds > MAX_AUTO_PAUSE)) {
-            throw ApiException.badRequest("auto_pause_after_seconds must be between " + MIN_AUTO_PAUSE + " and "
-                    + MAX_AUTO_PAUSE + ", not " + seconds);
+    /** The allowlist to store for a requested one (create and fork). @throws ApiException 400 when malformed */
+    static List<String> checkEgress(List<String> egress) {
+        if (egress != null && !egress.isEmpty() && !egress.equals(List.of("*"))) {
+            throw ApiException.badRequest("egress allowlists are not supported by this server yet; "
+                    + "omit 'egress' or send [] for open egress");
         }
+        return List.of();
     }
 
-    private static Map<String, String> checkEnvs(Map<String, String> envs) {
+    static Map<String, String> checkEnvs(Map<String, String> envs) {
         if (envs == null) {
             return Map.of();
         }

@@ -16,6 +16,8 @@ import sh.createos.sandbox.model.CreateSandboxRequest;
 import sh.createos.sandbox.model.PatchSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.lifecycle.ActivityTracker;
+import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
@@ -28,18 +30,27 @@ public final class SandboxService {
     private final Store store;
     private final LocalHost host;
     private final SandboxStateMachine states;
+    private final AutoPauseLimits autoPauseLimits;
+    private final ActivityTracker activity = new ActivityTracker();
     private final Map<String, Object> admissionLocks = new ConcurrentHashMap<>();
     /** Background reclaims still running, so shutdown can let them finish. */
     private final Phaser background = new Phaser(1);
 
-    public SandboxService(Store store, LocalHost host) {
+    public SandboxService(Store store, LocalHost host, AutoPauseLimits autoPauseLimits) {
         this.store = store;
         this.host = host;
         this.states = new SandboxStateMachine(store);
+        this.autoPauseLimits = autoPauseLimits;
+    }
+
+    /** Where API calls, ingress and tunnels report activity, for idle auto-pause. */
+    public ActivityTracker activity() {
+        return activity;
     }
 
     /** Creates and boots a sandbox; returns once its agent answered and the row says {@code running}. */
     public SandboxRecord create(User user, CreateSandboxRequest req) {
+        autoPauseLimits.check(req.autoPauseAfterSeconds());
         SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), now()));
         String vmId = vmId(row.id());
         long started = System.nanoTime();
@@ -129,7 +140,7 @@ public final class SandboxService {
 
     public SandboxRecord patch(User user, String id, PatchSandboxRequest req) {
         SandboxRecord sandbox = get(user, id);
-        CreateRequests.checkAutoPause(req.autoPauseAfterSeconds());
+        autoPauseLimits.check(req.autoPauseAfterSeconds());
         boolean disable = Boolean.TRUE.equals(req.disableAutoPause());
         if (disable && req.autoPauseAfterSeconds() != null) {
             throw ApiException.badRequest("send either auto_pause_after_seconds or disable_auto_pause, not both");

@@ -26,13 +26,19 @@ import sh.createos.sandbox.server.store.Store;
  * state that the next start can finish or roll back.
  */
 public final class SandboxStateMachine {
+    /**
+     * The allowed moves. A transitional state may roll back to where it came from when the engine step fails and
+     * left things as they were (pausing → running, resuming → paused); a fork's child is inserted as
+     * {@code forking} (the source stays {@code paused}) and ends running, paused or failed. A DELETE may arrive in
+     * any live state; the request that is still acting sees it and reclaims what it made.
+     */
     private static final Map<SandboxStatus, Set<SandboxStatus>> NEXT = Map.of(
             CREATING, EnumSet.of(RUNNING, FAILED, DESTROYING),
             RUNNING, EnumSet.of(PAUSING, DESTROYING, ERROR, FAILED),
-            PAUSING, EnumSet.of(PAUSED, ERROR),
-            PAUSED, EnumSet.of(RESUMING, FORKING, DESTROYING, DESTROYED),
-            RESUMING, EnumSet.of(RUNNING, ERROR),
-            FORKING, EnumSet.of(RUNNING, PAUSED, FAILED),
+            PAUSING, EnumSet.of(PAUSED, RUNNING, ERROR, DESTROYING),
+            PAUSED, EnumSet.of(RESUMING, DESTROYING, DESTROYED),
+            RESUMING, EnumSet.of(RUNNING, PAUSED, ERROR, DESTROYING),
+            FORKING, EnumSet.of(RUNNING, PAUSED, FAILED, DESTROYING),
             ERROR, EnumSet.of(DESTROYING, DESTROYED),
             DESTROYING, EnumSet.of(DESTROYED),
             FAILED, EnumSet.of(DESTROYED),

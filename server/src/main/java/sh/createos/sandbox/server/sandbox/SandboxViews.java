@@ -18,7 +18,8 @@ public final class SandboxViews {
                 null, // no ingress proxy yet, so no public URL template to promise
                 s.name(), ts(s.runningAt()), ts(s.destroyedAt()), s.spawnMs(), s.shape(), s.rootfs(), REGION,
                 s.egress(), envNames.isEmpty() ? null : envNames, s.sshPubkeys().isEmpty() ? null : s.sshPubkeys(),
-                s.createdBy(), null, null, null, null, s.autoPauseAfterSeconds());
+                s.createdBy(), null, ts(s.pausedAt()), ts(s.lastResumedAt()), s.forkedFrom(),
+                s.autoPauseAfterSeconds());
     }
 
     private static String ts(Instant at) {

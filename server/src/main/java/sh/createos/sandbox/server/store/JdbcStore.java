@@ -25,7 +25,8 @@ public final class JdbcStore implements Store {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SANDBOX_COLUMNS = "id, user_id, name, status, shape, rootfs, vcpu, mem_mib, "
             + "disk_mib, ip, host_id, ingress_enabled, auto_pause_after_seconds, envs, egress, ssh_pubkeys, "
-            + "bandwidth_quota_bytes, spawn_ms, created_at, running_at, destroyed_at, failure, created_by";
+            + "bandwidth_quota_bytes, spawn_ms, created_at, running_at, destroyed_at, failure, created_by, forked_from, "
+            + "paused_at, last_resumed_at";
 
     private final ConnectionPool pool;
 
@@ -102,12 +103,12 @@ public final class JdbcStore implements Store {
     public void insertSandbox(SandboxRecord s) {
         try {
             update("INSERT INTO sandboxes (" + SANDBOX_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     s.id(), s.userId(), s.name(), s.status().wire(), s.shape(), s.rootfs(), s.vcpu(), s.memMib(),
                     s.diskMib(), s.ip(), s.hostId(), s.ingressEnabled(), s.autoPauseAfterSeconds(),
                     toJson(s.envs()), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(),
                     s.spawnMs(), s.createdAt().toEpochMilli(), millis(s.runningAt()), millis(s.destroyedAt()),
-                    s.failure(), s.createdBy());
+                    s.failure(), s.createdBy(), s.forkedFrom(), millis(s.pausedAt()), millis(s.lastResumedAt()));
         } catch (StoreException e) {
             if (e.getCause() instanceof SQLException sql && isUniqueViolation(sql)) {
                 throw new NameTakenException(s.name());
@@ -163,11 +164,12 @@ public final class JdbcStore implements Store {
     public boolean updateSandbox(SandboxRecord s, SandboxStatus expected) {
         return update("UPDATE sandboxes SET status = ?, disk_mib = ?, ip = ?, host_id = ?, ingress_enabled = ?, "
                         + "auto_pause_after_seconds = ?, envs = ?, egress = ?, ssh_pubkeys = ?, "
-                        + "bandwidth_quota_bytes = ?, spawn_ms = ?, running_at = ?, destroyed_at = ?, failure = ? "
-                        + "WHERE id = ? AND status = ?",
+                        + "bandwidth_quota_bytes = ?, spawn_ms = ?, running_at = ?, destroyed_at = ?, failure = ?, "
+                        + "paused_at = ?, last_resumed_at = ? WHERE id = ? AND status = ?",
                 s.status().wire(), s.diskMib(), s.ip(), s.hostId(), s.ingressEnabled(), s.autoPauseAfterSeconds(),
                 toJson(s.envs()), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(), s.spawnMs(),
-                millis(s.runningAt()), millis(s.destroyedAt()), s.failure(), s.id(), expected.wire()) == 1;
+                millis(s.runningAt()), millis(s.destroyedAt()), s.failure(), millis(s.pausedAt()),
+                millis(s.lastResumedAt()), s.id(), expected.wire()) == 1;
     }
 
     @Override
@@ -314,6 +316,7 @@ public final class JdbcStore implements Store {
                 fromJson(rs.getString("ssh_pubkeys"), new TypeReference<List<String>>() {}),
                 rs.getLong("bandwidth_quota_bytes"), nullableLong(rs, "spawn_ms"),
                 Instant.ofEpochMilli(rs.getLong("created_at")), instant(rs, "running_at"),
-                instant(rs, "destroyed_at"), rs.getString("failure"), rs.getString("created_by"));
+                instant(rs, "destroyed_at"), rs.getString("failure"), rs.getString("created_by"),
+                rs.getString("forked_from"), instant(rs, "paused_at"), instant(rs, "last_resumed_at"));
     }
 }

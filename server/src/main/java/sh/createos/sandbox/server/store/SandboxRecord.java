@@ -29,7 +29,10 @@ public record SandboxRecord(
         Instant runningAt,
         Instant destroyedAt,
         String failure,
-        String createdBy) {
+        String createdBy,
+        String forkedFrom,
+        Instant pausedAt,
+        Instant lastResumedAt) {
 
     public SandboxRecord {
         envs = Map.copyOf(envs);
@@ -37,45 +40,69 @@ public record SandboxRecord(
         sshPubkeys = List.copyOf(sshPubkeys);
     }
 
+    /** A row that was never forked, paused or resumed. */
+    public SandboxRecord(String id, String userId, String name, SandboxStatus status, String shape, String rootfs,
+            int vcpu, int memMib, int diskMib, String ip, String hostId, boolean ingressEnabled,
+            Integer autoPauseAfterSeconds, Map<String, String> envs, List<String> egress, List<String> sshPubkeys,
+            long bandwidthQuotaBytes, Long spawnMs, Instant createdAt, Instant runningAt, Instant destroyedAt,
+            String failure, String createdBy) {
+        this(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId, ingressEnabled,
+                autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs, createdAt, runningAt,
+                destroyedAt, failure, createdBy, null, null, null);
+    }
+
     public SandboxRecord withStatus(SandboxStatus newStatus) {
         return new SandboxRecord(id, userId, name, newStatus, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs,
-                createdAt, runningAt, destroyedAt, failure, createdBy);
+                createdAt, runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
     public SandboxRecord withRunning(String newIp, String newHostId, long newSpawnMs, Instant at) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, newIp, newHostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, newSpawnMs,
-                createdAt, at, destroyedAt, failure, createdBy);
+                createdAt, at, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
     public SandboxRecord withDestroyedAt(Instant at) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs,
-                createdAt, runningAt, at, failure, createdBy);
+                createdAt, runningAt, at, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
     public SandboxRecord withFailure(String reason) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs,
-                createdAt, runningAt, destroyedAt, reason, createdBy);
+                createdAt, runningAt, destroyedAt, reason, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
     public SandboxRecord withSettings(boolean newIngress, Integer newAutoPause) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
                 newIngress, newAutoPause, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs, createdAt,
-                runningAt, destroyedAt, failure, createdBy);
+                runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
     public SandboxRecord withDiskMib(int newDiskMib) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, newDiskMib, ip, hostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs,
-                createdAt, runningAt, destroyedAt, failure, createdBy);
+                createdAt, runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
     public SandboxRecord withSshPubkeys(List<String> keys) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, keys, bandwidthQuotaBytes, spawnMs, createdAt,
-                runningAt, destroyedAt, failure, createdBy);
+                runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
+    }
+
+    public SandboxRecord withPausedAt(Instant at) {
+        return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
+                ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs,
+                createdAt, runningAt, destroyedAt, failure, createdBy, forkedFrom, at, lastResumedAt);
+    }
+
+    /** Back to running after a resume: the new spawn time, running since {@code at}. */
+    public SandboxRecord withResumed(long newSpawnMs, Instant at) {
+        return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
+                ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, newSpawnMs,
+                createdAt, at, destroyedAt, failure, createdBy, forkedFrom, pausedAt, at);
     }
 }
