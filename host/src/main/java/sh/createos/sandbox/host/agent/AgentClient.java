@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -241,6 +242,16 @@ public final class AgentClient implements Closeable {
         AgentStream stream = connection.open(new Messages.Dial("dial", port, host), what);
         expect(call(stream, what), "ok", what);
         return new DialConnection(stream);
+    }
+
+    /**
+     * Subscribes to the guest's self-signals ({@code watch} op): {@code listener} gets each on a virtual thread, in
+     * order, starting with those queued while no watch was open. One watch per connection is the intended use.
+     */
+    public SelfSignalWatch watch(Consumer<SelfSignal> listener) throws IOException {
+        AgentStream stream = connection.open(new Messages.Watch("watch"), "watch");
+        expect(call(stream, "watch"), "ok", "watch");
+        return new SelfSignalWatch(stream, listener);
     }
 
     /** Opens a stream for {@code request} and returns the agent's first event, throwing its error if it sent one. */

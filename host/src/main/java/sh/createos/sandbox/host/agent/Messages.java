@@ -74,6 +74,8 @@ final class Messages {
     // Requests (OPEN payloads).
     record Ping(String op) {}
 
+    record Watch(String op) {}
+
     record Exec(String op, List<String> argv, Map<String, String> env, String cwd, String user, PtySize pty, boolean stdin) {}
 
     record WriteFile(String op, String path, int mode, boolean mkdirs) {}

@@ -22,10 +22,12 @@ final class QemuVm implements Vm {
     private final VmmProcess process;
     private final QmpClient qmp;
     private final AgentClient agent;
+    private final VmStart start;
     private volatile VmSpec spec;
 
-    QemuVm(VmSpec spec, VmDirectory dir, VmmProcess process, QmpClient qmp, AgentClient agent) {
+    QemuVm(VmSpec spec, VmDirectory dir, VmmProcess process, QmpClient qmp, AgentClient agent, VmStart start) {
         this.spec = spec;
+        this.start = start;
         this.dir = dir;
         this.process = process;
         this.qmp = qmp;
@@ -60,6 +62,16 @@ final class QemuVm implements Vm {
     @Override
     public boolean isAlive() {
         return process.isRunning();
+    }
+
+    @Override
+    public VmStart start() {
+        return start;
+    }
+
+    @Override
+    public PausedVm pause() throws IOException {
+        throw new UnsupportedOperationException("pause: not implemented yet");
     }
 
     @Override

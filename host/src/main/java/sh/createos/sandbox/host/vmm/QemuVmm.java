@@ -108,7 +108,8 @@ public final class QemuVmm implements Vmm {
             log.info("VM {} booted in {} ms (pid {}, {}; overlay {} ms, qemu start {} ms, QMP + agent ready {} ms)",
                     spec.id(), millis(started, ready), process.pid(), accelerator, millis(overlayStarted, qemuStarted),
                     millis(qemuStarted, qemuUp), millis(qemuUp, ready));
-            return new QemuVm(spec, dir, process, qmp, agent);
+            return new QemuVm(spec, dir, process, qmp, agent,
+                    new VmStart(VmStart.Kind.COLD_BOOT, Duration.ofNanos(ready - started)));
         } catch (IOException | RuntimeException e) {
             String console = dir.consoleTail();
             if (qmp != null) {
@@ -144,12 +145,32 @@ public final class QemuVmm implements Vmm {
         QmpClient qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
         try {
             AgentClient agent = AgentClient.connect(dir.agentSocket(), CONNECT_TIMEOUT);
-            return Optional.of(new QemuVm(spec, dir, process, qmp, agent));
+            return Optional.of(new QemuVm(spec, dir, process, qmp, agent, new VmStart(VmStart.Kind.ATTACHED, Duration.ZERO)));
         } catch (IOException | RuntimeException e) {
             qmp.close();
             throw new IOException("VM " + id + " (pid " + process.pid() + ") is running but its agent did not answer: "
                     + e.getMessage() + "\n--- console.log (tail) ---\n" + dir.consoleTail(), e);
         }
+    }
+
+    @Override
+    public Vm resume(PausedVm paused) throws IOException {
+        throw new UnsupportedOperationException("resume: not implemented yet");
+    }
+
+    @Override
+    public Vm fork(PausedVm source, VmSpec child) throws IOException {
+        throw new UnsupportedOperationException("fork: not implemented yet");
+    }
+
+    @Override
+    public Optional<PausedVm> findPaused(String id) throws IOException {
+        return Optional.empty();
+    }
+
+    @Override
+    public List<PausedVm> pausedAll() throws IOException {
+        return List.of();
     }
 
     /** Attaches every live VM; one that is running but cannot be reached is logged and left alone. */

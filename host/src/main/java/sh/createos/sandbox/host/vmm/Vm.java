@@ -21,8 +21,20 @@ public interface Vm extends AutoCloseable {
 
     boolean isAlive();
 
+    /** How this VM started (cold boot, template restore, resume, fork) and how long it took. */
+    VmStart start();
+
     /** Grows the root disk to {@code newDiskMib} and then the guest's filesystem on it. */
     void resizeDisk(int newDiskMib) throws IOException;
+
+    /**
+     * Stops the vCPUs, saves memory and device state, freezes the disk and ends the VMM process: the returned
+     * {@link PausedVm} holds no CPU or RAM. Streams open on {@link #agent()} end (the agent starts a new session on
+     * resume, which aborts them, killing processes that an {@code exec} still holds). On failure the VM keeps running
+     * as before (or, if its VMM died, {@link #isAlive()} is false) and no snapshot is left behind. This object is
+     * unusable after a successful pause.
+     */
+    PausedVm pause() throws IOException;
 
     /** Kills the VMM and removes {@code vms/<id>/}: nothing is left behind. */
     void destroy() throws IOException;

@@ -9,12 +9,44 @@ public interface Vmm {
     /** "qemu", later "firecracker". */
     String name();
 
-    /** Returns once the guest agent answered HELLO; on failure nothing is left behind. */
+    /**
+     * Returns once the guest agent answered HELLO; on failure nothing is left behind. Restores the template snapshot
+     * of the spec's image, vcpus and memory when there is one (building it on the first boot), otherwise boots;
+     * {@link Vm#start()} says which.
+     */
     Vm boot(VmSpec spec) throws IOException;
 
-    /** Re-attaches to a live VM started by an earlier process; empty (and its leftovers removed) if it is dead. */
+    /**
+     * Starts {@code paused} again from its snapshot under the same id and disk, sets the guest's clock to the
+     * host's, and returns once the agent answered HELLO. The paused VM is gone afterwards. On failure it stays
+     * paused and unchanged.
+     */
+    Vm resume(PausedVm paused) throws IOException;
+
+    /**
+     * Restores a new VM {@code child} (its own id and hostname, a new disk overlay on top of the source's frozen
+     * disk) from the memory snapshot of {@code source}, which stays paused and untouched. {@code child}'s image,
+     * vcpus and memMib must equal the source's, its diskMib at least the source's (the disk grows after the
+     * restore). On failure nothing of the child is left behind.
+     */
+    Vm fork(PausedVm source, VmSpec child) throws IOException;
+
+    /** The paused VM {@code id}, if there is one with a complete snapshot. */
+    Optional<PausedVm> findPaused(String id) throws IOException;
+
+    /**
+     * Every paused VM. Like {@link #attachAll()}, first finishes or rolls back what a crashed process left half done:
+     * an unfinished pause of a running VM is cancelled (the VM runs on), an unfinished pause of a dead VMM is removed,
+     * an unfinished resume is undone (the VM stays paused), and disk layers nothing refers to are deleted.
+     */
+    List<PausedVm> pausedAll() throws IOException;
+
+    /**
+     * Re-attaches to a live VM started by an earlier process; empty (and its leftovers removed) if it is dead. A
+     * paused VM is not attached (empty) and left alone: see {@link #findPaused}.
+     */
     Optional<Vm> attach(String id) throws IOException;
 
-    /** Every live VM under {@code vms/}; dead ones are cleaned up. */
+    /** Every live VM under {@code vms/}; dead ones are cleaned up, paused ones left alone, half-done pauses recovered. */
     List<Vm> attachAll() throws IOException;
 }
