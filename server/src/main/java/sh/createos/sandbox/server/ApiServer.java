@@ -24,6 +24,8 @@ import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.http.ApiHandler;
 import sh.createos.sandbox.server.http.JsonErrorHandler;
 import sh.createos.sandbox.server.http.Router;
+import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
+import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.sandbox.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.store.JdbcStore;
@@ -40,11 +42,13 @@ public final class ApiServer implements AutoCloseable {
     private final Server jetty;
     private final Store store;
     private final SandboxService sandboxes;
+    private final IdleAutoPause autoPause;
 
-    private ApiServer(Server jetty, Store store, SandboxService sandboxes) {
+    private ApiServer(Server jetty, Store store, SandboxService sandboxes, IdleAutoPause autoPause) {
         this.jetty = jetty;
         this.store = store;
         this.sandboxes = sandboxes;
+        this.autoPause = autoPause;
     }
 
     public static ApiServer start(ServerConfig config) throws Exception {
@@ -56,6 +60,7 @@ public final class ApiServer implements AutoCloseable {
         try {
             LocalHost host = LocalHost.open(config.dataDir());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
+            host.addListener(new SelfSignalWatcher(sandboxes));
             sandboxes.reconcile();
             ApiKeys apiKeys = new ApiKeys(store);
 
@@ -70,7 +75,8 @@ public final class ApiServer implements AutoCloseable {
 
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));
             jetty.start();
-            ApiServer server = new ApiServer(jetty, store, sandboxes);
+            ApiServer server = new ApiServer(jetty, store, sandboxes,
+                    new IdleAutoPause(store, sandboxes.activity(), sandboxes).start());
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
@@ -129,6 +135,7 @@ public final class ApiServer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping the HTTP server: {}", e.toString());
         }
+        autoPause.close();
         sandboxes.shutdown();
         store.close();
         log.info("createos-sandbox API stopped; VMs left running");

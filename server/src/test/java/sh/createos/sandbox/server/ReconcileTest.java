@@ -15,7 +15,10 @@ import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
 
-/** What a start makes of rows an earlier process left half-done, when their VMs are gone. */
+/**
+ * What a start makes of rows an earlier process left half-done, when their VMs and snapshots are gone (the kill -9
+ * tests of {@code api.PauseRecoveryTest} cover the cases where the engine still holds something).
+ */
 class ReconcileTest {
     @TempDir
     Path dir;
@@ -29,9 +32,12 @@ class ReconcileTest {
         SandboxRecord destroying = row(user, "was-destroying", SandboxStatus.DESTROYING, now);
         SandboxRecord running = row(user, "was-running", SandboxStatus.RUNNING, now);
         SandboxRecord paused = row(user, "was-paused", SandboxStatus.PAUSED, now);
+        SandboxRecord pausing = row(user, "was-pausing", SandboxStatus.PAUSING, now);
+        SandboxRecord resuming = row(user, "was-resuming", SandboxStatus.RESUMING, now);
+        SandboxRecord forking = row(user, "was-forking", SandboxStatus.FORKING, now);
         try (Store store = JdbcStore.sqlite(dir.resolve("control.db"))) {
             store.createUser(user);
-            for (SandboxRecord r : List.of(creating, destroying, running, paused)) {
+            for (SandboxRecord r : List.of(creating, destroying, running, paused, pausing, resuming, forking)) {
                 store.insertSandbox(r);
             }
         }
@@ -42,8 +48,12 @@ class ReconcileTest {
             assertThat(store.sandbox(destroying.id()).orElseThrow().status()).isEqualTo(SandboxStatus.DESTROYED);
             assertThat(store.sandbox(running.id()).orElseThrow().status()).isEqualTo(SandboxStatus.FAILED);
             assertThat(store.sandbox(running.id()).orElseThrow().failure()).contains("VM is gone");
-            // Paused sandboxes have no VMM process to find; they are left for resume.
-            assertThat(store.sandbox(paused.id()).orElseThrow().status()).isEqualTo(SandboxStatus.PAUSED);
+            // Without their snapshot, paused sandboxes cannot resume; half-done operations have nothing to finish.
+            assertThat(store.sandbox(paused.id()).orElseThrow().status()).isEqualTo(SandboxStatus.ERROR);
+            assertThat(store.sandbox(paused.id()).orElseThrow().failure()).contains("snapshot is gone");
+            assertThat(store.sandbox(pausing.id()).orElseThrow().status()).isEqualTo(SandboxStatus.ERROR);
+            assertThat(store.sandbox(resuming.id()).orElseThrow().status()).isEqualTo(SandboxStatus.ERROR);
+            assertThat(store.sandbox(forking.id()).orElseThrow().status()).isEqualTo(SandboxStatus.FAILED);
         }
     }
 

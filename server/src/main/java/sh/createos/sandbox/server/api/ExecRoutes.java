@@ -28,13 +28,16 @@ public final class ExecRoutes {
             var running = service.running(ex.user(), ex.param("id"));
             var hostRequest = hostRequest(running.sandbox(), req);
             boolean stream = "true".equals(ex.query("stream")) || Boolean.TRUE.equals(req.stream());
-            if (stream) {
-                ExecStream.run(ex, running.vm().agent(), hostRequest);
-                return;
+            // A command that runs is activity for as long as it runs: no idle auto-pause under it.
+            try (var busy = service.activity().busy(running.sandbox().id())) {
+                if (stream) {
+                    ExecStream.run(ex, running.vm().agent(), hostRequest);
+                    return;
+                }
+                long started = System.nanoTime();
+                ExecResponse.ExecResult result = BufferedExec.run(running.vm().agent(), hostRequest);
+                ex.ok(new ExecResponse(result, (System.nanoTime() - started) / 1_000_000));
             }
-            long started = System.nanoTime();
-            ExecResponse.ExecResult result = BufferedExec.run(running.vm().agent(), hostRequest);
-            ex.ok(new ExecResponse(result, (System.nanoTime() - started) / 1_000_000));
         });
     }
 

@@ -28,7 +28,7 @@ public final class FileRoutes {
             try {
                 String path = GuestPaths.require(ex.query("path"));
                 var running = service.running(ex.user(), ex.param("id"));
-                try {
+                try (var busy = service.activity().busy(running.sandbox().id())) {
                     running.vm().agent().writeFile(path, new FillingInputStream(ex.bodyStream()), FILE_MODE);
                 } catch (AgentException e) {
                     throw AgentErrors.map(e, path);
@@ -49,7 +49,8 @@ public final class FileRoutes {
             } catch (AgentException e) {
                 throw AgentErrors.map(e, path);
             }
-            try (download; OutputStream out = ex.stream(200, "application/octet-stream", download.size())) {
+            try (download; var busy = service.activity().busy(running.sandbox().id());
+                    OutputStream out = ex.stream(200, "application/octet-stream", download.size())) {
                 download.content().transferTo(out);
             }
         });

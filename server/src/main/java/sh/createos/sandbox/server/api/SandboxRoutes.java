@@ -4,6 +4,7 @@ import java.util.List;
 import sh.createos.sandbox.model.CreateSandboxRequest;
 import sh.createos.sandbox.model.CreateSandboxResponse;
 import sh.createos.sandbox.model.DestroyedResponse;
+import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.Page;
 import sh.createos.sandbox.model.PatchSandboxRequest;
 import sh.createos.sandbox.model.ResizeSandbox;
@@ -17,7 +18,7 @@ import sh.createos.sandbox.server.sandbox.SandboxViews;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 
-/** {@code /v1/sandboxes}: create, list, get, by-ip, patch, destroy, resize, ssh-pubkeys. */
+/** {@code /v1/sandboxes}: create, list, get, by-ip, patch, destroy, pause, resume, fork, resize, ssh-pubkeys. */
 public final class SandboxRoutes {
     private SandboxRoutes() {}
 
@@ -45,6 +46,15 @@ public final class SandboxRoutes {
         router.delete("/v1/sandboxes/{id}", true, ex -> {
             String id = ex.param("id");
             ex.ok(new DestroyedResponse(id, service.destroy(ex.user(), id)));
+        });
+        // pause and resume take no body (the SDK sends none); whatever comes is ignored.
+        router.post("/v1/sandboxes/{id}/pause", true,
+                ex -> ex.ok(SandboxViews.view(service.pause(ex.user(), ex.param("id")))));
+        router.post("/v1/sandboxes/{id}/resume", true,
+                ex -> ex.ok(SandboxViews.view(service.resume(ex.user(), ex.param("id")))));
+        router.post("/v1/sandboxes/{id}/fork", true, ex -> {
+            ForkSandboxRequest req = ex.body(ForkSandboxRequest.class);
+            ex.ok(SandboxViews.view(service.fork(ex.user(), ex.param("id"), req)));
         });
         router.post("/v1/sandboxes/{id}/resize", true, ex -> {
             ResizeSandbox.Request req = ex.body(ResizeSandbox.Request.class);

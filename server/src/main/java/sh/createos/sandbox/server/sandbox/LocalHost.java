@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import sh.createos.sandbox.host.kit.GuestKit;
 import sh.createos.sandbox.host.vmm.Accelerator;
 import sh.createos.sandbox.host.vmm.QemuVmm;
@@ -15,6 +16,7 @@ import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.Vmm;
 import sh.createos.sandbox.model.HostPublic;
 import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.lifecycle.RunningVmListener;
 
 /**
  * This machine as the only host: its guest kit, its VMM and the VMs this process holds. Without a guest kit the
@@ -29,6 +31,7 @@ public final class LocalHost {
 
     private final Path dataDir;
     private final Map<String, Vm> live = new ConcurrentHashMap<>();
+    private final List<RunningVmListener> listeners = new CopyOnWriteArrayList<>();
     private GuestKit kit;
     private Vmm vmm;
     private String kitProblem;
@@ -86,8 +89,13 @@ public final class LocalHost {
                 images.isEmpty() ? null : images);
     }
 
+    public void addListener(RunningVmListener listener) {
+        listeners.add(listener);
+    }
+
     public void register(String sandboxId, Vm vm) {
         live.put(sandboxId, vm);
+        listeners.forEach(l -> l.held(sandboxId, vm));
     }
 
     public Optional<Vm> vm(String sandboxId) {
@@ -95,13 +103,18 @@ public final class LocalHost {
     }
 
     public Optional<Vm> unregister(String sandboxId) {
-        return Optional.ofNullable(live.remove(sandboxId));
+        Vm vm = live.remove(sandboxId);
+        if (vm != null) {
+            listeners.forEach(l -> l.released(sandboxId));
+        }
+        return Optional.ofNullable(vm);
     }
 
     /** Detaches from every VM; they keep running for the next start to re-attach. */
     public void detachAll() {
-        live.values().forEach(Vm::close);
-        live.clear();
+        for (String sandboxId : List.copyOf(live.keySet())) {
+            unregister(sandboxId).ifPresent(Vm::close);
+        }
     }
 
     /** MemAvailable of /proc/meminfo in MiB. */

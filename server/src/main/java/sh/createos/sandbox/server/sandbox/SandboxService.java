@@ -1,6 +1,7 @@
 package sh.createos.sandbox.server.sandbox;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -13,17 +14,23 @@ import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.VmSpec;
 import sh.createos.sandbox.model.CreateSandboxRequest;
+import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.PatchSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.http.ApiException;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
 import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
+import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
+import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
 
-/** The lifecycle of single sandboxes: create, read, settings, destroy; reconciliation at start by {@link Reconciler}. */
-public final class SandboxService {
+/**
+ * The lifecycle of single sandboxes: create, read, settings, destroy; pause, resume and fork through
+ * {@link SandboxSnapshots}; reconciliation at start by {@link Reconciler}.
+ */
+public final class SandboxService implements SelfSignalWatcher.Actions, IdleAutoPause.Pauser {
     private static final Logger log = LoggerFactory.getLogger(SandboxService.class);
     public static final long DEFAULT_BANDWIDTH_QUOTA = 10L * 1024 * 1024 * 1024;
 
@@ -32,6 +39,8 @@ public final class SandboxService {
     private final SandboxStateMachine states;
     private final AutoPauseLimits autoPauseLimits;
     private final ActivityTracker activity = new ActivityTracker();
+    private final SandboxLocks locks = new SandboxLocks();
+    private final SandboxSnapshots snapshots;
     private final Map<String, Object> admissionLocks = new ConcurrentHashMap<>();
     /** Background reclaims still running, so shutdown can let them finish. */
     private final Phaser background = new Phaser(1);
@@ -41,6 +50,7 @@ public final class SandboxService {
         this.host = host;
         this.states = new SandboxStateMachine(store);
         this.autoPauseLimits = autoPauseLimits;
+        this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, this::liveVm);
     }
 
     /** Where API calls, ingress and tunnels report activity, for idle auto-pause. */
@@ -53,7 +63,6 @@ public final class SandboxService {
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), now()));
         String vmId = vmId(row.id());
-        long started = System.nanoTime();
         Vm vm;
         try {
             vm = host.vmm().boot(new VmSpec(vmId, row.rootfs(), row.vcpu(), row.memMib(), row.diskMib(),
@@ -63,14 +72,14 @@ public final class SandboxService {
             failCreate(row, "boot failed: " + e.getMessage());
             throw new ApiException(500, "BOOT_FAILED", "sandbox " + row.id() + " failed to boot: " + e.getMessage());
         }
-        long spawnMs = (System.nanoTime() - started) / 1_000_000;
+        long spawnMs = vm.start().took().toMillis();
+        // Held before the row says running, so no request finds a running row without its VM.
+        host.register(row.id(), vm);
         try {
-            SandboxRecord running = states.transition(row, SandboxStatus.RUNNING,
-                    r -> r.withRunning(null, LocalHost.ID, spawnMs, now()));
-            host.register(row.id(), vm);
-            return running;
+            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(null, LocalHost.ID, spawnMs, now()));
         } catch (ApiException destroyedMeanwhile) {
             // DELETE arrived while booting: the row is destroying, so finish that here.
+            host.unregister(row.id());
             destroyVm(row.id(), vm);
             store.sandbox(row.id()).filter(r -> r.status() == SandboxStatus.DESTROYING)
                     .ifPresent(r -> states.transition(r, SandboxStatus.DESTROYED));
@@ -78,7 +87,7 @@ public final class SandboxService {
         }
     }
 
-    /** Quota and capacity checks and the insert of the {@code creating} row, atomically per user. */
+    /** Quota and capacity checks and the insert of a new ({@code creating} or {@code forking}) row, atomically per user. */
     private SandboxRecord admit(User user, SandboxRecord row) {
         synchronized (admissionLocks.computeIfAbsent(user.id(), id -> new Object())) {
             Map<SandboxStatus, Long> counts = store.countByStatus(user.id());
@@ -120,23 +129,67 @@ public final class SandboxService {
                 .orElseThrow(() -> ApiException.notFound("no sandbox with IP " + ip));
     }
 
-    /** The running sandbox's VM. @throws ApiException 404 unknown, 409 not running */
+    /**
+     * The running sandbox's VM, for exec and file calls (which count as activity for idle auto-pause).
+     *
+     * @throws ApiException 404 unknown, 409 not running
+     */
     public RunningSandbox running(User user, String id) {
         SandboxRecord sandbox = get(user, id);
         SandboxStateMachine.requireStatus(sandbox, SandboxStatus.RUNNING);
-        Vm vm = host.vm(id).filter(Vm::isAlive).orElse(null);
-        if (vm == null) {
-            // The VMM died under us: say so in the row instead of failing every call with a 500.
-            host.unregister(id).ifPresent(Vm::close);
-            SandboxRecord broken = states.transition(sandbox, SandboxStatus.ERROR,
-                    s -> s.withFailure("its VM exited unexpectedly"));
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + id + " is " + broken.status().wire()
-                    + ": its VM exited unexpectedly");
-        }
+        Vm vm = liveVm(sandbox);
+        activity.touch(id);
         return new RunningSandbox(sandbox, vm);
     }
 
+    private Vm liveVm(SandboxRecord sandbox) {
+        Vm vm = host.vm(sandbox.id()).filter(Vm::isAlive).orElse(null);
+        if (vm == null) {
+            // The VMM died under us: say so in the row instead of failing every call with a 500.
+            host.unregister(sandbox.id()).ifPresent(Vm::close);
+            SandboxRecord broken = states.transition(sandbox, SandboxStatus.ERROR,
+                    s -> s.withFailure("its VM exited unexpectedly"));
+            throw ApiException.conflict("INVALID_STATE", "sandbox " + sandbox.id() + " is " + broken.status().wire()
+                    + ": its VM exited unexpectedly");
+        }
+        return vm;
+    }
+
     public record RunningSandbox(SandboxRecord sandbox, Vm vm) {}
+
+    public SandboxRecord pause(User user, String id) {
+        return snapshots.pause(get(user, id), "requested through the API");
+    }
+
+    public SandboxRecord resume(User user, String id) {
+        return snapshots.resume(get(user, id));
+    }
+
+    /** The child's row: forking is synchronous, so it is running (or paused with {@code start_paused}). */
+    public SandboxRecord fork(User user, String id, ForkSandboxRequest req) {
+        SandboxRecord source = get(user, id);
+        SandboxRecord child = ForkRequests.childRow(user, source, req, now());
+        return snapshots.fork(source, req, child, row -> admit(user, row));
+    }
+
+    @Override
+    public void pauseIdle(SandboxRecord sandbox, Duration idleFor) {
+        snapshots.pause(sandbox, "idle for " + idleFor.toSeconds() + " s (auto_pause_after_seconds "
+                + sandbox.autoPauseAfterSeconds() + ")");
+    }
+
+    @Override
+    public void selfPause(String sandboxId, String reason) {
+        store.sandbox(sandboxId).ifPresent(s -> snapshots.pause(s, "self-signal from the guest: " + reason));
+    }
+
+    @Override
+    public void selfDelete(String sandboxId, String reason) {
+        store.sandbox(sandboxId).ifPresent(s -> {
+            log.info("sandbox {} destroys itself (reason: '{}')", sandboxId, reason);
+            destroy(s);
+        });
+    }
 
     public SandboxRecord patch(User user, String id, PatchSandboxRequest req) {
         SandboxRecord sandbox = get(user, id);
@@ -180,7 +233,24 @@ public final class SandboxService {
      * {@code destroying} while the VM is reclaimed in the background.
      */
     public SandboxStatus destroy(User user, String id) {
-        SandboxRecord sandbox = get(user, id);
+        return destroy(get(user, id));
+    }
+
+    /** A pause or resume may change the row between our read and our write: then read again and decide again. */
+    private SandboxStatus destroy(SandboxRecord sandbox) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startDestroy(sandbox);
+            } catch (ApiException changedMeanwhile) {
+                if (attempt == 3 || changedMeanwhile.status() != 409) {
+                    throw changedMeanwhile;
+                }
+                sandbox = store.sandbox(sandbox.id()).orElseThrow(() -> changedMeanwhile);
+            }
+        }
+    }
+
+    private SandboxStatus startDestroy(SandboxRecord sandbox) {
         Instant now = now();
         switch (sandbox.status()) {
             case DESTROYED, DESTROYING -> {
@@ -189,8 +259,8 @@ public final class SandboxService {
             case FAILED -> {
                 return states.transition(sandbox, SandboxStatus.DESTROYED, s -> s.withDestroyedAt(now)).status();
             }
-            case CREATING -> {
-                // The booting request sees the new state and reclaims its VM itself.
+            case CREATING, PAUSING, RESUMING, FORKING -> {
+                // The request that is acting sees the new state and reclaims what it made itself.
                 return states.transition(sandbox, SandboxStatus.DESTROYING, s -> s.withDestroyedAt(now)).status();
             }
             default -> {
@@ -213,7 +283,10 @@ public final class SandboxService {
         });
     }
 
+    /** Its VM or its snapshot (a fork reading that snapshot finishes first), then the row. */
     private void reclaim(SandboxRecord destroying) {
+        var lock = locks.of(destroying.id());
+        lock.lock();
         try {
             Vm vm = host.unregister(destroying.id()).orElse(null);
             if (vm == null && host.problem().isEmpty()) {
@@ -222,12 +295,19 @@ public final class SandboxService {
             if (vm != null) {
                 vm.destroy();
             }
+            if (host.problem().isEmpty()) {
+                host.vmm().findPaused(vmId(destroying.id())).ifPresent(SandboxSnapshots::destroy);
+            }
+            activity.forget(destroying.id());
             states.transition(destroying, SandboxStatus.DESTROYED);
             log.info("sandbox {} destroyed", destroying.id());
         } catch (IOException | RuntimeException e) {
             // Stays destroying: the next start retries the reclaim.
             log.error("reclaiming sandbox {} failed; it stays destroying", destroying.id(), e);
+        } finally {
+            lock.unlock();
         }
+        locks.forget(destroying.id());
     }
 
     static void destroyVm(String sandboxId, Vm vm) {
@@ -265,7 +345,7 @@ public final class SandboxService {
         return sandboxId.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
-    private static String hostname(SandboxRecord row, String vmId) {
+    static String hostname(SandboxRecord row, String vmId) {
         return row.name().matches("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?") ? row.name() : vmId;
     }
 }

@@ -36,7 +36,7 @@ public final class SandboxStateMachine {
             CREATING, EnumSet.of(RUNNING, FAILED, DESTROYING),
             RUNNING, EnumSet.of(PAUSING, DESTROYING, ERROR, FAILED),
             PAUSING, EnumSet.of(PAUSED, RUNNING, ERROR, DESTROYING),
-            PAUSED, EnumSet.of(RESUMING, DESTROYING, DESTROYED),
+            PAUSED, EnumSet.of(RESUMING, DESTROYING, DESTROYED, ERROR),
             RESUMING, EnumSet.of(RUNNING, PAUSED, ERROR, DESTROYING),
             FORKING, EnumSet.of(RUNNING, PAUSED, FAILED, DESTROYING),
             ERROR, EnumSet.of(DESTROYING, DESTROYED),
@@ -85,8 +85,10 @@ public final class SandboxStateMachine {
     /** @throws ApiException 409 unless the sandbox is in {@code required} */
     public static void requireStatus(SandboxRecord sandbox, SandboxStatus required) {
         if (sandbox.status() != required) {
+            String hint = sandbox.status() == PAUSED && required == RUNNING
+                    ? "; resume it first (POST /v1/sandboxes/" + sandbox.id() + "/resume)" : "";
             throw ApiException.conflict("INVALID_STATE", "sandbox " + sandbox.id() + " is "
-                    + sandbox.status().wire() + ", not " + required.wire());
+                    + sandbox.status().wire() + ", not " + required.wire() + hint);
         }
     }
 

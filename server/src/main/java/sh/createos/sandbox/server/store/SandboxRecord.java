@@ -57,7 +57,7 @@ public record SandboxRecord(
                 createdAt, runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
-    public SandboxRecord withRunning(String newIp, String newHostId, long newSpawnMs, Instant at) {
+    public SandboxRecord withRunning(String newIp, String newHostId, Long newSpawnMs, Instant at) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, newIp, newHostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, newSpawnMs,
                 createdAt, at, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
@@ -100,7 +100,7 @@ public record SandboxRecord(
     }
 
     /** Back to running after a resume: the new spawn time, running since {@code at}. */
-    public SandboxRecord withResumed(long newSpawnMs, Instant at) {
+    public SandboxRecord withResumed(Long newSpawnMs, Instant at) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, newSpawnMs,
                 createdAt, at, destroyedAt, failure, createdBy, forkedFrom, pausedAt, at);

@@ -44,7 +44,7 @@ class SandboxStateMachineTest {
 
     @Test
     void aTransitionIsPersistedWithItsChanges() {
-        SandboxRecord running = states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(null, "local", 5,
+        SandboxRecord running = states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(null, "local", 5L,
                 Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
         assertThat(store.sandbox(row.id())).contains(running);
         assertThat(running.status()).isEqualTo(SandboxStatus.RUNNING);

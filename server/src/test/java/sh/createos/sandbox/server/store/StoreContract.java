@@ -58,7 +58,7 @@ abstract class StoreContract {
     @Test
     void sandboxRowRoundTripsEveryColumn() {
         SandboxRecord row = sandbox(alice, "full", SandboxStatus.RUNNING)
-                .withRunning("10.0.0.2", "local", 1234, NOW)
+                .withRunning("10.0.0.2", "local", 1234L, NOW)
                 .withSettings(true, 300)
                 .withFailure("none")
                 .withDestroyedAt(NOW);
@@ -111,8 +111,8 @@ abstract class StoreContract {
 
     @Test
     void byIpIsScopedToTheUserAndIgnoresDestroyedRows() {
-        SandboxRecord old = sandbox(alice, "old", SandboxStatus.DESTROYED).withRunning("10.0.0.9", "local", 1, NOW);
-        SandboxRecord live = sandbox(alice, "live", SandboxStatus.RUNNING).withRunning("10.0.0.9", "local", 1, NOW);
+        SandboxRecord old = sandbox(alice, "old", SandboxStatus.DESTROYED).withRunning("10.0.0.9", "local", 1L, NOW);
+        SandboxRecord live = sandbox(alice, "live", SandboxStatus.RUNNING).withRunning("10.0.0.9", "local", 1L, NOW);
         store.insertSandbox(old);
         store.insertSandbox(live);
         assertThat(store.sandboxByIp(alice.id(), "10.0.0.9")).contains(live);
