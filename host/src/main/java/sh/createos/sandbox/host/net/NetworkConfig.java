@@ -1,0 +1,80 @@
+package sh.createos.sandbox.host.net;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * How one {@link HostNetwork} lays out the host. {@code instance} names everything it creates in the kernel (nft
+ * table {@code createos_<instance>}, taps {@code <instance><slot>}), so that two instances (tests, a second data
+ * directory) never touch each other's; their pools must not overlap either.
+ *
+ * @param stateDir     where leases and networks are kept across restarts ({@code <data>/net})
+ * @param sandboxPool  one /30 per sandbox is carved from it (gateway = first host address, guest = second)
+ * @param networkPool  one /24 per private network is carved from it
+ * @param upstreamDns  where the DNS forwarder sends every query it does not answer itself
+ * @param dnsPort      the forwarder's port on the host (0: any free one); guests reach it as {@code <gateway>:53}
+ * @param blocked      destinations no sandbox reaches even with an open allowlist (besides the pools and the host)
+ * @param searchDomain the guests' DNS search domain, under which member names resolve ("fc.local")
+ */
+public record NetworkConfig(Path stateDir, String instance, Ipv4Cidr sandboxPool, Ipv4Cidr networkPool,
+                            List<InetSocketAddress> upstreamDns, int dnsPort, List<Ipv4Cidr> blocked,
+                            String searchDomain) {
+    private static final Pattern INSTANCE = Pattern.compile("[a-z][a-z0-9]{1,6}");
+    public static final String DEFAULT_INSTANCE = "csb";
+
+    public NetworkConfig {
+        if (instance == null || !INSTANCE.matcher(instance).matches()) {
+            throw new IllegalArgumentException("network instance '" + instance + "' must be 2-7 of a-z, 0-9, starting with a letter");
+        }
+        if (sandboxPool.prefix() > 28 || networkPool.prefix() > 24) {
+            throw new IllegalArgumentException("pools too small: sandbox pool " + sandboxPool + ", network pool " + networkPool);
+        }
+        if (sandboxPool.overlaps(networkPool)) {
+            throw new IllegalArgumentException("sandbox pool " + sandboxPool + " overlaps network pool " + networkPool);
+        }
+        if (upstreamDns.isEmpty()) {
+            throw new IllegalArgumentException("no upstream DNS server");
+        }
+        upstreamDns = List.copyOf(upstreamDns);
+        blocked = List.copyOf(blocked);
+    }
+
+    /** {@code <data>/net}, instance "csb", 10.200.0.0/16 and 10.201.0.0/16, the host's resolvers, link-local blocked. */
+    public static NetworkConfig defaults(Path dataDir) throws IOException {
+        return new NetworkConfig(dataDir.resolve("net"), DEFAULT_INSTANCE, Ipv4Cidr.parse("10.200.0.0/16"),
+                Ipv4Cidr.parse("10.201.0.0/16"), resolvConf(Path.of("/etc/resolv.conf")), 0,
+                List.of(Ipv4Cidr.parse("169.254.0.0/16")), "fc.local");
+    }
+
+    public NetworkConfig withUpstreamDns(List<InetSocketAddress> upstream) {
+        return new NetworkConfig(stateDir, instance, sandboxPool, networkPool, upstream, dnsPort, blocked, searchDomain);
+    }
+
+    /** The IPv4 nameservers of a resolv.conf, port 53. */
+    public static List<InetSocketAddress> resolvConf(Path file) throws IOException {
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            String[] words = line.strip().split("\\s+");
+            if (words.length >= 2 && words[0].equals("nameserver") && Ipv4Cidr.isAddress(words[1])) {
+                servers.add(new InetSocketAddress(words[1], 53));
+            }
+        }
+        if (servers.isEmpty()) {
+            throw new IOException(file + " names no IPv4 nameserver; configure the upstream DNS explicitly");
+        }
+        return servers;
+    }
+
+    String table() {
+        return "createos_" + instance;
+    }
+
+    String tapPrefix() {
+        return instance;
+    }
+}
