@@ -23,14 +23,17 @@ type Agent struct {
 	Cgroups *Cgroups // nil: process trees are killed without cgroups
 	Shim    string   // this binary, re-executed as the exec shim (see shim.go)
 	Log     *log.Logger
-	bootMs  int64
+	// OwnsSystem: PID 1 of a guest, allowed to set the clock and hostname (configure); not in serve mode.
+	OwnsSystem bool
+	Self       *SelfSignals // queued until a watch stream takes them
+	bootMs     int64
 }
 
 // NewAgent returns an agent whose HELLO reports the current uptime as boot time.
 func NewAgent(version string, reaper *Reaper, cgroups *Cgroups, logger *log.Logger) *Agent {
 	// /proc/self/exe stays this very binary even if the file is replaced meanwhile.
 	return &Agent{Version: version, Reaper: reaper, Cgroups: cgroups, Shim: "/proc/self/exe", Log: logger,
-		bootMs: uptimeMs()}
+		Self: NewSelfSignals(), bootMs: uptimeMs()}
 }
 
 type helloRequest struct {
@@ -67,6 +70,8 @@ var ops = map[string]func(*Agent, *stream, []byte){
 	"remove":     (*Agent).remove,
 	"rename":     (*Agent).rename,
 	"dial":       (*Agent).dial,
+	"configure":  (*Agent).configure,
+	"watch":      (*Agent).watch,
 }
 
 // handle runs the operation an OPEN asked for; the caller closes the stream afterwards.

@@ -46,6 +46,10 @@ func RunInit(version string, logger *log.Logger) {
 	}
 	go growRootFS(reaper, root, logger)
 	a := NewAgent(version, reaper, cgroups, logger)
+	a.OwnsSystem = true
+	if err := a.ListenSelfSignals(SelfSignalAddr); err != nil {
+		logger.Printf("self-signals: %v", err)
+	}
 	for {
 		port, err := openAgentPort()
 		if err != nil {

@@ -20,8 +20,8 @@ const version = "0.1.0"
 
 const usage = `usage:
   createos-agent                                   as PID 1: guest init, serves the virtio port
-  createos-agent serve --listen unix:PATH [--cgroup-root DIR]
-  createos-agent serve --stdio [--cgroup-root DIR]
+  createos-agent serve --listen unix:PATH [--cgroup-root DIR] [--self-listen HOST:PORT]
+  createos-agent serve --stdio [--cgroup-root DIR] [--self-listen HOST:PORT]
   createos-agent version`
 
 func main() {
@@ -55,6 +55,7 @@ func serve(args []string, logger *log.Logger) error {
 	listen := fs.String("listen", "", "unix:PATH to accept connections on")
 	stdio := fs.Bool("stdio", false, "serve one connection on stdin/stdout")
 	cgroupRoot := fs.String("cgroup-root", "", "cgroup v2 directory under which each exec gets its own cgroup")
+	selfListen := fs.String("self-listen", "", "HOST:PORT to serve self-signals on (the guest uses "+agent.SelfSignalAddr+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +67,11 @@ func serve(args []string, logger *log.Logger) error {
 		}
 	}
 	a := agent.NewAgent(version, agent.NewReaper(false), cgroups, logger)
+	if *selfListen != "" {
+		if err := a.ListenSelfSignals(*selfListen); err != nil {
+			return err
+		}
+	}
 	switch {
 	case *stdio && *listen == "":
 		return a.ServeConn(stdioConn{os.Stdin, os.Stdout})

@@ -1,0 +1,77 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"syscall"
+)
+
+// configureRequest is the `configure` op: every field is optional, and only what is present is applied.
+// The network part belongs to the host's networking and is applied by configureNetwork when it exists.
+type configureRequest struct {
+	Hostname   *string `json:"hostname"`
+	TimeUnixMs *int64  `json:"time_unix_ms"`
+}
+
+var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+// configure sets the clock and the hostname: after a snapshot restore the guest's clock is as old as the
+// snapshot, and a fork or template restore carries another VM's name.
+func (a *Agent) configure(st *stream, raw []byte) {
+	var req configureRequest
+	if !decode(st, raw, &req) {
+		return
+	}
+	if !a.OwnsSystem && (req.TimeUnixMs != nil || req.Hostname != nil) {
+		st.fail("EPERM", "configure: this agent does not own the system (serve mode)")
+		return
+	}
+	if req.TimeUnixMs != nil {
+		tv := syscall.NsecToTimeval(*req.TimeUnixMs * 1e6)
+		if err := syscall.Settimeofday(&tv); err != nil {
+			st.fail(errorCode(err), "configure: settimeofday: "+err.Error())
+			return
+		}
+	}
+	if req.Hostname != nil {
+		if err := setHostname(*req.Hostname); err != nil {
+			st.failErr(err)
+			return
+		}
+	}
+	st.event(map[string]any{"type": "ok"})
+}
+
+func setHostname(name string) error {
+	if !hostnamePattern.MatchString(name) {
+		return &opError{"EINVAL", fmt.Sprintf("configure: bad hostname %s", quote(name))}
+	}
+	if err := syscall.Sethostname([]byte(name)); err != nil {
+		return fmt.Errorf("configure: sethostname: %w", err)
+	}
+	return writeFileAtomic("/etc/hostname", []byte(name+"\n"), 0o644)
+}
+
+// writeFileAtomic replaces path by a complete new file, never leaving half of one.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".createos-*")
+	if err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Chmod(mode)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("configure: writing %s: %w", path, err)
+	}
+	return nil
+}
