@@ -244,6 +244,11 @@ public final class AgentClient implements Closeable {
         return new DialConnection(stream);
     }
 
+    /** Applies hostname, clock (and what else is set) in the guest; the agent answers once all of it is done. */
+    public void configure(GuestConfiguration configuration) throws IOException {
+        expect(call(configuration, "configure"), "ok", "configure");
+    }
+
     /**
      * Subscribes to the guest's self-signals ({@code watch} op): {@code listener} gets each on a virtual thread, in
      * order, starting with those queued while no watch was open. One watch per connection is the intended use.

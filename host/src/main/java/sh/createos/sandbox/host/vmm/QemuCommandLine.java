@@ -31,6 +31,11 @@ final class QemuCommandLine {
                 .daemonize(dir.pidFile());
     }
 
+    /** Starts the VM from a saved memory + device state instead of booting its kernel. */
+    QemuCommandLine restoringFrom(Path memory) {
+        return add("-incoming", "exec:cat " + shellQuote(memory.toString()));
+    }
+
     List<String> argv() {
         return List.copyOf(args);
     }
@@ -81,6 +86,11 @@ final class QemuCommandLine {
 
     private QemuCommandLine daemonize(Path pidFile) {
         return add("-daemonize", "-pidfile", pidFile.toString());
+    }
+
+    /** QEMU runs an exec: migration URI with /bin/sh. */
+    private static String shellQuote(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
     }
 
     /** QEMU's option parser ends a value at a comma; a literal comma is written twice. */

@@ -22,12 +22,17 @@ final class QemuVm implements Vm {
     private final VmmProcess process;
     private final QmpClient qmp;
     private final AgentClient agent;
-    private final VmStart start;
+    private final DiskLayers layers;
+    private volatile VmStart start;
     private volatile VmSpec spec;
+    /** Set by a successful pause: the VMM is gone and this object is no longer usable. */
+    private volatile boolean paused;
 
-    QemuVm(VmSpec spec, VmDirectory dir, VmmProcess process, QmpClient qmp, AgentClient agent, VmStart start) {
+    QemuVm(VmSpec spec, VmDirectory dir, VmmProcess process, QmpClient qmp, AgentClient agent, VmStart start,
+            DiskLayers layers) {
         this.spec = spec;
         this.start = start;
+        this.layers = layers;
         this.dir = dir;
         this.process = process;
         this.qmp = qmp;
@@ -69,13 +74,48 @@ final class QemuVm implements Vm {
         return start;
     }
 
+    /** Records how the start ended up, when steps after the restore (disk growth) belong to it. */
+    QemuVm withStart(VmStart start) {
+        this.start = start;
+        return this;
+    }
+
+    VmDirectory directory() {
+        return dir;
+    }
+
+    QmpClient qmp() {
+        return qmp;
+    }
+
+    VmmProcess process() {
+        return process;
+    }
+
     @Override
-    public PausedVm pause() throws IOException {
-        throw new UnsupportedOperationException("pause: not implemented yet");
+    public synchronized PausedVm pause() throws IOException {
+        checkNotPaused();
+        if (!VmOperations.begin(dir.path())) {
+            throw new IllegalStateException("VM " + id() + " is busy with another pause, resume or recovery");
+        }
+        try {
+            PausedVm result = VmPause.pause(this, layers);
+            paused = true;
+            return result;
+        } finally {
+            VmOperations.end(dir.path());
+        }
+    }
+
+    private void checkNotPaused() {
+        if (paused) {
+            throw new IllegalStateException("VM " + id() + " is paused: resume it through Vmm.resume");
+        }
     }
 
     @Override
     public synchronized void resizeDisk(int newDiskMib) throws IOException {
+        checkNotPaused();
         VmSpec current = spec;
         if (newDiskMib < current.diskMib()) {
             throw new IllegalArgumentException("VM " + id() + ": cannot shrink the disk from " + current.diskMib()
@@ -97,6 +137,7 @@ final class QemuVm implements Vm {
 
     @Override
     public synchronized void destroy() throws IOException {
+        checkNotPaused();
         agent.close();
         boolean quitting;
         try {
@@ -115,6 +156,7 @@ final class QemuVm implements Vm {
             }
         }
         dir.delete();
+        layers.collectGarbage();
         log.info("VM {} destroyed", id());
     }
 

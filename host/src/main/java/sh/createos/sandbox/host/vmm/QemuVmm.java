@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.host.agent.GuestConfiguration;
 import sh.createos.sandbox.host.kit.DataDir;
 import sh.createos.sandbox.host.kit.GuestKit;
 import sh.createos.sandbox.host.proc.Command;
@@ -35,17 +36,36 @@ public final class QemuVmm implements Vmm {
     private static final Duration QEMU_START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration LIVENESS_POLL = Duration.ofMillis(100);
+    private static final Duration INCOMING_POLL = Duration.ofMillis(20);
+    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
+    private final Path dataDir;
     private final Path vmsDir;
     private final GuestKit kit;
     private final Accelerator accelerator;
     private final Duration bootTimeout;
+    private final DiskLayers layers;
+    /** Null: every boot is a cold boot. */
+    private final Templates templates;
 
+    /** Boots through templates (see {@link #boot}). */
     public QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout) {
-        this.vmsDir = dataDir.toAbsolutePath().normalize().resolve("vms");
+        this(dataDir, kit, accelerator, bootTimeout, true);
+    }
+
+    private QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout, boolean useTemplates) {
+        this.dataDir = dataDir.toAbsolutePath().normalize();
+        this.vmsDir = this.dataDir.resolve("vms");
         this.kit = kit;
         this.accelerator = accelerator;
         this.bootTimeout = bootTimeout;
+        this.layers = new DiskLayers(this.dataDir);
+        this.templates = useTemplates ? new Templates(this.dataDir, this, kit, accelerator, layers) : null;
+    }
+
+    /** The same engine with every boot a cold boot (no template is built or restored). */
+    public QemuVmm withoutTemplates() {
+        return new QemuVmm(dataDir, kit, accelerator, bootTimeout, false);
     }
 
     /** The data directory of {@code CREATEOS_SANDBOX_DATA_DIR}, its guest kit, KVM if usable, default timeout. */
@@ -65,20 +85,28 @@ public final class QemuVmm implements Vmm {
 
     @Override
     public Vm boot(VmSpec spec) throws IOException {
-        Path base = kit.image(spec.image());
-        long baseMib = (Files.size(base) + MIB - 1) / MIB;
+        int baseMib = imageMib(spec.image());
         if (spec.diskMib() < baseMib) {
             throw new IllegalArgumentException("VM " + spec.id() + ": a disk of " + spec.diskMib() + " MiB is smaller"
                     + " than image " + spec.image() + " (" + baseMib + " MiB)");
         }
-        VmDirectory dir = new VmDirectory(vmsDir.resolve(spec.id()));
-        dir.checkSocketPaths();
-        Files.createDirectories(vmsDir);
-        try {
-            Files.createDirectory(dir.path());
-        } catch (FileAlreadyExistsException e) {
-            throw new FileAlreadyExistsException(dir.path().toString(), null, "VM " + spec.id() + " already exists");
+        if (templates != null) {
+            Optional<Vm> restored = templates.restore(spec, baseMib);
+            if (restored.isPresent()) {
+                return restored.get();
+            }
         }
+        return coldBoot(spec);
+    }
+
+    int imageMib(String image) throws IOException {
+        return (int) ((Files.size(kit.image(image)) + MIB - 1) / MIB);
+    }
+
+    /** Boots {@code spec} from its kernel, whatever templates exist. */
+    Vm coldBoot(VmSpec spec) throws IOException {
+        Path base = kit.image(spec.image());
+        VmDirectory dir = createDirectory(spec);
         long started = System.nanoTime();
         String step = "starting";
         VmmProcess process = null;
@@ -109,7 +137,7 @@ public final class QemuVmm implements Vmm {
                     spec.id(), millis(started, ready), process.pid(), accelerator, millis(overlayStarted, qemuStarted),
                     millis(qemuStarted, qemuUp), millis(qemuUp, ready));
             return new QemuVm(spec, dir, process, qmp, agent,
-                    new VmStart(VmStart.Kind.COLD_BOOT, Duration.ofNanos(ready - started)));
+                    new VmStart(VmStart.Kind.COLD_BOOT, Duration.ofNanos(ready - started)), layers);
         } catch (IOException | RuntimeException e) {
             String console = dir.consoleTail();
             if (qmp != null) {
@@ -129,48 +157,34 @@ public final class QemuVmm implements Vmm {
     @Override
     public Optional<Vm> attach(String id) throws IOException {
         VmDirectory dir = new VmDirectory(vmsDir.resolve(VmSpec.checkId(id)));
-        if (!Files.isDirectory(dir.path())) {
+        if (!Files.isDirectory(dir.path()) || !VmOperations.begin(dir.path())) {
+            return Optional.empty();
+        }
+        try {
+            return attachRecovered(dir);
+        } finally {
+            VmOperations.end(dir.path());
+        }
+    }
+
+    private Optional<Vm> attachRecovered(VmDirectory dir) throws IOException {
+        String id = dir.id();
+        if (recover(dir) != DirState.RUNNING) {
             return Optional.empty();
         }
         VmmProcess process = new VmmProcess(dir.readPid(), dir.path());
-        if (!process.isOurs()) {
-            if (isBooting(dir)) {
-                return Optional.empty();
-            }
-            log.info("VM {} is not running; removing its leftovers {}", id, dir.path());
-            removeLeftovers(dir, process);
-            return Optional.empty();
-        }
         VmSpec spec = dir.readSpec();
         QmpClient qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
         try {
+            rollBackUnfinishedPause(dir, qmp);
             AgentClient agent = AgentClient.connect(dir.agentSocket(), CONNECT_TIMEOUT);
-            return Optional.of(new QemuVm(spec, dir, process, qmp, agent, new VmStart(VmStart.Kind.ATTACHED, Duration.ZERO)));
+            return Optional.of(new QemuVm(spec, dir, process, qmp, agent, new VmStart(VmStart.Kind.ATTACHED, Duration.ZERO),
+                    layers));
         } catch (IOException | RuntimeException e) {
             qmp.close();
             throw new IOException("VM " + id + " (pid " + process.pid() + ") is running but its agent did not answer: "
                     + e.getMessage() + "\n--- console.log (tail) ---\n" + dir.consoleTail(), e);
         }
-    }
-
-    @Override
-    public Vm resume(PausedVm paused) throws IOException {
-        throw new UnsupportedOperationException("resume: not implemented yet");
-    }
-
-    @Override
-    public Vm fork(PausedVm source, VmSpec child) throws IOException {
-        throw new UnsupportedOperationException("fork: not implemented yet");
-    }
-
-    @Override
-    public Optional<PausedVm> findPaused(String id) throws IOException {
-        return Optional.empty();
-    }
-
-    @Override
-    public List<PausedVm> pausedAll() throws IOException {
-        return List.of();
     }
 
     /** Attaches every live VM; one that is running but cannot be reached is logged and left alone. */
@@ -191,7 +205,310 @@ public final class QemuVmm implements Vmm {
                 log.warn("cannot attach VM {}: {}", id, e.getMessage());
             }
         }
+        layers.collectGarbage();
         return vms;
+    }
+
+    /** What a VM directory holds once {@link #recover} has finished or undone whatever a crash left half done. */
+    private enum DirState { RUNNING, PAUSED, GONE, BUSY }
+
+    /** Call with {@link VmOperations} held for the directory. */
+    private DirState recover(VmDirectory dir) throws IOException {
+        VmmProcess process = new VmmProcess(dir.readPid(), dir.path());
+        if (dir.isPaused()) {
+            return recoverPaused(dir, process);
+        }
+        if (process.isOurs()) {
+            return DirState.RUNNING;
+        }
+        if (isBooting(dir)) {
+            return DirState.BUSY;
+        }
+        log.info("VM {} is not running; removing its leftovers {}", dir.id(), dir.path());
+        removeLeftovers(dir, process);
+        return DirState.GONE;
+    }
+
+    /**
+     * A manifest means paused. A live VMM beside it is a resume that did not finish (the resume deletes the
+     * manifest last): it is killed and its overlay dropped. A crash between the manifest and the move of the
+     * disk is finished here. A snapshot missing its memory or disk is removed.
+     */
+    private DirState recoverPaused(VmDirectory dir, VmmProcess process) throws IOException {
+        if (process.isOurs()) {
+            log.info("VM {}: a resume did not finish; killing its qemu (pid {}), the VM stays paused", dir.id(), process.pid());
+            process.kill();
+            if (!process.awaitExit(KILL_WAIT)) {
+                throw new IOException("VM " + dir.id() + ": qemu pid " + process.pid() + " survived SIGKILL");
+            }
+        }
+        PausedManifest manifest;
+        layers.lock().lock();
+        try {
+            manifest = dir.readPaused();
+            VmPause.finishDisk(dir, manifest);
+            if (Files.exists(dir.memorySnapshot()) && Files.exists(manifest.layerPath())) {
+                return DirState.PAUSED;
+            }
+            log.warn("VM {}: its snapshot lacks {}; removing it", dir.id(),
+                    Files.exists(dir.memorySnapshot()) ? manifest.layerPath() : dir.memorySnapshot());
+            Files.deleteIfExists(dir.pausedManifest());
+            dir.delete();
+            return DirState.GONE;
+        } finally {
+            layers.lock().unlock();
+        }
+    }
+
+    /** A running VM with pause leftovers (a crash mid-pause): cancel the migration, run the vCPUs, drop the files. */
+    private static void rollBackUnfinishedPause(VmDirectory dir, QmpClient qmp) throws IOException {
+        boolean leftovers = Files.exists(dir.memoryTmp()) || Files.exists(dir.memorySnapshot())
+                || Files.exists(dir.migrationSocket());
+        String status = qmp.execute("query-status").path("status").asText();
+        if (leftovers || !status.equals("running")) {
+            log.info("VM {}: rolling back an unfinished pause (status {}); it runs on", dir.id(), status);
+            VmPause.resumeVcpus(qmp);
+            Files.deleteIfExists(dir.memoryTmp());
+            Files.deleteIfExists(dir.memorySnapshot());
+            Files.deleteIfExists(dir.migrationSocket());
+        }
+    }
+
+    @Override
+    public Optional<PausedVm> findPaused(String id) throws IOException {
+        VmDirectory dir = new VmDirectory(vmsDir.resolve(VmSpec.checkId(id)));
+        if (!dir.isPaused() || !VmOperations.begin(dir.path())) {
+            return Optional.empty();
+        }
+        try {
+            return recover(dir) == DirState.PAUSED
+                    ? Optional.of(new QemuPausedVm(dir, dir.readPaused(), layers))
+                    : Optional.empty();
+        } finally {
+            VmOperations.end(dir.path());
+        }
+    }
+
+    @Override
+    public List<PausedVm> pausedAll() throws IOException {
+        List<PausedVm> paused = new ArrayList<>();
+        for (Path path : DiskLayers.list(vmsDir)) {
+            VmDirectory dir = new VmDirectory(path);
+            String id = dir.id();
+            try {
+                Optional<PausedVm> vm = findPaused(id);
+                if (vm.isPresent() && id.startsWith(Templates.VM_PREFIX)) {
+                    log.info("removing {}, a template build that did not finish", id);
+                    vm.get().destroy();
+                } else {
+                    vm.ifPresent(paused::add);
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                log.warn("cannot recover paused VM {}: {}", id, e.getMessage());
+            }
+        }
+        if (templates != null) {
+            templates.removeStale();
+        }
+        layers.collectGarbage();
+        return paused;
+    }
+
+    @Override
+    public Vm resume(PausedVm paused) throws IOException {
+        QemuPausedVm ours = ours(paused);
+        VmDirectory dir = ours.directory();
+        if (!VmOperations.begin(dir.path())) {
+            throw new IllegalStateException("VM " + paused.id() + " is busy with another pause, resume or recovery");
+        }
+        try {
+            if (!dir.isPaused()) {
+                throw new IllegalStateException("VM " + paused.id() + " is not paused");
+            }
+            PausedManifest manifest = dir.readPaused();
+            long started = System.nanoTime();
+            QemuVm vm;
+            try {
+                vm = restore(manifest.spec(), dir, dir.memorySnapshot(), manifest.layerPath(), VmStart.Kind.RESUME, started);
+            } catch (IOException | RuntimeException e) {
+                dir.deleteRuntimeFiles();
+                throw e;
+            }
+            // Deleting the manifest commits the resume; its layer now backs the new overlay.
+            Files.delete(dir.pausedManifest());
+            Files.deleteIfExists(dir.memorySnapshot());
+            ChainFlattener.flattenIfDeep(vm, layers);
+            return vm;
+        } finally {
+            VmOperations.end(dir.path());
+        }
+    }
+
+    @Override
+    public Vm fork(PausedVm source, VmSpec child) throws IOException {
+        QemuPausedVm ours = ours(source);
+        VmSpec parent = ours.spec();
+        if (!child.image().equals(parent.image()) || child.vcpus() != parent.vcpus() || child.memMib() != parent.memMib()) {
+            throw new IllegalArgumentException("fork " + child.id() + " of " + parent.id() + ": image, vcpus and memMib"
+                    + " must be the source's (" + parent.image() + ", " + parent.vcpus() + ", " + parent.memMib() + ")");
+        }
+        if (child.diskMib() < parent.diskMib()) {
+            throw new IllegalArgumentException("fork " + child.id() + " of " + parent.id() + ": a disk of "
+                    + child.diskMib() + " MiB is smaller than the source's " + parent.diskMib() + " MiB");
+        }
+        if (!ours.directory().isPaused()) {
+            throw new IllegalStateException("VM " + parent.id() + " is not paused");
+        }
+        PausedManifest manifest = ours.directory().readPaused();
+        return restoreNew(child, parent.diskMib(), ours.directory().memorySnapshot(), manifest.layerPath(), VmStart.Kind.FORK);
+    }
+
+    /**
+     * A new VM {@code spec} restored from {@code memory} with an overlay on {@code backing} of {@code backingMib},
+     * its disk then grown to the spec's size. On failure nothing of it is left.
+     */
+    Vm restoreNew(VmSpec spec, int backingMib, Path memory, Path backing, VmStart.Kind kind) throws IOException {
+        VmDirectory dir = createDirectory(spec);
+        long started = System.nanoTime();
+        VmOperations.begin(dir.path());
+        try {
+            VmSpec restored = spec.withDiskMib(backingMib);
+            dir.writeSpec(restored);
+            QemuVm vm = restore(restored, dir, memory, backing, kind, started);
+            try {
+                vm.resizeDisk(spec.diskMib());
+                ChainFlattener.flattenIfDeep(vm, layers);
+            } catch (IOException | RuntimeException e) {
+                vm.destroy();
+                throw new SnapshotException(kind + " of VM " + spec.id() + " failed while growing its disk: " + e.getMessage(), e);
+            }
+            return vm.withStart(new VmStart(kind, Duration.ofNanos(System.nanoTime() - started)));
+        } catch (IOException | RuntimeException e) {
+            try {
+                dir.delete();
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            layers.collectGarbage();
+            throw e;
+        } finally {
+            VmOperations.end(dir.path());
+        }
+    }
+
+    /**
+     * Starts a VMM in {@code dir} from a saved memory state and a new overlay on {@code backing}, then sets the
+     * guest's hostname and clock. On failure the VMM is killed (its files stay for the caller to remove).
+     */
+    private QemuVm restore(VmSpec spec, VmDirectory dir, Path memory, Path backing, VmStart.Kind kind, long started)
+            throws IOException {
+        String step = "creating the disk overlay";
+        VmmProcess process = null;
+        QmpClient qmp = null;
+        AgentClient agent = null;
+        try {
+            layers.lock().lock();
+            try {
+                if (!Files.exists(backing)) {
+                    throw new IOException("disk layer " + backing + " does not exist");
+                }
+                DiskLayers.createOverlay(dir.overlay(), backing);
+            } finally {
+                layers.lock().unlock();
+            }
+            step = "starting qemu";
+            long qemuStarted = System.nanoTime();
+            Command.Result qemu = Command.of(QemuCommandLine.forVm(spec, kit, dir, accelerator).restoringFrom(memory).argv())
+                    .timeout(QEMU_START_TIMEOUT).run();
+            Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
+            process = new VmmProcess(dir.readPid(), dir.path());
+            if (process.pid() <= 0) {
+                throw new IOException("qemu reported success but wrote no pid file " + dir.pidFile());
+            }
+            step = "loading memory from " + memory;
+            qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
+            awaitIncoming(qmp, process);
+            long loaded = System.nanoTime();
+            step = "waiting for the agent's HELLO";
+            agent = awaitAgent(dir, process, remaining(started));
+            step = "setting the guest's hostname and clock";
+            agent.configure(GuestConfiguration.identity(spec.hostname(), Instant.now()));
+            // A new session, so that hello() reports the guest as it is now (its new hostname).
+            agent.close();
+            agent = AgentClient.connect(dir.agentSocket(), CONNECT_TIMEOUT);
+            long ready = System.nanoTime();
+            log.info("VM {} restored ({}) in {} ms (pid {}; qemu + memory {} ms, agent + configure {} ms)", spec.id(),
+                    kind, millis(started, ready), process.pid(), millis(qemuStarted, loaded), millis(loaded, ready));
+            return new QemuVm(spec, dir, process, qmp, agent, new VmStart(kind, Duration.ofNanos(ready - started)), layers);
+        } catch (IOException | RuntimeException e) {
+            String console = dir.consoleTail();
+            if (agent != null) {
+                agent.close();
+            }
+            if (qmp != null) {
+                qmp.close();
+            }
+            SnapshotException failure = new SnapshotException(kind + " of VM " + spec.id() + " failed while " + step + ": "
+                    + e.getMessage() + "\n--- console.log (tail) ---\n" + console, e);
+            VmmProcess vmm = process != null ? process : new VmmProcess(readPidQuietly(dir), dir.path());
+            vmm.kill();
+            if (!vmm.awaitExit(KILL_WAIT)) {
+                failure.addSuppressed(new IOException("qemu pid " + vmm.pid() + " survived SIGKILL"));
+            }
+            throw failure;
+        }
+    }
+
+    /** Waits until QEMU has loaded the incoming state and runs the vCPUs; a failed load ends QEMU. */
+    private void awaitIncoming(QmpClient qmp, VmmProcess process) throws IOException {
+        long deadline = System.nanoTime() + bootTimeout.toNanos();
+        while (true) {
+            String status = qmp.execute("query-status").path("status").asText();
+            if (status.equals("running")) {
+                return;
+            }
+            // The pause stopped the vCPUs before saving, and QEMU restores that run state: start them.
+            if (status.equals("paused") && qmp.execute("query-migrate").path("status").asText().equals("completed")) {
+                qmp.execute("cont");
+                continue;
+            }
+            if (!status.equals("inmigrate") && !status.equals("prelaunch")) {
+                String migration = qmp.execute("query-migrate").toString();
+                throw new IOException("after loading the snapshot the VM is " + status + " (migration: " + migration + ")");
+            }
+            if (!process.isOurs()) {
+                throw new IOException("qemu (pid " + process.pid() + ") exited while loading the snapshot");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("the snapshot did not load within " + bootTimeout);
+            }
+            try {
+                Thread.sleep(INCOMING_POLL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while loading a snapshot");
+            }
+        }
+    }
+
+    private static QemuPausedVm ours(PausedVm paused) {
+        if (!(paused instanceof QemuPausedVm ours)) {
+            throw new IllegalArgumentException("not a paused VM of QemuVmm: " + paused);
+        }
+        return ours;
+    }
+
+    /** Creates {@code vms/<id>/}; fails if it exists. */
+    private VmDirectory createDirectory(VmSpec spec) throws IOException {
+        VmDirectory dir = new VmDirectory(vmsDir.resolve(spec.id()));
+        dir.checkSocketPaths();
+        Files.createDirectories(vmsDir);
+        try {
+            Files.createDirectory(dir.path());
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException(dir.path().toString(), null, "VM " + spec.id() + " already exists");
+        }
+        return dir;
     }
 
     /**

@@ -2,11 +2,14 @@ package sh.createos.sandbox.host.vmm;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,13 +51,51 @@ record VmDirectory(Path path) {
         return path.resolve("qemu.log");
     }
 
+    /** The memory + device state of a paused VM, complete once renamed from {@link #memoryTmp()}. */
+    Path memorySnapshot() {
+        return path.resolve("memory.snap");
+    }
+
+    Path memoryTmp() {
+        return path.resolve("memory.snap.tmp");
+    }
+
+    /** Where QEMU sends its migration stream during a pause; the host copies it into {@link #memoryTmp()}. */
+    Path migrationSocket() {
+        return path.resolve("migrate.sock");
+    }
+
+    /** Present only when the pause is complete: the one sign that this directory holds a paused VM. */
+    Path pausedManifest() {
+        return path.resolve("paused.json");
+    }
+
+    boolean isPaused() {
+        return Files.exists(pausedManifest());
+    }
+
+    void writePaused(PausedManifest manifest) throws IOException {
+        writeAtomically(pausedManifest(), manifest);
+    }
+
+    PausedManifest readPaused() throws IOException {
+        return JSON.readValue(pausedManifest().toFile(), PausedManifest.class);
+    }
+
+    /** Removes what belongs to a VMM process (sockets, pid file, overlay), keeping the paused VM's own files. */
+    void deleteRuntimeFiles() throws IOException {
+        for (Path file : List.of(qmpSocket(), agentSocket(), migrationSocket(), pidFile(), overlay(), memoryTmp())) {
+            Files.deleteIfExists(file);
+        }
+    }
+
     String id() {
         return path.getFileName().toString();
     }
 
     /** QEMU cannot listen on a Unix socket path longer than sun_path. */
     void checkSocketPaths() {
-        for (Path socket : List.of(qmpSocket(), agentSocket())) {
+        for (Path socket : List.of(qmpSocket(), agentSocket(), migrationSocket())) {
             if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
                 throw new IllegalArgumentException("socket path " + socket + " is longer than " + MAX_SOCKET_PATH
                         + " bytes; use a shorter data directory or VM id");
@@ -63,9 +104,18 @@ record VmDirectory(Path path) {
     }
 
     void writeSpec(VmSpec spec) throws IOException {
-        Path tmp = path.resolve("vm.json.tmp");
-        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), spec);
-        Files.move(tmp, specFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        writeAtomically(specFile(), spec);
+    }
+
+    /** Written to a temporary name, flushed to disk and renamed: a crash leaves the old file or the new one. */
+    static void writeAtomically(Path file, Object value) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            channel.write(ByteBuffer.wrap(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value)));
+            channel.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     VmSpec readSpec() throws IOException {

@@ -79,7 +79,9 @@ class BootedVmTest {
         assertThat(new ObjectMapper().readValue(vm.dir().resolve("vm.json").toFile(), VmSpec.class).id())
                 .isEqualTo(vm.id());
         assertThat(Files.readString(vm.dir().resolve("qemu.pid")).strip()).isEqualTo(Long.toString(vm.pid()));
-        String info = Command.of("qemu-img", "info", "-U", vm.dir().resolve("overlay.qcow2").toString()).run().stdout();
+        // The overlay rests on the image, directly (cold boot) or through the image's template disk.
+        String info = Command.of("qemu-img", "info", "-U", "--backing-chain", vm.dir().resolve("overlay.qcow2").toString())
+                .run().stdout();
         assertThat(info).contains("backing file: " + TestVms.kit().image(TestVms.IMAGE));
     }
 

@@ -1,0 +1,19 @@
+package sh.createos.sandbox.host.vmm;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.nio.file.Path;
+
+/**
+ * {@code paused.json}: what a complete pause left. {@code layer} is the frozen disk in {@code <data>/layers/}; until
+ * the pause's last step has moved the VM's overlay there, the overlay is still in the VM's directory.
+ */
+record PausedManifest(
+        VmSpec spec,
+        String layer,
+        @JsonProperty("paused_at_ms") long pausedAtMs,
+        @JsonProperty("memory_bytes") long memoryBytes) {
+
+    Path layerPath() {
+        return Path.of(layer);
+    }
+}

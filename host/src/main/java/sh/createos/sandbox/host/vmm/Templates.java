@@ -1,0 +1,214 @@
+package sh.createos.sandbox.host.vmm;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.host.kit.GuestKit;
+import sh.createos.sandbox.host.proc.Command;
+
+/**
+ * Template snapshots under {@code <data>/templates/<key>/}: a VM booted once and paused when its agent was ready, so
+ * that later boots with the same key are restores. The key covers everything the saved state depends on: the image
+ * file, the kit (kernel, initramfs with its agent), QEMU's version, vcpus, memory and the QEMU device arguments
+ * (a snapshot restores only onto the same device layout). A template is a directory renamed into place complete.
+ */
+final class Templates {
+    private static final Logger log = LoggerFactory.getLogger(Templates.class);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    static final String DISK = "disk.qcow2";
+    static final String MEMORY = "memory.snap";
+    static final String MANIFEST = "template.json";
+    /** The id prefix of the VMs that templates are built from. */
+    static final String VM_PREFIX = "template-";
+    private static final String BUILDING = ".building-";
+    /** A build directory older than this belongs to a crashed process. */
+    private static final Duration STALE_BUILD = Duration.ofHours(1);
+    private static final Map<String, ReentrantLock> BUILDS = new ConcurrentHashMap<>();
+    private static volatile String qemuVersion;
+
+    private final Path dir;
+    private final QemuVmm vmm;
+    private final GuestKit kit;
+    private final Accelerator accelerator;
+    private final DiskLayers layers;
+
+    record Manifest(String key, String kit, String image, int vcpus, @JsonProperty("mem_mib") int memMib,
+            @JsonProperty("disk_mib") int diskMib) {}
+
+    Templates(Path dataDir, QemuVmm vmm, GuestKit kit, Accelerator accelerator, DiskLayers layers) {
+        this.dir = dataDir.resolve("templates");
+        this.vmm = vmm;
+        this.kit = kit;
+        this.accelerator = accelerator;
+        this.layers = layers;
+    }
+
+    /**
+     * Restores {@code spec} from its template, building the template first if there is none and no other thread is
+     * building it; empty when the caller should cold boot (a build in progress elsewhere, or a failed build).
+     */
+    Optional<Vm> restore(VmSpec spec, int baseMib) throws IOException {
+        String key = key(spec);
+        Path template = dir.resolve(key);
+        if (!Files.exists(template.resolve(MANIFEST))) {
+            ReentrantLock build = BUILDS.computeIfAbsent(dir + "/" + key, k -> new ReentrantLock());
+            if (!build.tryLock()) {
+                return Optional.empty();
+            }
+            try {
+                if (!Files.exists(template.resolve(MANIFEST))) {
+                    build(spec, baseMib, key);
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("building template {} for {} failed; cold booting: {}", key, spec.image(), e.getMessage());
+                return Optional.empty();
+            } finally {
+                build.unlock();
+            }
+        }
+        Manifest manifest = JSON.readValue(template.resolve(MANIFEST).toFile(), Manifest.class);
+        return Optional.of(vmm.restoreNew(spec, manifest.diskMib(), template.resolve(MEMORY), template.resolve(DISK),
+                VmStart.Kind.TEMPLATE_RESTORE));
+    }
+
+    /** Boots a VM of the image's own size, pauses it once its agent answered, and moves its files into place. */
+    private void build(VmSpec spec, int baseMib, String key) throws IOException {
+        long started = System.nanoTime();
+        VmSpec templateSpec = new VmSpec(VM_PREFIX + key, spec.image(), spec.vcpus(), spec.memMib(), baseMib, "template");
+        Vm vm = vmm.coldBoot(templateSpec);
+        PausedVm paused;
+        try {
+            paused = vm.pause();
+        } catch (IOException | RuntimeException e) {
+            vm.destroy();
+            throw e;
+        }
+        Files.createDirectories(dir);
+        Path building = dir.resolve(key + BUILDING + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
+        Files.createDirectory(building);
+        try {
+            QemuPausedVm source = (QemuPausedVm) paused;
+            Files.move(source.directory().memorySnapshot(), building.resolve(MEMORY), StandardCopyOption.ATOMIC_MOVE);
+            layers.lock().lock();
+            try {
+                Files.move(source.manifest().layerPath(), building.resolve(DISK), StandardCopyOption.ATOMIC_MOVE);
+                Files.deleteIfExists(source.directory().pausedManifest());
+                source.directory().delete();
+            } finally {
+                layers.lock().unlock();
+            }
+            VmDirectory.writeAtomically(building.resolve(MANIFEST), new Manifest(key, fingerprint(spec.image()), spec.image(),
+                    spec.vcpus(), spec.memMib(), baseMib));
+            Files.move(building, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
+            log.info("template {} ({} {} vCPU {} MiB) built in {} ms", key, spec.image(), spec.vcpus(), spec.memMib(),
+                    (System.nanoTime() - started) / 1_000_000);
+        } catch (FileAlreadyExistsException e) {
+            log.info("template {} was built by another process meanwhile", key);
+            new VmDirectory(building).delete();
+        } catch (IOException | RuntimeException e) {
+            new VmDirectory(building).delete();
+            paused.destroy();
+            throw e;
+        }
+    }
+
+    /**
+     * Removes builds that a crashed process left, and templates of another kit or QEMU that no VM's disk still
+     * rests on.
+     */
+    void removeStale() {
+        try {
+            for (Path template : DiskLayers.list(dir)) {
+                String name = template.getFileName().toString();
+                if (name.contains(BUILDING)) {
+                    if (Files.getLastModifiedTime(template).toInstant().plus(STALE_BUILD).isBefore(java.time.Instant.now())) {
+                        log.info("removing an unfinished template build {}", template);
+                        new VmDirectory(template).delete();
+                    }
+                    continue;
+                }
+                Path manifestFile = template.resolve(MANIFEST);
+                Manifest manifest = Files.exists(manifestFile) ? JSON.readValue(manifestFile.toFile(), Manifest.class) : null;
+                if (manifest != null && manifest.kit().equals(currentFingerprint(manifest.image()))) {
+                    continue;
+                }
+                layers.lock().lock();
+                try {
+                    if (!layers.isUsedByAnyVm(template.resolve(DISK))) {
+                        log.info("removing template {} of an outdated kit", template);
+                        new VmDirectory(template).delete();
+                    }
+                } finally {
+                    layers.lock().unlock();
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cleaning up templates in {}: {}", dir, e.getMessage());
+        }
+    }
+
+    /** The template key of {@code spec}: only its image, vcpus and memory matter, not its id, name or disk size. */
+    String key(VmSpec spec) throws IOException {
+        VmSpec canonical = new VmSpec(VM_PREFIX + "key", spec.image(), spec.vcpus(), spec.memMib(), 1, "template");
+        List<String> devices = QemuCommandLine.forVm(canonical, kit, new VmDirectory(Path.of("/template")), accelerator).argv();
+        return sha256(kitFingerprint() + "\n" + imageIdentity(spec.image()) + "\n" + String.join("\u0000", devices))
+                .substring(0, 16);
+    }
+
+    /** Kernel, initramfs (which carries the agent) and QEMU: a change of any of them outdates every template. */
+    private String kitFingerprint() throws IOException {
+        return sha256(identity(kit.kernel()) + "\n" + identity(kit.initrd()) + "\n" + qemuVersion()).substring(0, 16);
+    }
+
+    private String imageIdentity(String image) throws IOException {
+        return identity(kit.image(image));
+    }
+
+    /** What a template of {@code image} was built from; it is outdated once this changes. */
+    private String fingerprint(String image) throws IOException {
+        return sha256(kitFingerprint() + "\n" + imageIdentity(image)).substring(0, 16);
+    }
+
+    /** Empty when the kit no longer has the image. */
+    private String currentFingerprint(String image) throws IOException {
+        return kit.images().containsKey(image) ? fingerprint(image) : "";
+    }
+
+    private static String identity(Path file) throws IOException {
+        return file + ":" + Files.size(file) + ":" + Files.getLastModifiedTime(file).toMillis();
+    }
+
+    private static String qemuVersion() throws IOException {
+        if (qemuVersion == null) {
+            qemuVersion = Command.of(QemuCommandLine.BINARY, "--version").timeout(Duration.ofSeconds(20)).run().stdout().strip();
+        }
+        return qemuVersion;
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
