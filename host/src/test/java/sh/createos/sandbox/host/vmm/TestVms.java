@@ -67,7 +67,7 @@ final class TestVms {
         }
     }
 
-    /** Kills and removes every VM of this test run that a test left behind. */
+    /** Kills and removes every VM (running or paused) of this test run that a test left behind. */
     static void destroyLeftovers() throws IOException {
         Path vms = dataDir().resolve("vms");
         if (!Files.isDirectory(vms)) {
@@ -84,6 +84,8 @@ final class TestVms {
             process.awaitExit(Duration.ofSeconds(10));
             vm.delete();
         }
+        // Their disk layers, if paused ones were among them.
+        new DiskLayers(dataDir().toAbsolutePath().normalize()).collectGarbage();
     }
 
     /** No process (its qemu or any other) runs with the VM's directory on its command line, and the directory is gone. */
