@@ -24,12 +24,15 @@ import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.http.ApiHandler;
 import sh.createos.sandbox.server.http.JsonErrorHandler;
 import sh.createos.sandbox.server.http.Router;
+import sh.createos.sandbox.server.ingress.IngressServer;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.sandbox.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
+import sh.createos.sandbox.server.sandbox.SandboxViews;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
+import sh.createos.sandbox.server.tunnel.TunnelRoutes;
 
 /**
  * The running control plane: store, local host, sandbox service and the HTTP API on Jetty with virtual threads.
@@ -40,12 +43,15 @@ public final class ApiServer implements AutoCloseable {
     private static final long STOP_TIMEOUT_MS = 30_000;
 
     private final Server jetty;
+    private final IngressServer ingress;
     private final Store store;
     private final SandboxService sandboxes;
     private final IdleAutoPause autoPause;
 
-    private ApiServer(Server jetty, Store store, SandboxService sandboxes, IdleAutoPause autoPause) {
+    private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
+            IdleAutoPause autoPause) {
         this.jetty = jetty;
+        this.ingress = ingress;
         this.store = store;
         this.sandboxes = sandboxes;
         this.autoPause = autoPause;
@@ -57,6 +63,7 @@ public final class ApiServer implements AutoCloseable {
             createPrivately(config.dataDir().resolve("control.db"));
         }
         Store store = JdbcStore.open(config.effectiveDatabaseUrl());
+        IngressServer ingress = null;
         try {
             LocalHost host = LocalHost.open(config.dataDir());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
@@ -68,19 +75,25 @@ public final class ApiServer implements AutoCloseable {
             HealthRoutes.register(router, store, host);
             CatalogRoutes.register(router, host);
             IdentityRoutes.register(router, store);
-            SandboxRoutes.register(router, sandboxes, store);
+            ingress = config.ingress().enabled()
+                    ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;
+            SandboxRoutes.register(router, sandboxes, store, new SandboxViews(ingress == null ? null : ingress.urls()));
+            TunnelRoutes.register(router, sandboxes);
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
             UnconfiguredRoutes.register(router);
 
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));
             jetty.start();
-            ApiServer server = new ApiServer(jetty, store, sandboxes,
+            ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
                     new IdleAutoPause(store, sandboxes.activity(), sandboxes).start());
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
         } catch (Exception | Error e) {
+            if (ingress != null) {
+                ingress.close();
+            }
             store.close();
             throw e;
         }
@@ -120,6 +133,11 @@ public final class ApiServer implements AutoCloseable {
         return ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
     }
 
+    /** The ingress listener's port; -1 when ingress is off. */
+    public int ingressPort() {
+        return ingress == null ? -1 : ingress.port();
+    }
+
     public Store store() {
         return store;
     }
@@ -134,6 +152,9 @@ public final class ApiServer implements AutoCloseable {
             jetty.stop();
         } catch (Exception e) {
             log.warn("stopping the HTTP server: {}", e.toString());
+        }
+        if (ingress != null) {
+            ingress.close();
         }
         autoPause.close();
         sandboxes.shutdown();

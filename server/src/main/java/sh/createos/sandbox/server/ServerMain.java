@@ -5,20 +5,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.ingress.IngressConfig;
 import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
 
 /**
- * {@code serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]} and
+ * {@code serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL] [--ingress-… …]} and
  * {@code admin user create EMAIL [--sandbox-limit N] | user list | key create USER | key revoke KEY_ID}.
- * Options fall back to CREATEOS_SANDBOX_DATA_DIR, CREATEOS_SANDBOX_LISTEN and CREATEOS_SANDBOX_DATABASE_URL.
+ * Options fall back to CREATEOS_SANDBOX_DATA_DIR, CREATEOS_SANDBOX_LISTEN, CREATEOS_SANDBOX_DATABASE_URL and the like.
  */
 public final class ServerMain {
     private static final String USAGE = """
             usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
                                           [--auto-pause-min-seconds N]
+                                          [--ingress-listen HOST:PORT|off] [--ingress-domain DOMAIN]
+                                          [--ingress-tls-cert PEM --ingress-tls-key PEM
+                                           | --ingress-tls-keystore FILE [--ingress-tls-keystore-password P]]
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
             admin commands:
                    user create EMAIL [--sandbox-limit N]
@@ -27,7 +31,11 @@ public final class ServerMain {
                    key revoke KEY_ID
             environment: CREATEOS_SANDBOX_DATA_DIR (default /var/lib/createos-sandbox),
                          CREATEOS_SANDBOX_LISTEN (default 127.0.0.1:8080), CREATEOS_SANDBOX_DATABASE_URL,
-                         CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS (default 60, the spec's minimum)""";
+                         CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS (default 60, the spec's minimum),
+                         CREATEOS_SANDBOX_INGRESS_LISTEN (default 127.0.0.1:8081; off: no ingress),
+                         CREATEOS_SANDBOX_INGRESS_DOMAIN (default sb.localhost), CREATEOS_SANDBOX_INGRESS_TLS_CERT,
+                         CREATEOS_SANDBOX_INGRESS_TLS_KEY, CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE,
+                         CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE_PASSWORD""";
 
     private ServerMain() {}
 
@@ -52,7 +60,8 @@ public final class ServerMain {
             case "serve" -> serve(ServerConfig.of(dataDir,
                     option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl)
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
-                            "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS)), args);
+                            "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
+                    .withIngress(ingress(args)), args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
@@ -75,6 +84,25 @@ public final class ServerMain {
         }, "shutdown"));
         server.join();
         stopped.await();
+    }
+
+    private static IngressConfig ingress(List<String> args) {
+        String listen = option(args, "--ingress-listen", "CREATEOS_SANDBOX_INGRESS_LISTEN",
+                IngressConfig.DEFAULT_LISTEN);
+        String domain = option(args, "--ingress-domain", "CREATEOS_SANDBOX_INGRESS_DOMAIN",
+                IngressConfig.DEFAULT_DOMAIN);
+        String cert = option(args, "--ingress-tls-cert", "CREATEOS_SANDBOX_INGRESS_TLS_CERT", null);
+        String key = option(args, "--ingress-tls-key", "CREATEOS_SANDBOX_INGRESS_TLS_KEY", null);
+        String keyStore = option(args, "--ingress-tls-keystore", "CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE", null);
+        String password = option(args, "--ingress-tls-keystore-password",
+                "CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE_PASSWORD", null);
+        IngressConfig.IngressTls tls = cert == null && key == null && keyStore == null ? null
+                : new IngressConfig.IngressTls(path(keyStore), password, path(cert), path(key));
+        return IngressConfig.of(listen, domain, tls);
+    }
+
+    private static Path path(String value) {
+        return value == null ? null : Path.of(value);
     }
 
     private static void admin(ServerConfig config, List<String> args) {

@@ -22,26 +22,26 @@ import sh.createos.sandbox.server.store.Store;
 public final class SandboxRoutes {
     private SandboxRoutes() {}
 
-    public static void register(Router router, SandboxService service, Store store) {
+    public static void register(Router router, SandboxService service, Store store, SandboxViews views) {
         router.post("/v1/sandboxes", true, ex -> {
             SandboxRecord created = service.create(ex.user(), ex.body(CreateSandboxRequest.class));
-            ex.ok(CreateSandboxResponse.of(SandboxViews.view(created), created.bandwidthQuotaBytes()));
+            ex.ok(CreateSandboxResponse.of(views.view(created), created.bandwidthQuotaBytes()));
         });
         router.get("/v1/sandboxes", true, ex -> {
             Paging paging = Paging.from(ex);
             SandboxStatus status = status(ex.query("status"));
-            List<SandboxView> views = store.sandboxes(ex.user().id(), status, paging.limit(), paging.offset())
-                    .stream().map(SandboxViews::view).toList();
-            ex.ok(Page.of(views, store.countSandboxes(ex.user().id(), status), paging.limit(), paging.offset()));
+            List<SandboxView> page = store.sandboxes(ex.user().id(), status, paging.limit(), paging.offset())
+                    .stream().map(views::view).toList();
+            ex.ok(Page.of(page, store.countSandboxes(ex.user().id(), status), paging.limit(), paging.offset()));
         });
         // Before {id}: "by-ip" is never a sandbox id.
         router.get("/v1/sandboxes/by-ip/{ip}", true,
-                ex -> ex.ok(SandboxViews.view(service.byIp(ex.user(), ex.param("ip")))));
+                ex -> ex.ok(views.view(service.byIp(ex.user(), ex.param("ip")))));
         router.get("/v1/sandboxes/{id}", true,
-                ex -> ex.ok(SandboxViews.view(service.get(ex.user(), ex.param("id")))));
+                ex -> ex.ok(views.view(service.get(ex.user(), ex.param("id")))));
         router.patch("/v1/sandboxes/{id}", true, ex -> {
             PatchSandboxRequest req = ex.body(PatchSandboxRequest.class);
-            ex.ok(SandboxViews.view(service.patch(ex.user(), ex.param("id"), req)));
+            ex.ok(views.view(service.patch(ex.user(), ex.param("id"), req)));
         });
         router.delete("/v1/sandboxes/{id}", true, ex -> {
             String id = ex.param("id");
@@ -49,12 +49,12 @@ public final class SandboxRoutes {
         });
         // pause and resume take no body (the SDK sends none); whatever comes is ignored.
         router.post("/v1/sandboxes/{id}/pause", true,
-                ex -> ex.ok(SandboxViews.view(service.pause(ex.user(), ex.param("id")))));
+                ex -> ex.ok(views.view(service.pause(ex.user(), ex.param("id")))));
         router.post("/v1/sandboxes/{id}/resume", true,
-                ex -> ex.ok(SandboxViews.view(service.resume(ex.user(), ex.param("id")))));
+                ex -> ex.ok(views.view(service.resume(ex.user(), ex.param("id")))));
         router.post("/v1/sandboxes/{id}/fork", true, ex -> {
             ForkSandboxRequest req = ex.body(ForkSandboxRequest.class);
-            ex.ok(SandboxViews.view(service.fork(ex.user(), ex.param("id"), req)));
+            ex.ok(views.view(service.fork(ex.user(), ex.param("id"), req)));
         });
         router.post("/v1/sandboxes/{id}/resize", true, ex -> {
             ResizeSandbox.Request req = ex.body(ResizeSandbox.Request.class);

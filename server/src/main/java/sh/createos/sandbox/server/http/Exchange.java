@@ -6,8 +6,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.concurrent.Executor;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Fields;
@@ -107,6 +112,24 @@ public final class Exchange {
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, contentLength);
         }
         return Content.Sink.asOutputStream(response);
+    }
+
+    /** The value of a request header, or null. */
+    public String header(String name) {
+        return request.getHeaders().get(name);
+    }
+
+    /**
+     * Answers {@code 101 Switching Protocols} with {@code Upgrade: token}; once the response is sent, Jetty hands the
+     * connection to what {@code connection} makes of its endpoint.
+     */
+    public void switchProtocols(String token, BiFunction<EndPoint, Executor, Connection> connection) {
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        Executor executor = request.getConnectionMetaData().getConnector().getExecutor();
+        request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, connection.apply(endPoint, executor));
+        response.setStatus(101);
+        response.getHeaders().put(HttpHeader.UPGRADE, token);
+        response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
     }
 
     boolean committed() {

@@ -2,24 +2,36 @@ package sh.createos.sandbox.server.sandbox;
 
 import java.time.Instant;
 import java.util.List;
+import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.SandboxView;
+import sh.createos.sandbox.server.ingress.IngressUrls;
 import sh.createos.sandbox.server.store.SandboxRecord;
 
 /** Row → wire view. Env values never leave the server: only their names are shown. */
 public final class SandboxViews {
     public static final String REGION = "local";
 
-    private SandboxViews() {}
+    private final IngressUrls ingress;
 
-    public static SandboxView view(SandboxRecord s) {
+    /** @param ingress the public URLs, or null when no ingress listener runs (then no template is promised) */
+    public SandboxViews(IngressUrls ingress) {
+        this.ingress = ingress;
+    }
+
+    public SandboxView view(SandboxRecord s) {
         List<String> envNames = s.envs().keySet().stream().sorted().toList();
         return new SandboxView(s.id(), s.status(), s.ip(), s.vcpu(), s.memMib(), s.diskMib(), ts(s.createdAt()),
-                s.ingressEnabled(),
-                null, // no ingress proxy yet, so no public URL template to promise
+                s.ingressEnabled(), ingressUrlTemplate(s),
                 s.name(), ts(s.runningAt()), ts(s.destroyedAt()), s.spawnMs(), s.shape(), s.rootfs(), REGION,
                 s.egress(), envNames.isEmpty() ? null : envNames, s.sshPubkeys().isEmpty() ? null : s.sshPubkeys(),
                 s.createdBy(), null, ts(s.pausedAt()), ts(s.lastResumedAt()), s.forkedFrom(),
                 s.autoPauseAfterSeconds());
+    }
+
+    /** Present iff ingress is enabled and served; a destroyed sandbox's name is gone. */
+    private String ingressUrlTemplate(SandboxRecord s) {
+        boolean gone = s.status() == SandboxStatus.DESTROYING || s.status() == SandboxStatus.DESTROYED;
+        return ingress != null && s.ingressEnabled() && !gone ? ingress.template(s.id()) : null;
     }
 
     private static String ts(Instant at) {
