@@ -9,10 +9,11 @@ import (
 )
 
 // configureRequest is the `configure` op: every field is optional, and only what is present is applied.
-// The network part belongs to the host's networking and is applied by configureNetwork when it exists.
+// The network part is applied by configureNetwork (configure_network.go).
 type configureRequest struct {
-	Hostname   *string `json:"hostname"`
-	TimeUnixMs *int64  `json:"time_unix_ms"`
+	Hostname   *string        `json:"hostname"`
+	TimeUnixMs *int64         `json:"time_unix_ms"`
+	Network    *networkConfig `json:"network"`
 }
 
 var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
@@ -24,7 +25,13 @@ func (a *Agent) configure(st *stream, raw []byte) {
 	if !decode(st, raw, &req) {
 		return
 	}
-	if !a.OwnsSystem && (req.TimeUnixMs != nil || req.Hostname != nil) {
+	if req.Network != nil {
+		if err := req.Network.validate(); err != nil {
+			st.failErr(err)
+			return
+		}
+	}
+	if !a.OwnsSystem && (req.TimeUnixMs != nil || req.Hostname != nil || req.Network != nil) {
 		st.fail("EPERM", "configure: this agent does not own the system (serve mode)")
 		return
 	}
@@ -37,6 +44,12 @@ func (a *Agent) configure(st *stream, raw []byte) {
 	}
 	if req.Hostname != nil {
 		if err := setHostname(*req.Hostname); err != nil {
+			st.failErr(err)
+			return
+		}
+	}
+	if req.Network != nil {
+		if err := a.configureNetwork(req.Network); err != nil {
 			st.failErr(err)
 			return
 		}

@@ -6,9 +6,20 @@ import java.time.Instant;
 
 /** The {@code configure} op's request: only the fields that are not null are applied by the agent. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record GuestConfiguration(String op, String hostname, @JsonProperty("time_unix_ms") Long timeUnixMs) {
+public record GuestConfiguration(String op, String hostname, @JsonProperty("time_unix_ms") Long timeUnixMs,
+                                 GuestNetwork network) {
     /** Hostname and clock, as after every restore: the guest's clock is as old as the snapshot. */
     public static GuestConfiguration identity(String hostname, Instant now) {
-        return new GuestConfiguration("configure", hostname, now.toEpochMilli());
+        return new GuestConfiguration("configure", hostname, now.toEpochMilli(), null);
+    }
+
+    /** The guest's network alone (addresses, routes, resolver), e.g. after a private network attach. */
+    public static GuestConfiguration network(GuestNetwork network) {
+        return new GuestConfiguration("configure", null, null, network);
+    }
+
+    /** This configuration and the network (null: the network is left as it is). */
+    public GuestConfiguration withNetwork(GuestNetwork newNetwork) {
+        return new GuestConfiguration(op, hostname, timeUnixMs, newNetwork);
     }
 }

@@ -20,11 +20,18 @@ final class QemuCommandLine {
 
     private QemuCommandLine() {}
 
-    static QemuCommandLine forVm(VmSpec spec, GuestKit kit, VmDirectory dir, Accelerator accelerator) {
+    /** The network device's id; its backend id is the same. */
+    static final String NIC = "net0";
+    /** The MAC of a VM without a NIC from the host (no connectivity): its device must exist all the same. */
+    static final String UNCONNECTED_MAC = "02:c5:ff:ff:ff:fe";
+
+    /** {@code nic} null: the NIC is on a backend with no connectivity. */
+    static QemuCommandLine forVm(VmSpec spec, GuestKit kit, VmDirectory dir, Accelerator accelerator, VmNic nic) {
         return new QemuCommandLine()
                 .machine(spec, accelerator)
                 .kernel(spec, kit, accelerator)
                 .rootDisk(dir.overlay())
+                .nic(nic)
                 .agentChannel(dir.agentSocket())
                 .qmp(dir.qmpSocket())
                 .serialConsole(dir.consoleLog())
@@ -66,6 +73,18 @@ final class QemuCommandLine {
     private QemuCommandLine rootDisk(Path overlay) {
         return add("-drive", "id=" + ROOT_DRIVE + ",file=" + option(overlay) + ",format=qcow2,if=none",
                 "-device", "virtio-blk-device,drive=" + ROOT_DRIVE);
+    }
+
+    /**
+     * Every VM has exactly one virtio-net device, so that any snapshot restores onto the same device layout; only its
+     * backend differs: the host's tap, or a hub port with nothing else on it. vnet_hdr is off so that both backends
+     * offer the guest the same features (a snapshot taken on one restores on the other).
+     */
+    private QemuCommandLine nic(VmNic nic) {
+        String backend = nic == null ? "hubport,id=" + NIC + ",hubid=0"
+                : "tap,id=" + NIC + ",ifname=" + nic.tap() + ",script=no,downscript=no,vnet_hdr=off";
+        String mac = nic == null ? UNCONNECTED_MAC : nic.mac();
+        return add("-netdev", backend, "-device", "virtio-net-device,netdev=" + NIC + ",mac=" + mac);
     }
 
     /** A virtio-serial port the agent opens in the guest; QEMU serves its host end as a Unix socket. */

@@ -48,12 +48,22 @@ public final class QemuVmm implements Vmm {
     /** Null: every boot is a cold boot. */
     private final Templates templates;
 
-    /** Boots through templates (see {@link #boot}). */
+    /** Where each VM's NIC comes from (the host's networking, or none). */
+    private final NicSource nics;
+
+    /** Boots through templates (see {@link #boot}); VMs get a NIC without connectivity. */
     public QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout) {
-        this(dataDir, kit, accelerator, bootTimeout, true);
+        this(dataDir, kit, accelerator, bootTimeout, true, NicSource.NONE);
     }
 
-    private QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout, boolean useTemplates) {
+    /** Boots through templates; every VM with a NIC from {@code nics} is connected and configured through it. */
+    public QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout, NicSource nics) {
+        this(dataDir, kit, accelerator, bootTimeout, true, nics);
+    }
+
+    private QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout, boolean useTemplates,
+                    NicSource nics) {
+        this.nics = nics;
         this.dataDir = dataDir.toAbsolutePath().normalize();
         this.vmsDir = this.dataDir.resolve("vms");
         this.kit = kit;
@@ -65,7 +75,7 @@ public final class QemuVmm implements Vmm {
 
     /** The same engine with every boot a cold boot (no template is built or restored). */
     public QemuVmm withoutTemplates() {
-        return new QemuVmm(dataDir, kit, accelerator, bootTimeout, false);
+        return new QemuVmm(dataDir, kit, accelerator, bootTimeout, false, nics);
     }
 
     /** The data directory of {@code CREATEOS_SANDBOX_DATA_DIR}, its guest kit, KVM if usable, default timeout. */
@@ -120,7 +130,8 @@ public final class QemuVmm implements Vmm {
                     dir.overlay().toString(), spec.diskMib() + "M").timeout(QEMU_IMG_TIMEOUT).run();
             long qemuStarted = System.nanoTime();
             step = "starting qemu";
-            List<String> argv = QemuCommandLine.forVm(spec, kit, dir, accelerator).argv();
+            VmNic nic = nics.nic(spec.id()).orElse(null);
+            List<String> argv = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic).argv();
             Command.Result qemu = Command.of(argv).timeout(QEMU_START_TIMEOUT).run();
             Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
             process = new VmmProcess(dir.readPid(), dir.path());
@@ -132,6 +143,10 @@ public final class QemuVmm implements Vmm {
             qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
             step = "waiting for the agent's HELLO";
             AgentClient agent = awaitAgent(dir, process, remaining(started));
+            if (nic != null) {
+                step = "configuring the guest's network";
+                configureNetwork(agent, nic);
+            }
             long ready = System.nanoTime();
             log.info("VM {} booted in {} ms (pid {}, {}; overlay {} ms, qemu start {} ms, QMP + agent ready {} ms)",
                     spec.id(), millis(started, ready), process.pid(), accelerator, millis(overlayStarted, qemuStarted),
@@ -418,7 +433,8 @@ public final class QemuVmm implements Vmm {
             }
             step = "starting qemu";
             long qemuStarted = System.nanoTime();
-            Command.Result qemu = Command.of(QemuCommandLine.forVm(spec, kit, dir, accelerator).restoringFrom(memory).argv())
+            VmNic nic = nics.nic(spec.id()).orElse(null);
+            Command.Result qemu = Command.of(QemuCommandLine.forVm(spec, kit, dir, accelerator, nic).restoringFrom(memory).argv())
                     .timeout(QEMU_START_TIMEOUT).run();
             Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
             process = new VmmProcess(dir.readPid(), dir.path());
@@ -431,8 +447,9 @@ public final class QemuVmm implements Vmm {
             long loaded = System.nanoTime();
             step = "waiting for the agent's HELLO";
             agent = awaitAgent(dir, process, remaining(started));
-            step = "setting the guest's hostname and clock";
-            agent.configure(GuestConfiguration.identity(spec.hostname(), Instant.now()));
+            step = "setting the guest's hostname, clock and network";
+            agent.configure(GuestConfiguration.identity(spec.hostname(), Instant.now())
+                    .withNetwork(nic == null ? null : nic.network()));
             // A new session, so that hello() reports the guest as it is now (its new hostname).
             agent.close();
             agent = AgentClient.connect(dir.agentSocket(), CONNECT_TIMEOUT);
@@ -545,6 +562,11 @@ public final class QemuVmm implements Vmm {
                 connected.thenAccept(AgentClient::close);
             }
         }
+    }
+
+    /** The guest's network after a cold boot (a restore sends it with hostname and clock). */
+    private static void configureNetwork(AgentClient agent, VmNic nic) throws IOException {
+        agent.configure(GuestConfiguration.network(nic.network()));
     }
 
     /** A directory without a live VMM that is younger than a boot is probably being booted by another process. */

@@ -169,7 +169,7 @@ final class Templates {
     /** The template key of {@code spec}: only its image, vcpus and memory matter, not its id, name or disk size. */
     String key(VmSpec spec) throws IOException {
         VmSpec canonical = new VmSpec(VM_PREFIX + "key", spec.image(), spec.vcpus(), spec.memMib(), 1, "template");
-        List<String> devices = QemuCommandLine.forVm(canonical, kit, new VmDirectory(Path.of("/template")), accelerator).argv();
+        List<String> devices = QemuCommandLine.forVm(canonical, kit, new VmDirectory(Path.of("/template")), accelerator, null).argv();
         return sha256(kitFingerprint() + "\n" + imageIdentity(spec.image()) + "\n" + String.join("\u0000", devices))
                 .substring(0, 16);
     }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import sh.createos.sandbox.host.agent.GuestNetwork;
 import sh.createos.sandbox.host.kit.GuestKit;
 
 class QemuCommandLineTest {
@@ -16,7 +17,7 @@ class QemuCommandLineTest {
 
     @Test
     void bootsAMicrovmFromTheKitWithTheAgentPortQmpAndConsole() {
-        List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data/vms/vm-1")), Accelerator.TCG).argv();
+        List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data/vms/vm-1")), Accelerator.TCG, null).argv();
 
         assertThat(argv.getFirst()).isEqualTo("qemu-system-x86_64");
         assertThat(String.join(" ", argv)).contains(
@@ -33,7 +34,20 @@ class QemuCommandLineTest {
         assertThat(argv.get(argv.indexOf("-append") + 1))
                 .startsWith("console=ttyS0 root=/dev/vda rw quiet")
                 .contains("createos.hostname=box", "createos.id=vm-1");
-        assertThat(argv).doesNotContain("-netdev");
+        // Without a NIC from the host the device is there all the same, on a backend with no connectivity.
+        assertThat(String.join(" ", argv)).contains(
+                "-netdev hubport,id=net0,hubid=0 -device virtio-net-device,netdev=net0,mac=02:c5:ff:ff:ff:fe");
+    }
+
+    @Test
+    void aConnectedVmHasTheSameDeviceOnItsTap() {
+        VmNic nic = new VmNic("csb7", new GuestNetwork("02:c5:0a:c8:00:1e", List.of("10.200.0.30/30"), "10.200.0.29",
+                List.of(), List.of("10.200.0.29"), List.of("fc.local"), null));
+        List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data/vms/vm-1")), Accelerator.TCG, nic).argv();
+
+        assertThat(String.join(" ", argv)).contains("-netdev tap,id=net0,ifname=csb7,script=no,downscript=no,vnet_hdr=off"
+                + " -device virtio-net-device,netdev=net0,mac=02:c5:0a:c8:00:1e");
+        assertThat(argv.stream().filter(a -> a.startsWith("virtio-net-device"))).hasSize(1);
     }
 
     @Test
@@ -48,14 +62,14 @@ class QemuCommandLineTest {
         assertThat(Accelerator.KVM.kernelArgs()).isEmpty();
         if (Files.readString(Path.of("/proc/cpuinfo")).contains(" constant_tsc")) {
             assertThat(Accelerator.TCG.kernelArgs()).singleElement().asString().matches("tsc_early_khz=[1-9]\\d{5,}");
-            List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/d/vms/vm-1")), Accelerator.TCG).argv();
+            List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/d/vms/vm-1")), Accelerator.TCG, null).argv();
             assertThat(argv.get(argv.indexOf("-append") + 1)).contains(Accelerator.TCG.kernelArgs().getFirst());
         }
     }
 
     @Test
     void commasInPathsAreEscapedForQemuOptions() {
-        List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data,x/vms/vm-1")), Accelerator.KVM).argv();
+        List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data,x/vms/vm-1")), Accelerator.KVM, null).argv();
 
         assertThat(argv).contains("socket,id=qmp,path=/data,,x/vms/vm-1/qmp.sock,server=on,wait=off");
     }
