@@ -54,6 +54,14 @@ class SnapshotTest {
     void aPausedVmKeepsCountingFromWhereItWasAfterResumeWithItsFilesAndTheRightClock() throws Exception {
         vm = TestVms.vmm().boot(TestVms.spec("snap", 1, MEM_MIB));
         long firstPid = vm.pid();
+        assertThat(vm.start().kind()).as("a create restores the image's template").isEqualTo(VmStart.Kind.TEMPLATE_RESTORE);
+        assertThat(vm.start().restored()).isTrue();
+        assertThat(vm.agent().hello().hostname()).isEqualTo(vm.spec().hostname());
+        // The template's disk has the image's size; the VM's disk and filesystem were grown to its spec.
+        assertThat(Long.parseLong(run(vm, "blockdev", "--getsize64", "/dev/vda").strip()))
+                .isEqualTo(vm.spec().diskMib() * 1024L * 1024);
+        long rootMib = Long.parseLong(run(vm, "sh", "-c", "df -m --output=size / | tail -1").strip());
+        assertThat(rootMib).isGreaterThan(TestVms.imageMib() + 128);
         write(vm, "/root/before.txt", "written before the pause");
         startCounter(vm);
         Counter before = awaitCount(vm, 5);
@@ -114,6 +122,21 @@ class SnapshotTest {
             child.destroy();
         }
         assertThat(layersOf(childSpec.id())).isEmpty();
+    }
+
+    @Test
+    @Order(3)
+    void withoutTemplatesACreateIsAColdBootAndSaysSo() throws Exception {
+        Vm cold = TestVms.vmm().withoutTemplates().boot(TestVms.spec("snap-cold", 1, MEM_MIB));
+        try {
+            assertThat(cold.start().kind()).isEqualTo(VmStart.Kind.COLD_BOOT);
+            assertThat(cold.start().restored()).isFalse();
+            assertThat(cold.start().took()).isPositive();
+            assertThat(run(cold, "hostname").strip()).isEqualTo(cold.spec().hostname());
+        } finally {
+            cold.destroy();
+        }
+        vm.destroy();
     }
 
     private static boolean exists(Vm target, String path) throws IOException {
