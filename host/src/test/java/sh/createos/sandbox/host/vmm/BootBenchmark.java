@@ -28,7 +28,8 @@ public final class BootBenchmark {
         int memMib = args.length > 1 ? Integer.parseInt(args[1]) : 256;
         GuestKit kit = GuestKit.load(DataDir.fromEnvironment());
         Accelerator accelerator = Accelerator.detect();
-        QemuVmm vmm = new QemuVmm(DataDir.fromEnvironment(), kit, accelerator, Duration.ofSeconds(180));
+        // Cold boots: a template restore is measured by SnapshotBenchmark.
+        QemuVmm vmm = new QemuVmm(DataDir.fromEnvironment(), kit, accelerator, Duration.ofSeconds(180)).withoutTemplates();
         int diskMib = (int) ((Files.size(kit.image("devbox:1")) >> 20) + 64);
         String prefix = "bench-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(4) + "-";
 

@@ -136,6 +136,22 @@ class SnapshotTest {
         } finally {
             cold.destroy();
         }
+    }
+
+    @Test
+    @Order(4)
+    void aProcessInARestoredGuestCanAskToBePaused() throws Exception {
+        java.util.concurrent.LinkedBlockingQueue<sh.createos.sandbox.host.agent.SelfSignal> signals =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        try (var watch = vm.agent().watch(signals::add)) {
+            String status = run(vm, "python3", "-c", """
+                    import urllib.request
+                    request = urllib.request.Request('http://127.0.0.1:1029/self/pause?reason=done', method='POST')
+                    print(urllib.request.urlopen(request).status)
+                    """);
+            assertThat(status.strip()).isEqualTo("202");
+            assertThat(signals.poll(30, TimeUnit.SECONDS)).isEqualTo(new sh.createos.sandbox.host.agent.SelfSignal("pause", "done"));
+        }
         vm.destroy();
     }
 

@@ -1,0 +1,159 @@
+package sh.createos.sandbox.host.vmm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import sh.createos.sandbox.host.kit.DataDir;
+import sh.createos.sandbox.host.kit.GuestKit;
+import sh.createos.sandbox.host.proc.Command;
+
+/**
+ * Snapshot latencies through the engine beside their baselines, measured in the same run: create by template restore
+ * beside create by cold boot; pause, resume and fork beside a bare QEMU save ({@code stop} + {@code migrate
+ * exec:cat > FILE}, unthrottled like the engine's) and restore ({@code -incoming exec:cat FILE} until the vCPUs run) of the same VM; and the
+ * on-disk size of a snapshot. Usage: {@code SnapshotBenchmark [RUNS] [MEM_MIB]}; bench/snapshot.sh runs it.
+ */
+public final class SnapshotBenchmark {
+    private static final Duration TIMEOUT = Duration.ofSeconds(180);
+    private static final String[] COLUMNS = {"cold_boot", "template", "pause", "bare_save", "resume", "bare_restore", "fork"};
+
+    public static void main(String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int memMib = args.length > 1 ? Integer.parseInt(args[1]) : 256;
+        Path dataDir = DataDir.fromEnvironment();
+        GuestKit kit = GuestKit.load(dataDir);
+        Accelerator accelerator = Accelerator.detect();
+        QemuVmm vmm = new QemuVmm(dataDir, kit, accelerator, TIMEOUT);
+        int diskMib = (int) ((Files.size(kit.image("devbox:1")) >> 20) + 64);
+        String prefix = "bench-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(4) + "-";
+
+        // The first create of this key builds the template; it is not what a create costs afterwards.
+        vmm.boot(new VmSpec(prefix + "warmup", "devbox:1", 1, memMib, diskMib, "warmup")).destroy();
+
+        System.out.printf("accelerator %s, %d MiB, %d runs, load average %s; all times in ms%n", accelerator, memMib, runs,
+                loadAverage());
+        System.out.printf("%4s", "run");
+        for (String column : COLUMNS) {
+            System.out.printf(" %12s", column);
+        }
+        System.out.printf(" %12s %12s%n", "memory_MiB", "layer_MiB");
+        Map<String, List<Long>> times = new LinkedHashMap<>();
+        for (String column : COLUMNS) {
+            times.put(column, new ArrayList<>());
+        }
+        for (int run = 1; run <= runs; run++) {
+            Map<String, Long> row = new LinkedHashMap<>();
+            String id = prefix + run;
+
+            long started = System.nanoTime();
+            Vm cold = vmm.withoutTemplates().boot(new VmSpec(id + "-cold", "devbox:1", 1, memMib, diskMib, "cold"));
+            row.put("cold_boot", since(started));
+            cold.destroy();
+
+            started = System.nanoTime();
+            Vm vm = vmm.boot(new VmSpec(id, "devbox:1", 1, memMib, diskMib, "bench"));
+            row.put("template", since(started));
+
+            started = System.nanoTime();
+            PausedVm paused = vm.pause();
+            row.put("pause", since(started));
+            long memory = paused.memoryBytes();
+            long layer = paused.diskLayerBytes();
+
+            started = System.nanoTime();
+            Vm child = vmm.fork(paused, new VmSpec(id + "-fork", "devbox:1", 1, memMib, diskMib, "fork"));
+            row.put("fork", since(started));
+            child.destroy();
+
+            started = System.nanoTime();
+            vm = vmm.resume(paused);
+            row.put("resume", since(started));
+
+            VmSpec spec = vm.spec();
+            vm.close();
+            bareSaveAndRestore(new VmDirectory(vm.dir()), spec, kit, accelerator, row);
+            vmm.attach(spec.id()).orElseThrow(() -> new IOException("the bare-restored VM is gone")).destroy();
+
+            System.out.printf("%4d", run);
+            for (String column : COLUMNS) {
+                times.get(column).add(row.get(column));
+                System.out.printf(" %12d", row.get(column));
+            }
+            System.out.printf(" %12.1f %12.1f%n", memory / 1048576.0, layer / 1048576.0);
+        }
+        System.out.println("medians:");
+        System.out.printf("  create: template restore %6d   cold boot    %6d%n", median(times.get("template")), median(times.get("cold_boot")));
+        System.out.printf("  pause:  engine           %6d   bare save    %6d%n", median(times.get("pause")), median(times.get("bare_save")));
+        System.out.printf("  resume: engine           %6d   bare restore %6d%n", median(times.get("resume")), median(times.get("bare_restore")));
+        System.out.printf("  fork:   engine           %6d   bare restore %6d%n", median(times.get("fork")), median(times.get("bare_restore")));
+        System.out.printf("load average at the end: %s%n", loadAverage());
+    }
+
+    /**
+     * Saves the running VM with nothing but QMP ({@code stop}, {@code migrate exec:cat > FILE}, {@code quit}), then
+     * starts it again from the file with {@code -incoming} until its vCPUs run: QEMU's own cost, without the
+     * engine's agent reconnect, clock/hostname configure and file handling.
+     */
+    private static void bareSaveAndRestore(VmDirectory dir, VmSpec spec, GuestKit kit, Accelerator accelerator,
+            Map<String, Long> row) throws IOException, InterruptedException {
+        Path file = dir.path().resolve("bare.snap");
+        long pid = dir.readPid();
+        long started = System.nanoTime();
+        try (QmpClient qmp = QmpClient.connect(dir.qmpSocket(), TIMEOUT)) {
+            qmp.execute("stop");
+            // The engine's bandwidth setting, so that the difference is the engine's own work, not QEMU's throttle.
+            qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", 1L << 40));
+            qmp.execute("migrate", Map.of("uri", "exec:cat > " + file));
+            VmPause.awaitMigration(qmp, "outgoing");
+            row.put("bare_save", since(started));
+            try {
+                qmp.execute("quit");
+            } catch (IOException e) {
+                // QEMU may close the socket before it answers
+            }
+        }
+        if (!new VmmProcess(pid, dir.path()).awaitExit(Duration.ofSeconds(30))) {
+            throw new IOException("qemu " + pid + " did not quit");
+        }
+        started = System.nanoTime();
+        Command.of(QemuCommandLine.forVm(spec, kit, dir, accelerator, null).restoringFrom(file).argv()).timeout(TIMEOUT).run();
+        try (QmpClient qmp = QmpClient.connect(dir.qmpSocket(), TIMEOUT)) {
+            while (true) {
+                String status = qmp.execute("query-status").path("status").asText();
+                if (status.equals("running")) {
+                    break;
+                }
+                if (status.equals("paused")) {
+                    qmp.execute("cont");
+                } else {
+                    Thread.sleep(5);
+                }
+            }
+            row.put("bare_restore", since(started));
+        }
+        Files.delete(file);
+    }
+
+    private static long since(long startedNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    }
+
+    private static String loadAverage() throws IOException {
+        String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+        return fields[0] + " " + fields[1] + " " + fields[2];
+    }
+
+    private static long median(List<Long> values) {
+        List<Long> sorted = values.stream().sorted().toList();
+        int mid = sorted.size() / 2;
+        return sorted.size() % 2 == 1 ? sorted.get(mid) : (sorted.get(mid - 1) + sorted.get(mid)) / 2;
+    }
+}
