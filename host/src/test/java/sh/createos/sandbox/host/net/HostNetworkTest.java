@@ -29,6 +29,7 @@ import sh.createos.sandbox.host.kit.DataDir;
 import sh.createos.sandbox.host.kit.GuestKit;
 import sh.createos.sandbox.host.proc.Command;
 import sh.createos.sandbox.host.vmm.Accelerator;
+import sh.createos.sandbox.host.vmm.PausedVm;
 import sh.createos.sandbox.host.vmm.QemuVmm;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.VmSpec;
@@ -219,6 +220,36 @@ class HostNetworkTest {
 
     @Test
     @Order(6)
+    void aForkGetsItsOwnTapAddressAndMacAndTheResumedSourceKeepsItsOwn() throws Exception {
+        PausedVm paused = alpha.pause();
+        String childId = vmId("fork");
+        SandboxLease child;
+        try {
+            child = net.acquire(childId, new SandboxIdentity("sb_fork" + RUN, "fork"), EgressPolicy.OPEN,
+                    Bandwidth.DEFAULT_QUOTA);
+            Vm fork = vmm.fork(paused, spec("fork"));
+            try {
+                String identity = sh(fork, "ip -4 -o addr show; ip link show; ip route; hostname").stdout();
+                assertThat(identity).contains(child.address() + "/30", child.mac(), "default via " + child.gateway() + " ",
+                        "fork").doesNotContain(alphaLease.address() + "/", alphaLease.mac(), "via " + alphaLease.gateway() + " ");
+                assertThat(curl(fork, "http://" + outside.address(2) + "/hello").stdout())
+                        .isEqualTo("hello from " + outside.address(2));
+                assertThat(get("http://" + child.address() + ":8000/")).as("the fork's copy of alpha's server")
+                        .contains("Directory listing");
+            } finally {
+                fork.destroy();
+                net.release(childId);
+            }
+        } finally {
+            alpha = vmm.resume(paused);
+        }
+        assertThat(Path.of("/sys/class/net", child.tap())).doesNotExist();
+        assertThat(sh(alpha, "ip -4 -o addr show").stdout()).contains(alphaLease.address() + "/30");
+        assertThat(curl(alpha, "http://" + outside.address(2) + "/hello").exitCode()).isZero();
+    }
+
+    @Test
+    @Order(7)
     void releaseLeavesNothingBehindAndAStartRemovesStrayTaps() throws Exception {
         String table = net.config().table();
         bravo.destroy();
