@@ -17,6 +17,8 @@ import sh.createos.sandbox.server.api.CatalogRoutes;
 import sh.createos.sandbox.server.api.ExecRoutes;
 import sh.createos.sandbox.server.api.FileRoutes;
 import sh.createos.sandbox.server.api.HealthRoutes;
+import sh.createos.sandbox.server.api.NetworkRoutes;
+import sh.createos.sandbox.server.api.TrafficRoutes;
 import sh.createos.sandbox.server.api.IdentityRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
 import sh.createos.sandbox.server.api.UnconfiguredRoutes;
@@ -27,6 +29,8 @@ import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.ingress.IngressServer;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
+import sh.createos.sandbox.server.network.NetworkService;
+import sh.createos.sandbox.server.network.TrafficService;
 import sh.createos.sandbox.server.sandbox.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
@@ -65,7 +69,7 @@ public final class ApiServer implements AutoCloseable {
         Store store = JdbcStore.open(config.effectiveDatabaseUrl());
         IngressServer ingress = null;
         try {
-            LocalHost host = LocalHost.open(config.dataDir());
+            LocalHost host = LocalHost.open(config.dataDir(), config.network());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
             host.addListener(new SelfSignalWatcher(sandboxes));
             sandboxes.reconcile();
@@ -77,8 +81,12 @@ public final class ApiServer implements AutoCloseable {
             IdentityRoutes.register(router, store);
             ingress = config.ingress().enabled()
                     ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;
-            SandboxRoutes.register(router, sandboxes, store, new SandboxViews(ingress == null ? null : ingress.urls()));
+            TrafficService traffic = new TrafficService(store, sandboxes, host);
+            SandboxRoutes.register(router, sandboxes, store,
+                    new SandboxViews(ingress == null ? null : ingress.urls(), traffic::ingressBytes));
             TunnelRoutes.register(router, sandboxes);
+            TrafficRoutes.register(router, traffic);
+            NetworkRoutes.register(router, new NetworkService(store, sandboxes, host));
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
             UnconfiguredRoutes.register(router);

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import sh.createos.sandbox.host.net.NetworkConfig;
 import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.ingress.IngressConfig;
 import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
@@ -19,7 +20,7 @@ import sh.createos.sandbox.server.store.User;
 public final class ServerMain {
     private static final String USAGE = """
             usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
-                                          [--auto-pause-min-seconds N]
+                                          [--auto-pause-min-seconds N] [--network on|off]
                                           [--ingress-listen HOST:PORT|off] [--ingress-domain DOMAIN]
                                           [--ingress-tls-cert PEM --ingress-tls-key PEM
                                            | --ingress-tls-keystore FILE [--ingress-tls-keystore-password P]]
@@ -32,6 +33,7 @@ public final class ServerMain {
             environment: CREATEOS_SANDBOX_DATA_DIR (default /var/lib/createos-sandbox),
                          CREATEOS_SANDBOX_LISTEN (default 127.0.0.1:8080), CREATEOS_SANDBOX_DATABASE_URL,
                          CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS (default 60, the spec's minimum),
+                         CREATEOS_SANDBOX_NETWORK (default on: taps, nftables, DNS forwarder),
                          CREATEOS_SANDBOX_INGRESS_LISTEN (default 127.0.0.1:8081; off: no ingress),
                          CREATEOS_SANDBOX_INGRESS_DOMAIN (default sb.localhost), CREATEOS_SANDBOX_INGRESS_TLS_CERT,
                          CREATEOS_SANDBOX_INGRESS_TLS_KEY, CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE,
@@ -61,7 +63,7 @@ public final class ServerMain {
                     option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl)
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
                             "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
-                    .withIngress(ingress(args)), args);
+                    .withIngress(ingress(args)).withNetwork(network(args, dataDir)), args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
@@ -84,6 +86,16 @@ public final class ServerMain {
         }, "shutdown"));
         server.join();
         stopped.await();
+    }
+
+    /** The host network ({@code --network on}, the default) or none ({@code off}: sandboxes have no network). */
+    private static NetworkConfig network(List<String> args, Path dataDir) throws java.io.IOException {
+        String mode = option(args, "--network", "CREATEOS_SANDBOX_NETWORK", "on");
+        return switch (mode) {
+            case "on" -> NetworkConfig.defaults(dataDir.toAbsolutePath().normalize());
+            case "off" -> null;
+            default -> throw new IllegalArgumentException("--network wants on or off, not '" + mode + "'");
+        };
     }
 
     private static IngressConfig ingress(List<String> args) {

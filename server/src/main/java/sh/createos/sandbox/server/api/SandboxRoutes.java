@@ -36,9 +36,9 @@ public final class SandboxRoutes {
         });
         // Before {id}: "by-ip" is never a sandbox id.
         router.get("/v1/sandboxes/by-ip/{ip}", true,
-                ex -> ex.ok(views.view(service.byIp(ex.user(), ex.param("ip")))));
+                ex -> ex.ok(views.detail(service.byIp(ex.user(), ex.param("ip")))));
         router.get("/v1/sandboxes/{id}", true,
-                ex -> ex.ok(views.view(service.get(ex.user(), ex.param("id")))));
+                ex -> ex.ok(views.detail(service.get(ex.user(), ex.param("id")))));
         router.patch("/v1/sandboxes/{id}", true, ex -> {
             PatchSandboxRequest req = ex.body(PatchSandboxRequest.class);
             ex.ok(views.view(service.patch(ex.user(), ex.param("id"), req)));

@@ -3,6 +3,7 @@ package sh.createos.sandbox.server.sandbox;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import sh.createos.sandbox.host.net.EgressPolicy;
 import sh.createos.sandbox.model.CreateSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.Shape;
@@ -15,7 +16,7 @@ import sh.createos.sandbox.server.store.User;
  * What a create request may ask for (spec §4.3), and the defaults it gets; {@code auto_pause_after_seconds} is
  * checked by the service against the server's {@link sh.createos.sandbox.server.lifecycle.AutoPauseLimits}.
  */
-final class CreateRequests {
+public final class CreateRequests {
     static final String DEFAULT_ROOTFS = "devbox:1";
     static final int MAX_DISK_MIB = 1024 * 1024;
     private static final int MAX_ENVS = 256;
@@ -44,9 +45,6 @@ final class CreateRequests {
             throw ApiException.badRequest("region '" + req.region() + "' is not this server's region '"
                     + SandboxViews.REGION + "'");
         }
-        if (req.networks() != null && !req.networks().isEmpty()) {
-            throw ApiException.badRequest("unknown network '" + req.networks().get(0).id() + "'");
-        }
         if (req.disks() != null && !req.disks().isEmpty()) {
             throw ApiException.badRequest("unknown disk '" + req.disks().get(0).diskId() + "'");
         }
@@ -64,13 +62,21 @@ final class CreateRequests {
                 null, null, null, user.email());
     }
 
-    /** The allowlist to store for a requested one (create and fork). @throws ApiException 400 when malformed */
-    static List<String> checkEgress(List<String> egress) {
-        if (egress != null && !egress.isEmpty() && !egress.equals(List.of("*"))) {
-            throw ApiException.badRequest("egress allowlists are not supported by this server yet; "
-                    + "omit 'egress' or send [] for open egress");
+    /**
+     * The allowlist to store for a requested one (create, fork, PUT egress): its rules, or {@code []} when open
+     * ({@code null}, {@code []}, or any list holding {@code "*"}).
+     *
+     * @throws ApiException 400 naming the first malformed rule
+     */
+    public static List<String> checkEgress(List<String> egress) {
+        if (egress != null && egress.contains(null)) {
+            throw ApiException.badRequest("egress rules must be strings, not null");
         }
-        return List.of();
+        try {
+            return EgressPolicy.of(egress).rules();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid egress rule: " + e.getMessage());
+        }
     }
 
     static Map<String, String> checkEnvs(Map<String, String> envs) {

@@ -10,19 +10,25 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import sh.createos.sandbox.host.kit.GuestKit;
+import sh.createos.sandbox.host.net.HostNetwork;
+import sh.createos.sandbox.host.net.NetworkConfig;
 import sh.createos.sandbox.host.vmm.Accelerator;
+import sh.createos.sandbox.host.vmm.NicSource;
 import sh.createos.sandbox.host.vmm.QemuVmm;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.Vmm;
 import sh.createos.sandbox.model.HostPublic;
 import sh.createos.sandbox.server.http.ApiException;
 import sh.createos.sandbox.server.lifecycle.RunningVmListener;
+import sh.createos.sandbox.server.network.HostNetworking;
 
 /**
- * This machine as the only host: its guest kit, its VMM and the VMs this process holds. Without a guest kit the
- * server still starts (probes, catalog and reads work) and reports why it is not ready.
+ * This machine as the only host: its guest kit, its VMM, its network data path and the VMs this process holds.
+ * Without a guest kit the server still starts (probes, catalog and reads work) and reports why it is not ready;
+ * without networking (not configured, or the host cannot do it) sandboxes boot with an unconnected NIC.
  */
-public final class LocalHost {
+public final class LocalHost implements HostNetworking {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalHost.class);
     public static final String ID = "local";
     /** Below the SDK's 60 s client timeout, so a slow boot fails as a clear error, not a client timeout. */
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(50);
@@ -30,20 +36,46 @@ public final class LocalHost {
     private static final long RESERVED_MIB = 256;
 
     private final Path dataDir;
+    private final HostNetwork network;
+    private final String networkProblem;
     private final Map<String, Vm> live = new ConcurrentHashMap<>();
     private final List<RunningVmListener> listeners = new CopyOnWriteArrayList<>();
     private GuestKit kit;
     private Vmm vmm;
     private String kitProblem;
 
-    private LocalHost(Path dataDir) {
+    private LocalHost(Path dataDir, HostNetwork network, String networkProblem) {
         this.dataDir = dataDir;
+        this.network = network;
+        this.networkProblem = networkProblem;
     }
 
-    public static LocalHost open(Path dataDir) {
-        LocalHost host = new LocalHost(dataDir);
+    /** @param networkConfig the host network to run, or null for none */
+    public static LocalHost open(Path dataDir, NetworkConfig networkConfig) {
+        HostNetwork network = null;
+        String problem = "networking is not configured for this server";
+        if (networkConfig != null) {
+            try {
+                network = HostNetwork.open(networkConfig);
+                problem = null;
+            } catch (IOException | RuntimeException e) {
+                problem = "opening the host network failed: " + e.getMessage();
+                log.warn("sandboxes get no network: {}", problem);
+            }
+        }
+        LocalHost host = new LocalHost(dataDir, network, problem);
         host.loadKit();
         return host;
+    }
+
+    @Override
+    public Optional<HostNetwork> network() {
+        return Optional.ofNullable(network);
+    }
+
+    @Override
+    public String networkProblem() {
+        return networkProblem;
     }
 
     /** Loads the guest kit if it is not loaded yet: a setup that finishes after the start is picked up. */
@@ -53,7 +85,8 @@ public final class LocalHost {
         }
         try {
             kit = GuestKit.load(dataDir);
-            vmm = new QemuVmm(dataDir, kit, Accelerator.detect(), BOOT_TIMEOUT);
+            vmm = new QemuVmm(dataDir, kit, Accelerator.detect(), BOOT_TIMEOUT,
+                    network == null ? NicSource.NONE : network);
             kitProblem = null;
         } catch (IOException e) {
             kitProblem = e.getMessage();
@@ -110,10 +143,16 @@ public final class LocalHost {
         return Optional.ofNullable(vm);
     }
 
-    /** Detaches from every VM; they keep running for the next start to re-attach. */
+    /**
+     * Detaches from every VM and stops the network's DNS forwarder; the VMs, their taps and the rules stay for the
+     * next start to re-attach.
+     */
     public void detachAll() {
         for (String sandboxId : List.copyOf(live.keySet())) {
             unregister(sandboxId).ifPresent(Vm::close);
+        }
+        if (network != null) {
+            network.close();
         }
     }
 

@@ -3,6 +3,7 @@ package sh.createos.sandbox.server.sandbox;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +23,8 @@ import sh.createos.sandbox.server.lifecycle.ActivityTracker;
 import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
+import sh.createos.sandbox.server.network.SandboxLeases;
+import sh.createos.sandbox.server.store.NetworkRecord;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
@@ -41,6 +44,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
     private final ActivityTracker activity = new ActivityTracker();
     private final SandboxLocks locks = new SandboxLocks();
     private final SandboxSnapshots snapshots;
+    private final SandboxLeases leases;
     private final Map<String, Object> admissionLocks = new ConcurrentHashMap<>();
     /** Background reclaims still running, so shutdown can let them finish. */
     private final Phaser background = new Phaser(1);
@@ -50,6 +54,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         this.host = host;
         this.states = new SandboxStateMachine(store);
         this.autoPauseLimits = autoPauseLimits;
+        this.leases = new SandboxLeases(store, host);
         this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, this::liveVm);
     }
 
@@ -61,14 +66,18 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
     /** Creates and boots a sandbox; returns once its agent answered and the row says {@code running}. */
     public SandboxRecord create(User user, CreateSandboxRequest req) {
         autoPauseLimits.check(req.autoPauseAfterSeconds());
+        List<NetworkRecord> networks = leases.checkNetworks(user, req.networks());
         SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), now()));
         String vmId = vmId(row.id());
+        String ip;
         Vm vm;
         try {
+            ip = leases.acquire(row, networks);
             vm = host.vmm().boot(new VmSpec(vmId, row.rootfs(), row.vcpu(), row.memMib(), row.diskMib(),
                     hostname(row, vmId)));
         } catch (IOException | RuntimeException e) {
             log.warn("sandbox {} failed to boot: {}", row.id(), e.getMessage());
+            leases.release(row.id());
             failCreate(row, "boot failed: " + e.getMessage());
             throw new ApiException(500, "BOOT_FAILED", "sandbox " + row.id() + " failed to boot: " + e.getMessage());
         }
@@ -76,11 +85,12 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         // Held before the row says running, so no request finds a running row without its VM.
         host.register(row.id(), vm);
         try {
-            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(null, LocalHost.ID, spawnMs, now()));
+            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, LocalHost.ID, spawnMs, now()));
         } catch (ApiException destroyedMeanwhile) {
             // DELETE arrived while booting: the row is destroying, so finish that here.
             host.unregister(row.id());
             destroyVm(row.id(), vm);
+            leases.release(row.id());
             store.sandbox(row.id()).filter(r -> r.status() == SandboxStatus.DESTROYING)
                     .ifPresent(r -> states.transition(r, SandboxStatus.DESTROYED));
             throw ApiException.conflict("INVALID_STATE", "sandbox " + row.id() + " was destroyed while booting");
@@ -298,6 +308,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
             if (host.problem().isEmpty()) {
                 host.vmm().findPaused(vmId(destroying.id())).ifPresent(SandboxSnapshots::destroy);
             }
+            leases.release(destroying.id());
             activity.forget(destroying.id());
             states.transition(destroying, SandboxStatus.DESTROYED);
             log.info("sandbox {} destroyed", destroying.id());
@@ -333,6 +344,9 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
     /** At start: see {@link Reconciler}. */
     public void reconcile() throws IOException {
         new Reconciler(store, host, states).run();
+        // Rows that may still have a VM or a snapshot keep their lease; a reclaim releases it when it is done.
+        leases.reconcile(store.sandboxesIn(EnumSet.complementOf(EnumSet.of(SandboxStatus.DESTROYED,
+                SandboxStatus.FAILED))).stream().map(SandboxRecord::id).toList());
     }
 
     /** The store keeps milliseconds; rows made here carry no more, so they equal what is read back. */

@@ -2,6 +2,8 @@ package sh.createos.sandbox.server.sandbox;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.SandboxView;
 import sh.createos.sandbox.server.ingress.IngressUrls;
@@ -12,10 +14,25 @@ public final class SandboxViews {
     public static final String REGION = "local";
 
     private final IngressUrls ingress;
+    private final Function<String, Optional<Long>> ingressBytes;
 
-    /** @param ingress the public URLs, or null when no ingress listener runs (then no template is promised) */
-    public SandboxViews(IngressUrls ingress) {
+    /**
+     * @param ingress      the public URLs, or null when no ingress listener runs (then no template is promised)
+     * @param ingressBytes bytes a sandbox received so far, when the host counts them
+     */
+    public SandboxViews(IngressUrls ingress, Function<String, Optional<Long>> ingressBytes) {
         this.ingress = ingress;
+        this.ingressBytes = ingressBytes;
+    }
+
+    /** The view of one sandbox, with its traffic so far (read from the host: not for lists). */
+    public SandboxView detail(SandboxRecord s) {
+        SandboxView v = view(s);
+        Long bytes = ingressBytes.apply(s.id()).orElse(null);
+        return new SandboxView(v.id(), v.status(), v.ip(), v.vcpu(), v.memMib(), v.diskMib(), v.createdAt(),
+                v.ingressEnabled(), v.ingressUrlTemplate(), v.name(), v.runningAt(), v.destroyedAt(), v.spawnMs(),
+                v.shape(), v.rootfs(), v.region(), v.egress(), v.envs(), v.sshPubkeys(), v.createdBy(), bytes,
+                v.pausedAt(), v.lastResumedAt(), v.forkedFrom(), v.autoPauseAfterSeconds());
     }
 
     public SandboxView view(SandboxRecord s) {

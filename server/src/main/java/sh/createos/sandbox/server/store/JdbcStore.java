@@ -179,6 +179,96 @@ public final class JdbcStore implements Store {
 
     // --- plumbing ---
 
+    @Override
+    public void insertNetwork(NetworkRecord n) {
+        try {
+            update("INSERT INTO networks (id, user_id, name, cidr, created_at) VALUES (?, ?, ?, ?, ?)", n.id(),
+                    n.userId(), n.name(), n.cidr(), n.createdAt().toEpochMilli());
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException sql && isUniqueViolation(sql)) {
+                throw new NameTakenException("network", n.name());
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<NetworkRecord> network(String id) {
+        return queryOne("SELECT * FROM networks WHERE id = ?", JdbcStore::toNetwork, id);
+    }
+
+    @Override
+    public List<NetworkRecord> networks(String userId, int limit, int offset) {
+        return query("SELECT * FROM networks WHERE user_id = ? ORDER BY id LIMIT ? OFFSET ?", JdbcStore::toNetwork,
+                userId, limit, offset);
+    }
+
+    @Override
+    public long countNetworks(String userId) {
+        return queryOne("SELECT COUNT(*) AS n FROM networks WHERE user_id = ?", rs -> rs.getLong("n"), userId)
+                .orElse(0L);
+    }
+
+    @Override
+    public void setNetworkCidr(String networkId, String cidr) {
+        update("UPDATE networks SET cidr = ? WHERE id = ?", cidr, networkId);
+    }
+
+    @Override
+    public boolean deleteNetwork(String networkId) {
+        update("DELETE FROM network_members WHERE network_id = ?", networkId);
+        return update("DELETE FROM networks WHERE id = ?", networkId) == 1;
+    }
+
+    @Override
+    public boolean insertMember(String networkId, String sandboxId, Instant attachedAt) {
+        try {
+            update("INSERT INTO network_members (network_id, sandbox_id, attached_at) VALUES (?, ?, ?)", networkId,
+                    sandboxId, attachedAt.toEpochMilli());
+            return true;
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException sql && isUniqueViolation(sql)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void setMemberIp(String networkId, String sandboxId, String ip) {
+        update("UPDATE network_members SET ip = ? WHERE network_id = ? AND sandbox_id = ?", ip, networkId, sandboxId);
+    }
+
+    @Override
+    public boolean deleteMember(String networkId, String sandboxId) {
+        return update("DELETE FROM network_members WHERE network_id = ? AND sandbox_id = ?", networkId,
+                sandboxId) == 1;
+    }
+
+    private static final String MEMBER_QUERY = "SELECT m.network_id, m.sandbox_id, m.ip, m.attached_at, s.name, "
+            + "s.status FROM network_members m JOIN sandboxes s ON s.id = m.sandbox_id WHERE ";
+
+    @Override
+    public List<NetworkMemberRecord> members(String networkId) {
+        return query(MEMBER_QUERY + "m.network_id = ? ORDER BY m.sandbox_id", JdbcStore::toMember, networkId);
+    }
+
+    @Override
+    public List<NetworkMemberRecord> memberships(String sandboxId) {
+        return query(MEMBER_QUERY + "m.sandbox_id = ? ORDER BY m.network_id", JdbcStore::toMember, sandboxId);
+    }
+
+    private static NetworkRecord toNetwork(ResultSet rs) throws SQLException {
+        return new NetworkRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"),
+                rs.getString("cidr"), Instant.ofEpochMilli(rs.getLong("created_at")));
+    }
+
+    private static NetworkMemberRecord toMember(ResultSet rs) throws SQLException {
+        return new NetworkMemberRecord(rs.getString("network_id"), rs.getString("sandbox_id"), rs.getString("name"),
+                SandboxStatus.fromWire(rs.getString("status")), rs.getString("ip"),
+                Instant.ofEpochMilli(rs.getLong("attached_at")));
+    }
+
     private interface RowMapper<T> {
         T map(ResultSet rs) throws SQLException;
     }

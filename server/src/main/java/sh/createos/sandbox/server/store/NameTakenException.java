@@ -1,8 +1,12 @@
 package sh.createos.sandbox.server.store;
 
-/** A live sandbox of the same user already has this name. */
+/** A live sandbox (or a network) of the same user already has this name. */
 public class NameTakenException extends RuntimeException {
     public NameTakenException(String name) {
-        super("sandbox name '" + name + "' is already in use");
+        this("sandbox", name);
+    }
+
+    public NameTakenException(String what, String name) {
+        super(what + " name '" + name + "' is already in use");
     }
 }

@@ -105,4 +105,16 @@ public record SandboxRecord(
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, newSpawnMs,
                 createdAt, at, destroyedAt, failure, createdBy, forkedFrom, pausedAt, at);
     }
+
+    public SandboxRecord withEgress(List<String> rules) {
+        return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
+                ingressEnabled, autoPauseAfterSeconds, envs, rules, sshPubkeys, bandwidthQuotaBytes, spawnMs,
+                createdAt, runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
+    }
+
+    public SandboxRecord withBandwidthQuotaBytes(long quota) {
+        return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
+                ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, quota, spawnMs,
+                createdAt, runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
+    }
 }

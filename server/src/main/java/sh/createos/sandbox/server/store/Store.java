@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import sh.createos.sandbox.model.SandboxStatus;
 
-/** Durable state of the control plane: users, API keys and sandbox rows. */
+/** Durable state of the control plane: users, API keys, sandbox rows, private networks and their members. */
 public interface Store extends AutoCloseable {
 
     void createUser(User user);
@@ -52,6 +52,34 @@ public interface Store extends AutoCloseable {
      * @return false when the row changed state meanwhile
      */
     boolean updateSandbox(SandboxRecord updated, SandboxStatus expected);
+
+    /** @throws NameTakenException when the user already has a network of that name */
+    void insertNetwork(NetworkRecord network);
+
+    Optional<NetworkRecord> network(String id);
+
+    /** A page of the user's networks in id (= creation) order. */
+    List<NetworkRecord> networks(String userId, int limit, int offset);
+
+    long countNetworks(String userId);
+
+    void setNetworkCidr(String networkId, String cidr);
+
+    /** Removes the network and every membership row it still has. */
+    boolean deleteNetwork(String networkId);
+
+    /** @return false when the sandbox already is a member */
+    boolean insertMember(String networkId, String sandboxId, Instant attachedAt);
+
+    void setMemberIp(String networkId, String sandboxId, String ip);
+
+    boolean deleteMember(String networkId, String sandboxId);
+
+    /** The network's members in sandbox id order, with their sandboxes' current name and status. */
+    List<NetworkMemberRecord> members(String networkId);
+
+    /** The sandbox's memberships in network id order. */
+    List<NetworkMemberRecord> memberships(String sandboxId);
 
     @Override
     void close();

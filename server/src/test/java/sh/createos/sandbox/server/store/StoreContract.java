@@ -119,6 +119,39 @@ abstract class StoreContract {
         assertThat(store.sandboxByIp(bob.id(), "10.0.0.9")).isEmpty();
     }
 
+    @Test
+    void networksAndTheirMembersRoundTrip() {
+        NetworkRecord net = new NetworkRecord("net_" + Ulid.next(), alice.id(), "team-net", null, NOW);
+        store.insertNetwork(net);
+        assertThatThrownBy(() -> store.insertNetwork(new NetworkRecord("net_" + Ulid.next(), alice.id(), "team-net",
+                null, NOW))).isInstanceOf(NameTakenException.class);
+        store.insertNetwork(new NetworkRecord("net_" + Ulid.next(), bob.id(), "team-net", null, NOW));
+        store.setNetworkCidr(net.id(), "10.201.0.0/24");
+        NetworkRecord withCidr = new NetworkRecord(net.id(), alice.id(), "team-net", "10.201.0.0/24", NOW);
+        assertThat(store.network(net.id())).contains(withCidr);
+        assertThat(store.networks(alice.id(), 10, 0)).containsExactly(withCidr);
+        assertThat(store.countNetworks(alice.id())).isEqualTo(1);
+
+        SandboxRecord a = sandbox(alice, "node-a", SandboxStatus.RUNNING);
+        SandboxRecord b = sandbox(alice, "node-b", SandboxStatus.DESTROYED);
+        store.insertSandbox(a);
+        store.insertSandbox(b);
+        assertThat(store.insertMember(net.id(), a.id(), NOW)).isTrue();
+        assertThat(store.insertMember(net.id(), a.id(), NOW)).isFalse();
+        assertThat(store.insertMember(net.id(), b.id(), NOW)).isTrue();
+        store.setMemberIp(net.id(), a.id(), "10.201.0.2");
+        assertThat(store.members(net.id())).containsExactlyInAnyOrder(
+                new NetworkMemberRecord(net.id(), a.id(), "node-a", SandboxStatus.RUNNING, "10.201.0.2", NOW),
+                new NetworkMemberRecord(net.id(), b.id(), "node-b", SandboxStatus.DESTROYED, null, NOW));
+        assertThat(store.memberships(a.id())).extracting(NetworkMemberRecord::networkId).containsExactly(net.id());
+        assertThat(store.deleteMember(net.id(), b.id())).isTrue();
+        assertThat(store.deleteMember(net.id(), b.id())).isFalse();
+        assertThat(store.deleteNetwork(net.id())).isTrue();
+        assertThat(store.network(net.id())).isEmpty();
+        assertThat(store.memberships(a.id())).isEmpty();
+        assertThat(store.deleteNetwork(net.id())).isFalse();
+    }
+
     private static SandboxRecord sandbox(User owner, String name, SandboxStatus status) {
         return new SandboxRecord("sb_" + Ulid.next(), owner.id(), name, status, "s-1vcpu-256mb", "devbox:1", 1, 256,
                 10240, null, null, false, null, Map.of("TOKEN", "secret"), List.of(), List.of("ssh-ed25519 AAAA"),

@@ -1,0 +1,150 @@
+package sh.createos.sandbox.server.network;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import sh.createos.sandbox.host.net.HostNetwork;
+import sh.createos.sandbox.host.net.PrivateNetwork;
+import sh.createos.sandbox.model.Network;
+import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.Ulid;
+import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+import sh.createos.sandbox.server.sandbox.SandboxService.RunningSandbox;
+import sh.createos.sandbox.server.store.NetworkMemberRecord;
+import sh.createos.sandbox.server.store.NetworkRecord;
+import sh.createos.sandbox.server.store.Store;
+import sh.createos.sandbox.server.store.User;
+
+/**
+ * Private networks (spec §10): rows in the store, the data path in the host's {@link HostNetwork} (which allocates
+ * each network's range and its members' addresses). Members of destroyed or failed sandboxes do not count: they
+ * leave on their own (their lease, and with it their host-side membership, is released with the VM).
+ */
+public final class NetworkService {
+    /** Network names are DNS labels: members resolve as {@code <name>.<network>.fc.local}. */
+    private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    static final String ATTACHED = "attached";
+    static final String PENDING = "pending";
+
+    private final Store store;
+    private final SandboxService sandboxes;
+    private final HostNetworking hostNetworking;
+    private final SandboxLeases leases;
+
+    public NetworkService(Store store, SandboxService sandboxes, HostNetworking hostNetworking) {
+        this.store = store;
+        this.sandboxes = sandboxes;
+        this.hostNetworking = hostNetworking;
+        this.leases = new SandboxLeases(store, hostNetworking);
+    }
+
+    public Network create(User user, Network.CreateRequest req) throws IOException {
+        String name = req.name() == null ? "" : req.name();
+        if (!NAME.matcher(name).matches()) {
+            throw ApiException.badRequest("network name must be a DNS label (a-z, 0-9, '-', at most 63), not '"
+                    + name + "'");
+        }
+        NetworkRecord row = new NetworkRecord("net_" + Ulid.next(), user.id(), name, null, now());
+        store.insertNetwork(row);
+        Optional<HostNetwork> host = hostNetworking.network();
+        if (host.isPresent()) {
+            try {
+                row = withCidr(row, host.get().createNetwork(row.id(), name));
+            } catch (IOException | RuntimeException e) {
+                store.deleteNetwork(row.id());
+                throw e;
+            }
+        }
+        return view(row, List.of(), false);
+    }
+
+    public List<Network> list(User user, int limit, int offset) {
+        return store.networks(user.id(), limit, offset).stream().map(n -> view(n, liveMembers(n.id()), false))
+                .toList();
+    }
+
+    public long count(User user) {
+        return store.countNetworks(user.id());
+    }
+
+    public Network get(User user, String id) {
+        NetworkRecord row = owned(user, id);
+        return view(row, liveMembers(id), true);
+    }
+
+    /** @throws ApiException 409 while a live sandbox is a member */
+    public void delete(User user, String id) throws IOException {
+        NetworkRecord row = owned(user, id);
+        List<NetworkMemberRecord> live = liveMembers(id);
+        if (!live.isEmpty()) {
+            throw ApiException.conflict("NETWORK_IN_USE", "network " + id + " still has " + live.size()
+                    + " live member(s) (" + live.stream().map(NetworkMemberRecord::sandboxId).toList()
+                    + "): detach or destroy them first");
+        }
+        Optional<HostNetwork> host = hostNetworking.network();
+        if (host.isPresent() && host.get().network(row.id()).isPresent()) {
+            host.get().deleteNetwork(row.id());
+        }
+        store.deleteNetwork(row.id());
+    }
+
+    /** Live attach (spec §10.5): the member's address is in force on the host and in the guest on return. */
+    public void attach(User user, String sandboxId, String networkId) throws IOException {
+        RunningSandbox running = sandboxes.running(user, sandboxId);
+        NetworkRecord network = owned(user, networkId);
+        HostNetwork host = hostNetworking.require();
+        String vmId = SandboxService.vmId(sandboxId);
+        leases.join(host, network, sandboxId);
+        try {
+            host.configureGuest(vmId, running.vm().agent());
+        } catch (IOException | RuntimeException e) {
+            host.detach(network.id(), vmId);
+            store.deleteMember(network.id(), sandboxId);
+            throw e;
+        }
+    }
+
+    /** Live detach (spec §10.6): cut off at once, established connections too. @throws ApiException 404 */
+    public void detach(User user, String sandboxId, String networkId) throws IOException {
+        RunningSandbox running = sandboxes.running(user, sandboxId);
+        boolean member = store.memberships(sandboxId).stream().anyMatch(m -> m.networkId().equals(networkId));
+        if (!member) {
+            throw ApiException.notFound("sandbox " + sandboxId + " is not attached to network " + networkId);
+        }
+        HostNetwork host = hostNetworking.require();
+        String vmId = SandboxService.vmId(sandboxId);
+        host.detach(networkId, vmId);
+        store.deleteMember(networkId, sandboxId);
+        host.configureGuest(vmId, running.vm().agent());
+    }
+
+    private NetworkRecord owned(User user, String id) {
+        return store.network(id).filter(n -> n.userId().equals(user.id()))
+                .orElseThrow(() -> ApiException.notFound("network " + id + " not found"));
+    }
+
+    private List<NetworkMemberRecord> liveMembers(String networkId) {
+        return store.members(networkId).stream().filter(m -> m.sandboxStatus() != SandboxStatus.DESTROYED
+                && m.sandboxStatus() != SandboxStatus.FAILED).toList();
+    }
+
+    private NetworkRecord withCidr(NetworkRecord row, PrivateNetwork created) {
+        store.setNetworkCidr(row.id(), created.cidr());
+        return new NetworkRecord(row.id(), row.userId(), row.name(), created.cidr(), row.createdAt());
+    }
+
+    private static Network view(NetworkRecord row, List<NetworkMemberRecord> members, boolean detail) {
+        List<Network.Member> shown = detail ? members.stream().map(m -> new Network.Member(m.sandboxId(),
+                m.ip() == null ? PENDING : ATTACHED, m.ip(), m.sandboxName())).toList() : null;
+        return new Network(row.id(), row.name(), row.createdAt().toString(), row.cidr(),
+                detail ? null : members.size(), shown);
+    }
+
+    private static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    }
+}

@@ -1,0 +1,129 @@
+package sh.createos.sandbox.server.network;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import sh.createos.sandbox.host.net.Bandwidth;
+import sh.createos.sandbox.host.net.EgressPolicy;
+import sh.createos.sandbox.host.net.HostNetwork;
+import sh.createos.sandbox.model.BandwidthView;
+import sh.createos.sandbox.model.EgressView;
+import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.sandbox.CreateRequests;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+import sh.createos.sandbox.server.sandbox.SandboxStateMachine;
+import sh.createos.sandbox.server.store.SandboxRecord;
+import sh.createos.sandbox.server.store.Store;
+import sh.createos.sandbox.server.store.User;
+
+/**
+ * A sandbox's egress allowlist and bandwidth (spec §9.1-9.4): the row holds what was asked (rules, quota), the
+ * host's lease enforces it and counts the bytes. A sandbox without a lease (no host networking) has no traffic.
+ */
+public final class TrafficService {
+    private final Store store;
+    private final SandboxService sandboxes;
+    private final SandboxStateMachine states;
+    private final HostNetworking hostNetworking;
+
+    public TrafficService(Store store, SandboxService sandboxes, HostNetworking hostNetworking) {
+        this.store = store;
+        this.sandboxes = sandboxes;
+        this.states = new SandboxStateMachine(store);
+        this.hostNetworking = hostNetworking;
+    }
+
+    public EgressView egress(User user, String id) {
+        SandboxRecord sandbox = sandboxes.get(user, id);
+        return new EgressView(sandbox.id(), sandbox.egress());
+    }
+
+    /**
+     * Atomic replace on a running sandbox: the row first, then the host's rules in one transaction; if the host
+     * refuses, the row goes back.
+     */
+    public EgressView setEgress(User user, String id, List<String> rules) throws IOException {
+        SandboxRecord sandbox = sandboxes.get(user, id);
+        List<String> kept = CreateRequests.checkEgress(rules);
+        SandboxRecord updated = states.update(sandbox, SandboxStatus.RUNNING, s -> s.withEgress(kept));
+        Optional<HostNetwork> host = leased(sandbox.id());
+        if (host.isPresent()) {
+            try {
+                host.get().setEgress(SandboxService.vmId(sandbox.id()), EgressPolicy.of(kept));
+            } catch (IOException | RuntimeException e) {
+                states.update(updated, SandboxStatus.RUNNING, s -> s.withEgress(sandbox.egress()));
+                throw e;
+            }
+        }
+        return new EgressView(updated.id(), updated.egress());
+    }
+
+    public BandwidthView bandwidth(User user, String id) throws IOException {
+        SandboxRecord sandbox = sandboxes.get(user, id);
+        return view(sandbox, current(sandbox));
+    }
+
+    /** Spec order: 404 for another user's sandbox first, then 400 for a bad amount; unmetered stays unmetered. */
+    public BandwidthView recharge(User user, String id, Long addBytes) throws IOException {
+        SandboxRecord sandbox = sandboxes.get(user, id);
+        if (addBytes == null || addBytes <= 0) {
+            throw ApiException.badRequest("add_bytes must be a positive number of bytes");
+        }
+        if (sandbox.status() != SandboxStatus.RUNNING && sandbox.status() != SandboxStatus.PAUSED) {
+            throw ApiException.conflict("INVALID_STATE", "sandbox " + id + " is " + sandbox.status().wire()
+                    + "; only a running or paused sandbox can be recharged");
+        }
+        if (sandbox.bandwidthQuotaBytes() == Bandwidth.UNMETERED) {
+            return view(sandbox, current(sandbox));
+        }
+        long quota;
+        try {
+            quota = Math.addExact(sandbox.bandwidthQuotaBytes(), addBytes);
+        } catch (ArithmeticException e) {
+            throw ApiException.badRequest("add_bytes " + addBytes + " would overflow the quota");
+        }
+        long newQuota = quota;
+        SandboxRecord updated = states.update(sandbox, sandbox.status(), s -> s.withBandwidthQuotaBytes(newQuota));
+        Optional<HostNetwork> host = leased(sandbox.id());
+        if (host.isPresent()) {
+            try {
+                return view(updated, host.get().recharge(SandboxService.vmId(sandbox.id()), addBytes));
+            } catch (IOException | RuntimeException e) {
+                states.update(updated, updated.status(), s -> s.withBandwidthQuotaBytes(sandbox.bandwidthQuotaBytes()));
+                throw e;
+            }
+        }
+        return view(updated, current(updated));
+    }
+
+    /** Bytes that came in, for {@code SandboxView.bandwidth_ingress_bytes}; empty without a lease. */
+    public Optional<Long> ingressBytes(String sandboxId) {
+        Optional<HostNetwork> host = leased(sandboxId);
+        if (host.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(host.get().bandwidth(SandboxService.vmId(sandboxId)).ingressBytes());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Bandwidth current(SandboxRecord sandbox) throws IOException {
+        Optional<HostNetwork> host = leased(sandbox.id());
+        if (host.isPresent()) {
+            return host.get().bandwidth(SandboxService.vmId(sandbox.id()));
+        }
+        return new Bandwidth(sandbox.bandwidthQuotaBytes(), 0, 0, false);
+    }
+
+    private Optional<HostNetwork> leased(String sandboxId) {
+        return hostNetworking.network().filter(n -> n.lease(SandboxService.vmId(sandboxId)).isPresent());
+    }
+
+    private static BandwidthView view(SandboxRecord sandbox, Bandwidth b) {
+        return new BandwidthView(sandbox.id(), b.quotaBytes(), b.usedBytes(), b.ingressBytes(), b.remainingBytes(),
+                b.capped());
+    }
+}
