@@ -17,7 +17,7 @@ import sh.createos.sandbox.host.proc.Command;
  * addresses in 198.18.N.0/24 (the benchmarking range: never on a real network here), running {@link ExternalServices}.
  * The host side is {@code .1}; the namespace holds {@link #address(int) .2 .3 .4}. Closing removes everything.
  */
-final class ExternalHost implements AutoCloseable {
+public final class ExternalHost implements AutoCloseable {
     private final String namespace;
     private final String hostVeth;
     private final String prefix;
@@ -30,7 +30,7 @@ final class ExternalHost implements AutoCloseable {
     }
 
     /** {@code zone}: DNS name -> address the namespace's DNS server answers. */
-    static ExternalHost start(Map<String, String> zoneFor, int subnet) throws IOException {
+    public static ExternalHost start(Map<String, String> zoneFor, int subnet) throws IOException {
         String tag = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(3);
         ExternalHost host = new ExternalHost("cxt-" + tag, "cxh" + tag, "198.18." + subnet + ".");
         try {
@@ -43,7 +43,7 @@ final class ExternalHost implements AutoCloseable {
     }
 
     /** {@code .n} of this host's /24 (1 = the host's own end). */
-    String address(int n) {
+    public String address(int n) {
         return prefix + n;
     }
 
@@ -96,8 +96,15 @@ final class ExternalHost implements AutoCloseable {
         if (java.nio.file.Files.exists(java.nio.file.Path.of("/run/netns", namespace))) {
             Command.of("ip", "netns", "del", namespace).run();
         }
-        if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", hostVeth))) {
-            Command.of("ip", "link", "del", hostVeth).run();
+        java.nio.file.Path veth = java.nio.file.Path.of("/sys/class/net", hostVeth);
+        if (java.nio.file.Files.exists(veth)) {
+            try {
+                Command.of("ip", "link", "del", hostVeth).run();
+            } catch (IOException e) {
+                if (java.nio.file.Files.exists(veth)) { // else it went with the namespace meanwhile
+                    throw e;
+                }
+            }
         }
     }
 }
