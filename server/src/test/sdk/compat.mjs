@@ -123,6 +123,27 @@ await check("setAutoPause", async () => {
   assert.equal(sandbox.data.auto_pause_after_seconds, undefined);
   assert.ok(!("auto_pause_after_seconds" in sandbox.data));
 });
+await check("pause + waitUntilPaused, fork + child waitUntilRunning, resume, destroy both", async () => {
+  await sandbox.runCommand("sh", ["-c", "echo before-pause > /root/marker"]);
+  await sandbox.pause();
+  assert.equal(sandbox.id, sandbox.data.id);
+  assert.ok(["pausing", "paused"].includes(sandbox.status), sandbox.status);
+  await sandbox.waitUntilPaused({ timeoutMs: 60000 });
+  assert.equal(sandbox.status, "paused");
+  assert.ok(sandbox.data.paused_at, "paused_at is set");
+  await rejectsWith(sandbox.runCommand("true"), CreateosSandboxValidationError);
+  const child = await sandbox.fork({ envs: { GREETING: "from the fork" } });
+  assert.notEqual(child.id, sandbox.id);
+  assert.equal(child.data.forked_from, sandbox.id);
+  await child.waitUntilRunning({ timeoutMs: 60000 });
+  assert.equal((await child.sh('cat /root/marker; echo "$GREETING"')).result.stdout, "before-pause\nfrom the fork\n");
+  await sandbox.resume();
+  await sandbox.waitUntilRunning({ timeoutMs: 60000 });
+  assert.ok(sandbox.data.last_resumed_at, "last_resumed_at is set");
+  assert.equal((await sandbox.sh('cat /root/marker; echo "$GREETING"')).result.stdout, "before-pause\nhi there\n");
+  await child.destroy();
+  await child.waitUntilDestroyed({ timeoutMs: 60000 });
+});
 await check("destroy + waitUntilDestroyed", async () => {
   const destroyed = await sandbox.destroy();
   assert.ok(["destroying", "destroyed"].includes(destroyed.status), destroyed.status);

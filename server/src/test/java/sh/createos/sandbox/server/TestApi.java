@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import sh.createos.sandbox.host.kit.DataDir;
 import sh.createos.sandbox.host.kit.GuestKit;
 import sh.createos.sandbox.server.store.User;
@@ -41,10 +42,16 @@ public final class TestApi implements AutoCloseable {
     }
 
     public static TestApi start(Path dataDir, boolean withKit) throws Exception {
+        return start(dataDir, withKit, UnaryOperator.identity());
+    }
+
+    /** With settings beyond the defaults, e.g. a shorter auto-pause minimum. */
+    public static TestApi start(Path dataDir, boolean withKit, UnaryOperator<ServerConfig> settings)
+            throws Exception {
         if (withKit) {
             linkKit(dataDir);
         }
-        ApiServer server = ApiServer.start(ServerConfig.of(dataDir, "127.0.0.1:0", null));
+        ApiServer server = ApiServer.start(settings.apply(ServerConfig.of(dataDir, "127.0.0.1:0", null)));
         Accounts accounts = new Accounts(server.store());
         User alice = accounts.createUser("alice@example.com", 3);
         User bob = accounts.createUser("bob@example.com", 3);

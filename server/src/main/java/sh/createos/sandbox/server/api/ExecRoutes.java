@@ -1,5 +1,6 @@
 package sh.createos.sandbox.server.api;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import sh.createos.sandbox.model.ExecRequest;
@@ -35,7 +36,12 @@ public final class ExecRoutes {
                     return;
                 }
                 long started = System.nanoTime();
-                ExecResponse.ExecResult result = BufferedExec.run(running.vm().agent(), hostRequest);
+                ExecResponse.ExecResult result;
+                try {
+                    result = BufferedExec.run(running.vm().agent(), hostRequest);
+                } catch (IOException e) {
+                    throw service.explainLostAgent(running.sandbox().id(), e);
+                }
                 ex.ok(new ExecResponse(result, (System.nanoTime() - started) / 1_000_000));
             }
         });

@@ -167,6 +167,19 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
 
     public record RunningSandbox(SandboxRecord sandbox, Vm vm) {}
 
+    /**
+     * A call to the agent broke off: when a pause or destroy of the sandbox ended it, a 409 that says so;
+     * otherwise the I/O error itself.
+     */
+    public Exception explainLostAgent(String sandboxId, IOException e) {
+        SandboxStatus now = store.sandbox(sandboxId).map(SandboxRecord::status).orElse(SandboxStatus.DESTROYED);
+        if (now == SandboxStatus.RUNNING) {
+            return e;
+        }
+        return ApiException.conflict("INVALID_STATE", "sandbox " + sandboxId + " became " + now.wire()
+                + " while the call ran, which ended it");
+    }
+
     public SandboxRecord pause(User user, String id) {
         return snapshots.pause(get(user, id), "requested through the API");
     }

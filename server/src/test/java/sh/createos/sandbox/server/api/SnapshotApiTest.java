@@ -1,0 +1,259 @@
+package sh.createos.sandbox.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static sh.createos.sandbox.server.TestApi.map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.server.TestApi;
+import sh.createos.sandbox.server.TestApi.Reply;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+
+/**
+ * Pause, resume, fork, self-signals and idle auto-pause through the API on real VMs (issue 4's "done when"): a
+ * Python process counting in memory keeps counting after pause → resume, a file written before the pause is still
+ * there, and a fork sees the parent's memory and files and then diverges from it. One parent and at most one child
+ * run at a time. The server allows auto-pause after 2 s (its {@code --auto-pause-min-seconds} setting).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SnapshotApiTest {
+    private static final String COUNTER = """
+            import os, time
+            n = 0
+            while True:
+                n += 1
+                with open("/tmp/count.tmp", "w") as f:
+                    f.write(f"{os.getpid()} {n}")
+                os.replace("/tmp/count.tmp", "/tmp/count")
+                time.sleep(0.1)
+            """;
+    @TempDir
+    static Path dir;
+    private TestApi api;
+    private String parent;
+    private String child;
+    /** The counter's pid and count just before the pause. */
+    private long[] beforePause;
+
+    @BeforeAll
+    void bootParent() throws Exception {
+        api = TestApi.start(dir, true, config -> config.withAutoPauseMinSeconds(2));
+        Reply created = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "name", "snap-parent",
+                "envs", map("GREETING", "parent")));
+        assertThat(created.status()).as(created.toString()).isEqualTo(200);
+        parent = "/v1/sandboxes/" + created.data().get("id").asText();
+        Reply upload = api.send(TestApi.withKey(api.request(parent + "/files?path=%2Froot%2Fcounter.py"), api.aliceKey)
+                .PUT(HttpRequest.BodyPublishers.ofString(COUNTER)).build());
+        assertThat(upload.status()).as(upload.toString()).isEqualTo(200);
+        sh(parent, "nohup setsid python3 /root/counter.py >/dev/null 2>&1 & echo written-before-pause > /root/before");
+    }
+
+    @AfterAll
+    void cleanUp() {
+        if (api != null) {
+            api.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void pauseSavesTheSandboxAndThenOnlyReadsResumeForkAndDestroyAreAllowed() throws Exception {
+        beforePause = counterAfter(parent, 0, -1);
+        Reply paused = post(parent + "/pause", null);
+        assertThat(paused.status()).as(paused.toString()).isEqualTo(200);
+        JsonNode view = paused.data();
+        assertThat("/v1/sandboxes/" + view.get("id").asText()).isEqualTo(parent);
+        assertThat(view.get("status").asText()).isEqualTo("paused");
+        assertThat(view.get("paused_at").asText()).isNotEmpty();
+        assertThat(view.has("forked_from")).isFalse();
+        assertThat(api.get(parent, api.aliceKey).data().get("status").asText()).isEqualTo("paused");
+        assertThat(api.get("/v1/hosts", api.aliceKey).data().get("data").get(0).get("vm_count").asInt())
+                .as("a paused sandbox holds no VMM process").isZero();
+        Reply exec = api.post(parent + "/exec", api.aliceKey, map("cmd", "true"));
+        assertThat(exec.status()).isEqualTo(409);
+        assertThat(exec.data().get("message").asText()).contains("paused").contains("resume it first");
+        assertThat(post(parent + "/pause", null).status()).isEqualTo(409);
+    }
+
+    @Test
+    @Order(2)
+    void aForkSeesTheParentsMemoryAndFilesThenBothDiverge() throws Exception {
+        Reply forked = post(parent + "/fork", map("envs", map("GREETING", "child")));
+        assertThat(forked.status()).as(forked.toString()).isEqualTo(200);
+        JsonNode view = forked.data();
+        child = "/v1/sandboxes/" + view.get("id").asText();
+        assertThat(child).isNotEqualTo(parent);
+        assertThat(view.get("status").asText()).isEqualTo("running");
+        assertThat("/v1/sandboxes/" + view.get("forked_from").asText()).isEqualTo(parent);
+        assertThat(view.get("spawn_ms").asLong()).isPositive();
+        assertThat(view.get("shape").asText()).isEqualTo("s-1vcpu-256mb");
+        assertThat(view.get("envs").toString()).isEqualTo("[\"GREETING\"]");
+
+        long[] inChild = counterAfter(child, beforePause[1], beforePause[0]);
+        assertThat(inChild[0]).as("the parent's counting process, restored").isEqualTo(beforePause[0]);
+        assertThat(sh(child, "cat /root/before; echo \"$GREETING\"")).isEqualTo("written-before-pause\nchild\n");
+        sh(child, "echo child > /root/child-only");
+        assertThat(api.get(parent, api.aliceKey).data().get("status").asText()).isEqualTo("paused");
+
+        Reply pausedFork = post(parent + "/fork", map("start_paused", true, "bandwidth_quota_bytes", 123456789));
+        assertThat(pausedFork.status()).as(pausedFork.toString()).isEqualTo(200);
+        assertThat(pausedFork.data().get("status").asText()).isEqualTo("paused");
+        assertThat(pausedFork.data().get("paused_at").asText()).isNotEmpty();
+        String second = "/v1/sandboxes/" + pausedFork.data().get("id").asText();
+        destroyAndWait(second);
+        assertThat(dir.resolve("vms").resolve(vmId(second))).doesNotExist();
+    }
+
+    @Test
+    @Order(3)
+    void resumeContinuesTheSameMemoryAndDisk() throws Exception {
+        Reply resumed = post(parent + "/resume", null);
+        assertThat(resumed.status()).as(resumed.toString()).isEqualTo(200);
+        JsonNode view = resumed.data();
+        assertThat(view.get("status").asText()).isEqualTo("running");
+        assertThat(view.get("last_resumed_at").asText()).isEqualTo(view.get("running_at").asText());
+        assertThat(view.get("spawn_ms").asLong()).isPositive();
+        assertThat(post(parent + "/resume", null).status()).isEqualTo(409);
+
+        long[] after = counterAfter(parent, beforePause[1], beforePause[0]);
+        assertThat(after[0]).as("the same process kept counting").isEqualTo(beforePause[0]);
+        assertThat(sh(parent, "cat /root/before; echo \"$GREETING\"")).isEqualTo("written-before-pause\nparent\n");
+        assertThat(sh(parent, "test -e /root/child-only && echo shared || echo own")).isEqualTo("own\n");
+        sh(parent, "echo parent > /root/parent-only");
+        assertThat(sh(child, "test -e /root/parent-only && echo shared || echo own")).isEqualTo("own\n");
+        long[] childNow = counter(child);
+        long[] parentNow = counter(parent);
+        assertThat(childNow[0]).isEqualTo(parentNow[0]);
+        assertThat(counterAfter(child, childNow[1], childNow[0])[1]).isGreaterThan(childNow[1]);
+    }
+
+    @Test
+    @Order(4)
+    void theGuestPausesAndDeletesItselfThroughTheAgentOnLoopback() throws Exception {
+        // In the background: the pause freezes the guest right after curl got its answer.
+        sh(child, "nohup setsid bash -c \"curl -s -o /dev/null -w '%{http_code}' -X POST "
+                + "'http://127.0.0.1:1029/self/pause?reason=job+done' > /root/self-pause.out\" >/dev/null 2>&1 &");
+        assertThat(waitFor(child, "paused")).isEqualTo("paused");
+        Reply resumed = post(child + "/resume", null);
+        assertThat(resumed.status()).as(resumed.toString()).isEqualTo(200);
+        assertThat(sh(child, "cat /root/child-only")).isEqualTo("child\n");
+        assertThat(sh(child, "for i in $(seq 50); do test -s /root/self-pause.out && break; sleep 0.1; done; "
+                + "cat /root/self-pause.out")).isEqualTo("202");
+
+        // The delete ends the guest at once, often before curl's answer could be read back (the agent queues the
+        // signal before it answers), so here only the effect is checked; the pause above checked the answer.
+        sh(child, "nohup setsid curl -s -X POST 'http://127.0.0.1:1029/self/delete?reason=all+finished' "
+                + ">/dev/null 2>&1 &");
+        assertThat(waitFor(child, "destroyed")).isEqualTo("destroyed");
+        assertThat(dir.resolve("vms").resolve(vmId(child))).doesNotExist();
+    }
+
+    @Test
+    @Order(5)
+    void anIdleSandboxIsPausedButNotWhileACommandRuns() throws Exception {
+        assertThat(api.patch(parent, api.aliceKey, map("auto_pause_after_seconds", 1)).status()).isEqualTo(400);
+        Reply on = api.patch(parent, api.aliceKey, map("auto_pause_after_seconds", 2));
+        assertThat(on.status()).as(on.toString()).isEqualTo(200);
+        CompletableFuture<List<String>> output = api.client().sendAsync(
+                TestApi.withKey(api.request(parent + "/exec?stream=true"), api.aliceKey)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"cmd\":\"sleep\",\"args\":[\"6\"]}")).build(),
+                HttpResponse.BodyHandlers.ofLines()).thenApply(response -> response.body().toList());
+        List<String> seen = new ArrayList<>();
+        while (!output.isDone()) {
+            seen.add(api.get(parent, api.aliceKey).data().get("status").asText());
+            Thread.sleep(500);
+        }
+        assertThat(output.get().getLast()).isEqualTo("{\"exit_code\":0}");
+        assertThat(seen).as("statuses while the command ran").hasSizeGreaterThan(4).containsOnly("running");
+        assertThat(waitFor(parent, "paused")).isEqualTo("paused");
+        assertThat(api.get(parent, api.aliceKey).data().get("auto_pause_after_seconds").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    @Order(6)
+    void deletingAPausedSandboxRemovesItsSnapshot() throws Exception {
+        assertThat(api.get(parent, api.aliceKey).data().get("status").asText()).isEqualTo("paused");
+        destroyAndWait(parent);
+        assertThat(dir.resolve("vms").resolve(vmId(parent))).doesNotExist();
+        Path layers = dir.resolve("layers");
+        if (Files.isDirectory(layers)) {
+            try (Stream<Path> left = Files.list(layers)) {
+                assertThat(left.toList()).as("disk layers left after every sandbox is gone").isEmpty();
+            }
+        }
+    }
+
+    private Reply post(String path, Object body) throws Exception {
+        HttpRequest.Builder request = TestApi.withKey(api.request(path), api.aliceKey);
+        if (body == null) {
+            return api.send(request.POST(HttpRequest.BodyPublishers.noBody()).build());
+        }
+        return api.post(path, api.aliceKey, body);
+    }
+
+    private String sh(String base, String script) throws Exception {
+        Reply reply = api.post(base + "/exec", api.aliceKey, map("cmd", "bash", "args", List.of("-c", script)));
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
+        JsonNode result = reply.data().get("result");
+        assertThat(result.get("exit_code").asInt()).as(result.toString()).isZero();
+        return result.get("stdout").asText();
+    }
+
+    /** {pid, count} of the counter; {0, 0} before it first wrote. */
+    private long[] counter(String base) throws Exception {
+        String[] parts = sh(base, "cat /tmp/count 2>/dev/null || echo 0 0").trim().split(" ");
+        return new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])};
+    }
+
+    /** The counter once it has passed {@code count}; its pid must stay {@code pid} (or any, when -1). */
+    private long[] counterAfter(String base, long count, long pid) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        long[] now;
+        do {
+            now = counter(base);
+            if (pid != -1 && now[0] != 0) {
+                assertThat(now[0]).as("the counter's pid").isEqualTo(pid);
+            }
+            if (now[1] > count) {
+                return now;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("the counter in " + base + " stayed at " + now[1] + ", not past " + count);
+    }
+
+    private String waitFor(String base, String wanted) throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        String status;
+        do {
+            Thread.sleep(250);
+            status = api.get(base, api.aliceKey).data().get("status").asText();
+        } while (!status.equals(wanted) && System.nanoTime() < deadline);
+        return status;
+    }
+
+    private void destroyAndWait(String base) throws Exception {
+        assertThat(api.delete(base, api.aliceKey).status()).isEqualTo(200);
+        assertThat(waitFor(base, "destroyed")).isEqualTo("destroyed");
+    }
+
+    private static String vmId(String base) {
+        return SandboxService.vmId(base.substring(base.lastIndexOf('/') + 1));
+    }
+}
