@@ -211,13 +211,27 @@ public final class HostNetwork implements NicSource, Closeable {
     /** Current counters; byte deltas between two calls also tell whether a sandbox is active. */
     public Bandwidth bandwidth(String vmId) throws IOException {
         SandboxLease lease = require(vmId);
+        return bandwidth(lease, nft.counters(), lease.quotaBytes() < 0 ? Map.of() : nft.quotas());
+    }
+
+    /** The counters of every lease (VM id -> bandwidth), read in one go: for polling many sandboxes. */
+    public Map<String, Bandwidth> bandwidths() throws IOException {
         Map<String, Long> counters = nft.counters();
+        Map<String, Nft.Quota> quotas = nft.quotas();
+        Map<String, Bandwidth> all = new HashMap<>();
+        for (SandboxLease lease : leases.values()) {
+            all.put(lease.vmId(), bandwidth(lease, counters, quotas));
+        }
+        return all;
+    }
+
+    private static Bandwidth bandwidth(SandboxLease lease, Map<String, Long> counters, Map<String, Nft.Quota> quotas) {
         long used = counters.getOrDefault("cout_" + lease.slot(), 0L);
         long in = counters.getOrDefault("cin_" + lease.slot(), 0L);
         if (lease.quotaBytes() < 0) {
             return new Bandwidth(Bandwidth.UNMETERED, used, in, false);
         }
-        Nft.Quota quota = nft.quotas().get("q_" + lease.slot());
+        Nft.Quota quota = quotas.get("q_" + lease.slot());
         boolean capped = quota != null && quota.used() >= quota.limit();
         return new Bandwidth(lease.quotaBytes(), used, in, capped);
     }

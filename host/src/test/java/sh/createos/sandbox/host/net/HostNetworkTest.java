@@ -56,7 +56,8 @@ class HostNetworkTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        int r = ThreadLocalRandom.current().nextInt(60);
+        // Pools in 10.120-10.199, away from the default 10.200/10.201 of a server that may run on this machine.
+        int r = ThreadLocalRandom.current().nextInt(40);
         outside = ExternalHost.start(Map.of("allowed.test", "198.18." + (100 + r) + ".2",
                 "blocked.test", "198.18." + (100 + r) + ".3", "other.test", "198.18." + (100 + r) + ".4"), 100 + r);
         stateDir = Files.createTempDirectory("hostnet-");
@@ -197,6 +198,9 @@ class HostNetworkTest {
     @Order(5)
     void theQuotaCapsEgressAndARechargeLiftsIt() throws Exception {
         Bandwidth before = net.bandwidth(alphaLease.vmId());
+        Bandwidth polled = net.bandwidths().get(alphaLease.vmId());
+        assertThat(polled.quotaBytes()).isEqualTo(QUOTA);
+        assertThat(polled.usedBytes()).isGreaterThanOrEqualTo(before.usedBytes());
         assertThat(before.quotaBytes()).isEqualTo(QUOTA);
         assertThat(before.capped()).isFalse();
         assertThat(curl(alpha, "-o /dev/null http://" + outside.address(2) + "/bytes?n=1048576").exitCode()).isZero();
