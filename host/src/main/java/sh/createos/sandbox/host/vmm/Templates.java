@@ -86,8 +86,28 @@ final class Templates {
             }
         }
         Manifest manifest = JSON.readValue(template.resolve(MANIFEST).toFile(), Manifest.class);
-        return Optional.of(vmm.restoreNew(spec, manifest.diskMib(), template.resolve(MEMORY), template.resolve(DISK),
-                VmStart.Kind.TEMPLATE_RESTORE));
+        try {
+            return Optional.of(vmm.restoreNew(spec, manifest.diskMib(), template.resolve(MEMORY), template.resolve(DISK),
+                    VmStart.Kind.TEMPLATE_RESTORE));
+        } catch (SnapshotException e) {
+            // A template that does not restore would fail every create: drop it (it is rebuilt) and cold boot.
+            log.warn("restoring template {} failed; removing it and cold booting: {}", key, e.getMessage());
+            discard(template);
+            return Optional.empty();
+        }
+    }
+
+    private void discard(Path template) {
+        layers.lock().lock();
+        try {
+            if (!layers.isUsedByAnyVm(template.resolve(DISK))) {
+                new VmDirectory(template).delete();
+            }
+        } catch (IOException e) {
+            log.warn("cannot remove template {}: {}", template, e.getMessage());
+        } finally {
+            layers.lock().unlock();
+        }
     }
 
     /** Boots a VM of the image's own size, pauses it once its agent answered, and moves its files into place. */
@@ -105,8 +125,9 @@ final class Templates {
         Files.createDirectories(dir);
         Path building = dir.resolve(key + BUILDING + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
         Files.createDirectory(building);
+        QemuPausedVm source = (QemuPausedVm) paused;
+        VmOperations.begin(source.dir()); // recovery must not take the half-moved template VM for a crashed build
         try {
-            QemuPausedVm source = (QemuPausedVm) paused;
             Files.move(source.directory().memorySnapshot(), building.resolve(MEMORY), StandardCopyOption.ATOMIC_MOVE);
             layers.lock().lock();
             try {
@@ -128,6 +149,8 @@ final class Templates {
             new VmDirectory(building).delete();
             paused.destroy();
             throw e;
+        } finally {
+            VmOperations.end(source.dir());
         }
     }
 
