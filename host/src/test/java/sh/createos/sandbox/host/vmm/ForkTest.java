@@ -107,6 +107,25 @@ class ForkTest {
     }
 
     @Test
+    void aDestroyedPausedParentsLayerLivesAsLongAsAForkRestsOnIt() throws Exception {
+        Vm child = TestVms.vmm().fork(source, TestVms.spec("keep-parent", 1, MEM_MIB));
+        SnapshotTest.write(child, "/root/parent.txt", "written by the parent");
+        PausedVm parent = child.pause();
+        Vm grandchild = TestVms.vmm().fork(parent, TestVms.spec("keep-child", 1, MEM_MIB));
+        try {
+            parent.destroy();
+            assertThat(parent.dir()).doesNotExist();
+            assertThat(layersOf("keep-parent")).as("the parent's layer, still needed by its fork").hasSize(1);
+            // Read from the disk, not the guest's page cache: the data lives in the destroyed parent's layer.
+            SnapshotTest.run(grandchild, "sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches");
+            assertThat(SnapshotTest.run(grandchild, "cat", "/root/parent.txt")).isEqualTo("written by the parent");
+        } finally {
+            grandchild.destroy();
+        }
+        assertThat(layersOf("keep-")).as("with the last fork gone, nothing refers to them").isEmpty();
+    }
+
+    @Test
     void aForkMustMatchTheSourcesMachineAndLeavesNothingWhenRejected() {
         VmSpec moreMemory = TestVms.spec("fork-bigger", 1, MEM_MIB * 2);
         assertThatThrownBy(() -> TestVms.vmm().fork(source, moreMemory))
