@@ -77,7 +77,7 @@ type linkState struct {
 	addresses []string
 }
 
-// networkPlan returns the `ip` commands that take the link from its state to n. A new MAC is set with the link
+// networkPlan returns the steps (in ip(8) terms) that take the link from its state to n. A new MAC is set with the link
 // down: that also drops the old identity's neighbours and routes (a restored fork still has its source's).
 // Addresses are changed one by one, so an unchanged address keeps its connections.
 func networkPlan(link linkState, n *networkConfig) [][]string {
@@ -174,15 +174,15 @@ func ethernetLink() (linkState, error) {
 	return linkState{}, &opError{"ENODEV", "configure: network: the guest has no ethernet interface"}
 }
 
-// configureNetwork applies n to the guest's ethernet interface with iproute2's ip, then writes /etc/resolv.conf.
+// configureNetwork applies n to the guest's ethernet interface (netlink_linux.go), then writes /etc/resolv.conf.
 func (a *Agent) configureNetwork(n *networkConfig) error {
 	link, err := ethernetLink()
 	if err != nil {
 		return err
 	}
 	for _, step := range networkPlan(link, n) {
-		if _, err := a.Reaper.Run(append([]string{"ip"}, step...)...); err != nil {
-			return fmt.Errorf("configure: network: %w", err)
+		if err := applyNetworkStep(step); err != nil {
+			return fmt.Errorf("configure: network: %s: %w", strings.Join(step, " "), err)
 		}
 	}
 	if n.DNS != nil || n.Search != nil {
