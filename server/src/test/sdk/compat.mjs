@@ -2,12 +2,24 @@
 // Reads CREATEOS_SANDBOX_BASE_URL and CREATEOS_SANDBOX_API_KEY like any SDK user; COMPAT_DESTROYED_ROWS is the
 // number of destroyed sandboxes the harness stored for this user (more than one 500-row page).
 import assert from "node:assert/strict";
+import dns from "node:dns";
 import {
   createClient,
   CreateosSandboxAuthError,
   CreateosSandboxNotFoundError,
   CreateosSandboxValidationError,
 } from "@nodeops-createos/sandbox";
+
+// Like browsers and curl, treat every *.localhost name as loopback (RFC 6761): the ingress URLs are
+// <ulid>-<port>.sb.localhost, and glibc without nss-myhostname does not resolve them.
+const systemLookup = dns.lookup;
+dns.lookup = (host, options, callback) => {
+  if (typeof options === "function") [callback, options] = [options, {}];
+  if (/\.localhost\.?$/i.test(host)) {
+    return options.all ? callback(null, [{ address: "127.0.0.1", family: 4 }]) : callback(null, "127.0.0.1", 4);
+  }
+  return systemLookup(host, options, callback);
+};
 
 const client = createClient();
 let passed = 0;
@@ -122,6 +134,44 @@ await check("setAutoPause", async () => {
   await sandbox.setAutoPause(null);
   assert.equal(sandbox.data.auto_pause_after_seconds, undefined);
   assert.ok(!("auto_pause_after_seconds" in sandbox.data));
+});
+await check("setIngress + previewUrl: a fetch through the ingress reaches a server on port 3000", async () => {
+  assert.throws(() => sandbox.previewUrl(3000));
+  await sandbox.setIngress(true);
+  const url = sandbox.previewUrl(3000, { scheme: "http" });
+  assert.match(url, /^http:\/\/[0-9a-z]{26}-3000\.sb\.localhost:\d+$/);
+  const started = await sandbox.sh("mkdir -p /srv/www && echo 'hello through the ingress' > /srv/www/index.html"
+    + " && (nohup setsid python3 -m http.server 3000 --directory /srv/www >/tmp/www.log 2>&1 &)"
+    + " && for i in $(seq 50); do (echo >/dev/tcp/127.0.0.1/3000) 2>/dev/null && exit 0; sleep 0.2; done; exit 1");
+  assert.equal(started.result.exit_code, 0, started.result.stderr);
+  const page = await fetch(`${url}/index.html`);
+  assert.equal(page.status, 200);
+  assert.equal(await page.text(), "hello through the ingress\n");
+  await sandbox.setIngress(false);
+  assert.throws(() => sandbox.previewUrl(3000));
+  assert.equal((await fetch(`${url}/index.html`)).status, 404);
+});
+await check("getEgress / setEgress / getBandwidth / rechargeBandwidth", async () => {
+  assert.deepEqual((await sandbox.getEgress()).egress, []);
+  const set = await sandbox.setEgress(["registry.npmjs.org:443", "*.github.com", "10.0.0.0/8"]);
+  assert.deepEqual(set.egress, ["registry.npmjs.org:443", "*.github.com", "10.0.0.0/8"]);
+  await rejectsWith(sandbox.setEgress(["not a rule"]), CreateosSandboxValidationError);
+  assert.deepEqual((await sandbox.getEgress()).egress, set.egress);
+  assert.deepEqual((await sandbox.setEgress(null)).egress, []);
+  const bw = await sandbox.getBandwidth();
+  assert.equal(bw.quota_bytes, 10737418240);
+  assert.equal(bw.capped, false);
+  assert.equal((await sandbox.rechargeBandwidth(1024)).quota_bytes, 10737418240 + 1024);
+});
+await check("networks.create / list / get / delete", async () => {
+  const net = await client.networks.create({ name: "compat-net" });
+  assert.match(net.id, /^net_/);
+  assert.equal(net.name, "compat-net");
+  assert.ok((await client.networks.list()).some((n) => n.id === net.id && n.member_count === 0));
+  assert.deepEqual((await client.networks.get(net.id)).members, []);
+  await rejectsWith(client.networks.create({ name: "compat-net" }), CreateosSandboxValidationError);
+  await client.networks.delete(net.id);
+  await rejectsWith(client.networks.get(net.id), CreateosSandboxNotFoundError);
 });
 await check("pause + waitUntilPaused, fork + child waitUntilRunning, resume, destroy both", async () => {
   await sandbox.runCommand("sh", ["-c", "echo before-pause > /root/marker"]);
