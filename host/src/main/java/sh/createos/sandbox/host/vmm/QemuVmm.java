@@ -109,6 +109,10 @@ public final class QemuVmm implements Vmm {
         return coldBoot(spec);
     }
 
+    Path vmDirectory(String id) {
+        return vmsDir.resolve(id);
+    }
+
     int imageMib(String image) throws IOException {
         return (int) ((Files.size(kit.image(image)) + MIB - 1) / MIB);
     }
@@ -185,6 +189,11 @@ public final class QemuVmm implements Vmm {
     private Optional<Vm> attachRecovered(VmDirectory dir) throws IOException {
         String id = dir.id();
         if (recover(dir) != DirState.RUNNING) {
+            return Optional.empty();
+        }
+        if (id.startsWith(Templates.VM_PREFIX) && !Templates.isBuilding(dir.path())) {
+            log.info("removing {}, the VM of a template build that did not finish", id);
+            removeLeftovers(dir, new VmmProcess(dir.readPid(), dir.path()));
             return Optional.empty();
         }
         VmmProcess process = new VmmProcess(dir.readPid(), dir.path());
@@ -312,7 +321,7 @@ public final class QemuVmm implements Vmm {
             String id = dir.id();
             try {
                 Optional<PausedVm> vm = findPaused(id);
-                if (vm.isPresent() && id.startsWith(Templates.VM_PREFIX)) {
+                if (vm.isPresent() && id.startsWith(Templates.VM_PREFIX) && !Templates.isBuilding(path)) {
                     log.info("removing {}, a template build that did not finish", id);
                     vm.get().destroy();
                 } else {

@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
@@ -43,6 +44,8 @@ final class Templates {
     /** A build directory older than this belongs to a crashed process. */
     private static final Duration STALE_BUILD = Duration.ofHours(1);
     private static final Map<String, ReentrantLock> BUILDS = new ConcurrentHashMap<>();
+    /** Directories of the template VMs this process is building; any other template VM is a crashed build's. */
+    private static final Set<Path> BUILDING_VMS = ConcurrentHashMap.newKeySet();
     private static volatile String qemuVersion;
 
     private final Path dir;
@@ -112,8 +115,23 @@ final class Templates {
 
     /** Boots a VM of the image's own size, pauses it once its agent answered, and moves its files into place. */
     private void build(VmSpec spec, int baseMib, String key) throws IOException {
-        long started = System.nanoTime();
         VmSpec templateSpec = new VmSpec(VM_PREFIX + key, spec.image(), spec.vcpus(), spec.memMib(), baseMib, "template");
+        Path vmDir = vmm.vmDirectory(templateSpec.id());
+        BUILDING_VMS.add(vmDir);
+        try {
+            buildFrom(templateSpec, key);
+        } finally {
+            BUILDING_VMS.remove(vmDir);
+        }
+    }
+
+    /** True while this process builds a template from the VM in {@code vmDir}. */
+    static boolean isBuilding(Path vmDir) {
+        return BUILDING_VMS.contains(vmDir);
+    }
+
+    private void buildFrom(VmSpec templateSpec, String key) throws IOException {
+        long started = System.nanoTime();
         Vm vm = vmm.coldBoot(templateSpec);
         PausedVm paused;
         try {
@@ -126,7 +144,6 @@ final class Templates {
         Path building = dir.resolve(key + BUILDING + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
         Files.createDirectory(building);
         QemuPausedVm source = (QemuPausedVm) paused;
-        VmOperations.begin(source.dir()); // recovery must not take the half-moved template VM for a crashed build
         try {
             Files.move(source.directory().memorySnapshot(), building.resolve(MEMORY), StandardCopyOption.ATOMIC_MOVE);
             layers.lock().lock();
@@ -137,11 +154,11 @@ final class Templates {
             } finally {
                 layers.lock().unlock();
             }
-            VmDirectory.writeAtomically(building.resolve(MANIFEST), new Manifest(key, fingerprint(spec.image()), spec.image(),
-                    spec.vcpus(), spec.memMib(), baseMib));
+            VmDirectory.writeAtomically(building.resolve(MANIFEST), new Manifest(key, fingerprint(templateSpec.image()),
+                    templateSpec.image(), templateSpec.vcpus(), templateSpec.memMib(), templateSpec.diskMib()));
             Files.move(building, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
-            log.info("template {} ({} {} vCPU {} MiB) built in {} ms", key, spec.image(), spec.vcpus(), spec.memMib(),
-                    (System.nanoTime() - started) / 1_000_000);
+            log.info("template {} ({} {} vCPU {} MiB) built in {} ms", key, templateSpec.image(), templateSpec.vcpus(),
+                    templateSpec.memMib(), (System.nanoTime() - started) / 1_000_000);
         } catch (FileAlreadyExistsException e) {
             log.info("template {} was built by another process meanwhile", key);
             new VmDirectory(building).delete();
@@ -149,8 +166,6 @@ final class Templates {
             new VmDirectory(building).delete();
             paused.destroy();
             throw e;
-        } finally {
-            VmOperations.end(source.dir());
         }
     }
 

@@ -58,6 +58,22 @@ class TemplateTest {
         assertThat(stale).doesNotExist();
     }
 
+    @Test
+    void theVmOfATemplateBuildThatDiedWithItsProcessIsRemoved() throws Exception {
+        VmSpec spec = TestVms.spec("x", 1, 128);
+        String id = Templates.VM_PREFIX + spec.id();
+        Vm orphan = TestVms.vmm().withoutTemplates().boot(new VmSpec(id, TestVms.IMAGE, 1, 128, spec.diskMib(), "template"));
+        long pid = orphan.pid();
+        orphan.close(); // its builder "died"
+        try {
+            QemuVmm restarted = new QemuVmm(TestVms.dataDir(), TestVms.kit(), TestVms.vmm().accelerator(), TestVms.BOOT_TIMEOUT);
+            assertThat(restarted.attachAll()).extracting(Vm::id).doesNotContain(id);
+            TestVms.assertNothingLeft(id, pid);
+        } finally {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
     private static Path templateWithMemory(int memMib) throws IOException {
         ObjectMapper json = new ObjectMapper();
         try (Stream<Path> templates = Files.list(TestVms.dataDir().resolve("templates"))) {
