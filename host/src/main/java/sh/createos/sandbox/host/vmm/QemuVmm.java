@@ -211,6 +211,29 @@ public final class QemuVmm implements Vmm {
         }
     }
 
+    @Override
+    public void discard(String id) throws IOException {
+        VmDirectory dir = new VmDirectory(vmsDir.resolve(VmSpec.checkId(id)));
+        if (!Files.isDirectory(dir.path())) {
+            return;
+        }
+        if (!VmOperations.begin(dir.path())) {
+            throw new IllegalStateException("VM " + id + " is being worked on by this process");
+        }
+        try {
+            VmmProcess process = new VmmProcess(readPidQuietly(dir), dir.path());
+            if (dir.isPaused() || process.isOurs()) {
+                throw new IllegalStateException("VM " + id + " is " + (dir.isPaused() ? "paused" : "running")
+                        + "; destroy it instead");
+            }
+            log.info("VM {} never came up; removing its leftovers {}", id, dir.path());
+            removeLeftovers(dir, process);
+        } finally {
+            VmOperations.end(dir.path());
+        }
+        layers.collectGarbage();
+    }
+
     /** Attaches every live VM; one that is running but cannot be reached is logged and left alone. */
     @Override
     public List<Vm> attachAll() throws IOException {

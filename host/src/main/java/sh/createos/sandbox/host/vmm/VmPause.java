@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The steps of {@link QemuVm#pause()}, in the order that keeps a crash harmless: memory into a temporary file,
- * renamed once complete; the VMM ends; the manifest {@code paused.json} is renamed into place (from here on the VM
- * is paused); the overlay moves to {@code <data>/layers/}. Before the manifest exists, a failure rolls the VM back
+ * renamed once complete; the manifest {@code paused.json} is renamed into place (from here on the VM is paused);
+ * the VMM ends; the overlay moves to {@code <data>/layers/}. Before the manifest exists, a failure rolls the VM back
  * to running (or, if its VMM died, leaves a dead VM that recovery removes).
  */
 final class VmPause {
@@ -40,13 +40,15 @@ final class VmPause {
             step = "saving memory and device state";
             long memoryBytes = saveMemory(qmp, dir);
             long saved = System.nanoTime();
-            step = "ending the VMM";
-            vm.agent().close();
-            quit(vm);
+            // Paused from the manifest on, even with the VMM still there: a crash from here is finished by recovery
+            // (which kills a VMM beside a manifest), never lost. The completed migration has flushed the disk.
             step = "writing " + dir.pausedManifest();
             Path layer = layers.newLayer(vm.id());
             PausedManifest manifest = new PausedManifest(vm.spec(), layer.toString(), System.currentTimeMillis(), memoryBytes);
             dir.writePaused(manifest);
+            step = "ending the VMM";
+            vm.agent().close();
+            quit(vm);
             step = "moving the disk to " + layer;
             finishDisk(dir, manifest);
             log.info("VM {} paused in {} ms (memory {} MiB saved in {} ms)", vm.id(), (System.nanoTime() - started) / 1_000_000,

@@ -49,4 +49,12 @@ public interface Vmm {
 
     /** Every live VM under {@code vms/}; dead ones are cleaned up, paused ones left alone, half-done pauses recovered. */
     List<Vm> attachAll() throws IOException;
+
+    /**
+     * Removes what a boot or fork of VM {@code id} left when the process that started it died before the VM came up
+     * (a directory without a live VMM or a snapshot, which {@link #attachAll()} leaves alone while it is young, as
+     * another process may still be booting it). For a caller that knows no such boot is under way; a no-op when
+     * there is nothing, refused for a running or paused VM.
+     */
+    void discard(String id) throws IOException;
 }

@@ -85,6 +85,7 @@ final class Reconciler {
                 states.transition(row, SandboxStatus.FAILED,
                         r -> r.withFailure("the control plane stopped while the sandbox was booting"));
                 drop(row, vm, snapshot);
+                discardUnfinished(row);
             }
             case DESTROYING -> {
                 drop(row, vm, snapshot);
@@ -135,6 +136,7 @@ final class Reconciler {
                     states.transition(row, SandboxStatus.FAILED,
                             r -> r.withFailure("the control plane stopped while the sandbox was forking"));
                     drop(row, vm, null);
+                    discardUnfinished(row);
                 }
             }
             case PAUSED -> {
@@ -144,6 +146,15 @@ final class Reconciler {
                 drop(row, vm, null);
             }
             default -> throw new IllegalStateException("not a status to reconcile: " + row.status());
+        }
+    }
+
+    /** What a boot or fork that never came up left (this process is the only one that starts this row's VM). */
+    private void discardUnfinished(SandboxRecord row) {
+        try {
+            host.vmm().discard(SandboxService.vmId(row.id()));
+        } catch (IOException | RuntimeException e) {
+            log.error("removing what the unfinished start of sandbox {} left failed", row.id(), e);
         }
     }
 
