@@ -184,7 +184,15 @@ class HostNetworkTest {
         assertThat(curl(alpha, "http://bravo:8000/").stdout()).contains("Directory listing");
         assertThat(sh(alpha, "getent hosts nobody.fc.local").exitCode()).as("not a member").isNotZero();
 
+        // A connection opened while attached, used only after the detach.
+        sh(alpha, "nohup python3 -c \"import socket, time, sys\n"
+                + "s = socket.create_connection(('" + bravoIp + "', 8000)); print('connected', flush=True); time.sleep(4)\n"
+                + "try:\n s.settimeout(5); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print('got', s.recv(64))\n"
+                + "except Exception as e: print('failed', type(e).__name__)\" > /tmp/held.out 2>&1 &");
+        awaitGuestFile(alpha, "/tmp/held.out", "connected");
         net.detach(team.id(), bravoLease.vmId());
+        assertThat(awaitGuestFile(alpha, "/tmp/held.out", "failed")).as("an established connection is cut too")
+                .doesNotContain("got");
         assertThat(curl(alpha, "http://" + bravoIp + ":8000/").exitCode()).as("detached: cut off at once").isNotZero();
         assertThat(curl(bravo, "http://" + alphaIp + ":8000/").exitCode()).as("a non-member").isNotZero();
         assertThat(sh(alpha, "getent hosts bravo").exitCode()).as("no longer resolvable").isNotZero();
@@ -304,6 +312,19 @@ class HostNetworkTest {
     private static String get(String url) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** The content of a guest file once it contains {@code marker} (within ~15 s). */
+    private static String awaitGuestFile(Vm vm, String path, String marker) throws Exception {
+        String content = "";
+        for (int i = 0; i < 75 && !content.contains(marker); i++) {
+            content = sh(vm, "cat " + path + " 2>/dev/null").stdout();
+            if (!content.contains(marker)) {
+                Thread.sleep(200);
+            }
+        }
+        assertThat(content).as("%s in %s", path, vm.id()).contains(marker);
+        return content;
     }
 
     /** The outside host's UDP log once {@code marker} arrived (UDP is not acknowledged: poll). */
