@@ -107,6 +107,14 @@ class HostNetworkTest {
         assertThat(ip.stdout()).contains(alphaLease.address() + "/30", alphaLease.mac(), "nameserver " + alphaLease.gateway());
         assertThat(curl(alpha, "http://" + outside.address(2) + "/hello").stdout()).isEqualTo("hello from " + outside.address(2));
         assertThat(curl(alpha, "http://allowed.test/hello").stdout()).isEqualTo("hello from " + outside.address(2));
+        // DNS over TCP too, to the resolver the guest was given.
+        ExecResult tcp = sh(alpha, "python3 -c \"import socket, struct\n"
+                + "q = struct.pack('>HHHHHH', 7, 0x0100, 1, 0, 0, 0) + b'\\x07allowed\\x04test\\x00' + struct.pack('>HH', 1, 1)\n"
+                + "s = socket.create_connection(('" + alphaLease.gateway() + "', 53), timeout=5)\n"
+                + "s.sendall(struct.pack('>H', len(q)) + q); n = struct.unpack('>H', s.recv(2))[0]; a = b''\n"
+                + "while len(a) < n: a += s.recv(n - len(a))\n"
+                + "print(socket.inet_ntoa(a[-4:]))\"");
+        assertThat(tcp.stdout().strip()).as(tcp.stderr()).isEqualTo(outside.address(2));
     }
 
     @Test
