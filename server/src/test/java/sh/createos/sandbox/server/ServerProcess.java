@@ -42,7 +42,9 @@ public final class ServerProcess implements AutoCloseable {
         Path log = dataDir.resolve("server-" + (++started) + ".log");
         Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
                 ServerMain.class.getName(), "serve", "--data-dir", dataDir.toString(), "--listen",
-                "127.0.0.1:" + port))
+                "127.0.0.1:" + port,
+                // Never the machine's shared host network ("csb") nor the default ingress port of a real serve.
+                "--network", "off", "--ingress-listen", "127.0.0.1:0"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
