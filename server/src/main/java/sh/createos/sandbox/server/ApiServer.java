@@ -28,6 +28,7 @@ import sh.createos.sandbox.server.http.JsonErrorHandler;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.ingress.IngressServer;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
+import sh.createos.sandbox.server.lifecycle.NetworkTraffic;
 import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.network.NetworkService;
 import sh.createos.sandbox.server.network.TrafficService;
@@ -94,7 +95,7 @@ public final class ApiServer implements AutoCloseable {
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));
             jetty.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
-                    new IdleAutoPause(store, sandboxes.activity(), sandboxes).start());
+                    new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;

@@ -55,7 +55,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         this.states = new SandboxStateMachine(store);
         this.autoPauseLimits = autoPauseLimits;
         this.leases = new SandboxLeases(store, host);
-        this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, this::liveVm);
+        this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, leases, this::liveVm);
     }
 
     /** Where API calls, ingress and tunnels report activity, for idle auto-pause. */

@@ -3,6 +3,7 @@ package sh.createos.sandbox.server.sandbox;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -14,6 +15,7 @@ import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.http.ApiException;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
+import sh.createos.sandbox.server.network.SandboxLeases;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 
@@ -41,15 +43,17 @@ final class SandboxSnapshots {
     private final SandboxStateMachine states;
     private final ActivityTracker activity;
     private final SandboxLocks locks;
+    private final SandboxLeases leases;
     private final LiveVm liveVm;
 
     SandboxSnapshots(Store store, LocalHost host, SandboxStateMachine states, ActivityTracker activity,
-            SandboxLocks locks, LiveVm liveVm) {
+            SandboxLocks locks, SandboxLeases leases, LiveVm liveVm) {
         this.store = store;
         this.host = host;
         this.states = states;
         this.activity = activity;
         this.locks = locks;
+        this.leases = leases;
         this.liveVm = liveVm;
     }
 
@@ -130,12 +134,14 @@ final class SandboxSnapshots {
 
     /**
      * A new sandbox {@code forking} from the paused {@code source}, then running (or paused with
-     * {@code start_paused}); the source stays paused. On an engine failure the child is failed with nothing left.
+     * {@code start_paused}); the source stays paused. The child gets its own network lease (address, tap, its
+     * allowlist and quota) and joins no private network. On an engine failure the child is failed with nothing left.
      */
     SandboxRecord fork(SandboxRecord source, ForkSandboxRequest req, SandboxRecord childRow, Admission admission) {
         require(source, SandboxStatus.PAUSED, "only a paused sandbox can be forked (pause it and wait for paused)");
         SandboxRecord child = admission.admit(childRow);
         Vm vm;
+        String ip;
         ReentrantLock lock = locks.of(source.id());
         lock.lock();
         try {
@@ -149,9 +155,11 @@ final class SandboxSnapshots {
             VmSpec spec = new VmSpec(vmId, child.rootfs(), child.vcpu(), child.memMib(), child.diskMib(),
                     SandboxService.hostname(child, vmId));
             try {
+                ip = leases.acquire(child, List.of());
                 vm = host.vmm().fork(paused, spec);
             } catch (IOException | RuntimeException e) {
                 log.warn("forking sandbox {} into {} failed: {}", source.id(), child.id(), e.getMessage());
+                leases.release(child.id());
                 settle(child, SandboxStatus.FAILED, r -> r.withFailure("fork failed: " + e.getMessage()), () -> {});
                 throw new ApiException(500, "FORK_FAILED", "forking sandbox " + source.id() + " into " + child.id()
                         + " failed: " + e.getMessage());
@@ -162,27 +170,35 @@ final class SandboxSnapshots {
         long spawnMs = vm.start().took().toMillis();
         log.info("sandbox {} forked from {} in {} ms", child.id(), source.id(), spawnMs);
         if (ForkRequests.startPaused(req)) {
-            return pauseNewChild(child, vm);
+            return pauseNewChild(child, vm, ip, spawnMs);
         }
         host.register(child.id(), vm);
         activity.touch(child.id());
-        return settle(child, SandboxStatus.RUNNING, r -> r.withRunning(null, LocalHost.ID, spawnMs,
-                SandboxService.now()), () -> reclaim(child.id(), vm));
+        return settle(child, SandboxStatus.RUNNING, r -> r.withRunning(ip, LocalHost.ID, spawnMs,
+                SandboxService.now()), () -> {
+                    reclaim(child.id(), vm);
+                    leases.release(child.id());
+                });
     }
 
-    private SandboxRecord pauseNewChild(SandboxRecord child, Vm vm) {
+    private SandboxRecord pauseNewChild(SandboxRecord child, Vm vm, String ip, long spawnMs) {
         PausedVm paused;
         try {
             paused = vm.pause();
         } catch (IOException | RuntimeException e) {
             SandboxService.destroyVm(child.id(), vm);
+            leases.release(child.id());
             settle(child, SandboxStatus.FAILED, r -> r.withFailure("pausing the new fork failed: " + e.getMessage()),
                     () -> {});
             throw new ApiException(500, "FORK_FAILED", "pausing the fork " + child.id() + " failed: "
                     + e.getMessage());
         }
-        return settle(child, SandboxStatus.PAUSED, r -> r.withPausedAt(millis(paused.pausedAt())),
-                () -> destroy(paused));
+        // Never running, so no running_at; the lease (and so the address) stays for its resume.
+        return settle(child, SandboxStatus.PAUSED, r -> r.withRunning(ip, LocalHost.ID, spawnMs, null)
+                .withPausedAt(millis(paused.pausedAt())), () -> {
+                    destroy(paused);
+                    leases.release(child.id());
+                });
     }
 
     /** The complete snapshot of a paused sandbox; without one the sandbox is broken (error). */
