@@ -26,7 +26,6 @@ import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /**
@@ -228,19 +227,49 @@ final class DnsForwarder implements Closeable {
         return upstreamReply;
     }
 
-    /** Asks each upstream in turn (UDP, TCP when truncated). */
+    /** Asks each upstream in turn: UDP from a fresh port, TCP when the answer was truncated. */
     private Message forward(Message query) {
+        byte[] wire = query.toWire();
         for (InetSocketAddress server : upstream) {
             try {
-                SimpleResolver resolver = new SimpleResolver(server);
-                resolver.setTimeout(UPSTREAM_TIMEOUT);
-                return resolver.send(query.clone());
+                Message reply = overUdp(wire, server, query.getHeader().getID());
+                return reply.getHeader().getFlag(Flags.TC) ? overTcp(wire, server) : reply;
             } catch (IOException e) {
                 log.debug("DNS forwarder: upstream {} failed: {}", server, e.toString());
             }
         }
         log.warn("DNS forwarder: no upstream answered {}", query.getQuestion());
         return null;
+    }
+
+    private static Message overUdp(byte[] wire, InetSocketAddress server, int id) throws IOException {
+        try (DatagramSocket socket = new DatagramSocket()) {
+            socket.connect(server); // only the server's datagrams are received
+            socket.setSoTimeout((int) UPSTREAM_TIMEOUT.toMillis());
+            socket.send(new DatagramPacket(wire, wire.length));
+            byte[] buffer = new byte[65535];
+            while (true) {
+                DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                socket.receive(packet);
+                Message reply = new Message(java.util.Arrays.copyOf(packet.getData(), packet.getLength()));
+                if (reply.getHeader().getID() == id) {
+                    return reply;
+                }
+            }
+        }
+    }
+
+    private static Message overTcp(byte[] wire, InetSocketAddress server) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(server, (int) UPSTREAM_TIMEOUT.toMillis());
+            socket.setSoTimeout((int) UPSTREAM_TIMEOUT.toMillis());
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeShort(wire.length);
+            out.write(wire);
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            return new Message(in.readNBytes(in.readUnsignedShort()));
+        }
     }
 
     private static Message response(Message query, int rcode) {

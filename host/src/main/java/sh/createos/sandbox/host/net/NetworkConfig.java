@@ -51,10 +51,6 @@ public record NetworkConfig(Path stateDir, String instance, Ipv4Cidr sandboxPool
                 List.of(Ipv4Cidr.parse("169.254.0.0/16")), "fc.local");
     }
 
-    public NetworkConfig withUpstreamDns(List<InetSocketAddress> upstream) {
-        return new NetworkConfig(stateDir, instance, sandboxPool, networkPool, upstream, dnsPort, blocked, searchDomain);
-    }
-
     /** The IPv4 nameservers of a resolv.conf, port 53. */
     public static List<InetSocketAddress> resolvConf(Path file) throws IOException {
         List<InetSocketAddress> servers = new ArrayList<>();
