@@ -70,6 +70,23 @@ abstract class StoreContract {
     }
 
     @Test
+    void pauseAndForkColumnsRoundTripOnInsertAndUpdate() {
+        SandboxRecord source = sandbox(alice, "source", SandboxStatus.PAUSED).withPausedAt(NOW);
+        store.insertSandbox(source);
+        SandboxRecord child = new SandboxRecord("sb_" + Ulid.next(), alice.id(), "child", SandboxStatus.FORKING,
+                "s-1vcpu-256mb", "devbox:1", 1, 256, 10240, null, null, false, null, Map.of(), List.of(), List.of(), 1,
+                null, NOW, null, null, null, alice.email(), source.id(), null, null);
+        store.insertSandbox(child);
+        assertThat(store.sandbox(source.id())).contains(source);
+        assertThat(store.sandbox(child.id())).contains(child);
+        SandboxRecord resumed = source.withStatus(SandboxStatus.RUNNING).withResumed(77L, NOW.plusSeconds(5));
+        assertThat(store.updateSandbox(resumed, SandboxStatus.PAUSED)).isTrue();
+        assertThat(store.sandbox(source.id())).contains(resumed);
+        assertThat(resumed.lastResumedAt()).isEqualTo(resumed.runningAt()).isEqualTo(NOW.plusSeconds(5));
+        assertThat(resumed.pausedAt()).isEqualTo(NOW);
+    }
+
+    @Test
     void liveNamesAreUniquePerUserButFreedByDestroy() {
         SandboxRecord first = sandbox(alice, "web", SandboxStatus.RUNNING);
         store.insertSandbox(first);
