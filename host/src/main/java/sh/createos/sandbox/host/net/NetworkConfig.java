@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 
 /**
  * How one {@link HostNetwork} lays out the host. {@code instance} names everything it creates in the kernel (nft
- * table {@code createos_<instance>}, taps {@code <instance><slot>}), so that two instances (tests, a second data
+ * table {@code createos_<instance>}, taps {@code <instance>-<slot>}), so that two instances (tests, a second data
  * directory) never touch each other's; their pools must not overlap either.
  *
  * @param stateDir     where leases and networks are kept across restarts ({@code <data>/net})
@@ -70,7 +70,8 @@ public record NetworkConfig(Path stateDir, String instance, Ipv4Cidr sandboxPool
         return "createos_" + instance;
     }
 
+    /** "csb-": the dash keeps one instance's tap wildcard ("csb-*") off another's taps ("csb1-0"). */
     String tapPrefix() {
-        return instance;
+        return instance + "-";
     }
 }
