@@ -154,6 +154,7 @@ class HostNetworkTest {
         assertThat(curl(alpha, "http://allowed.test/hello").stdout()).isEqualTo("hello from " + outside.address(2));
         assertThat(curl(alpha, "http://blocked.test/hello").exitCode()).as("a name not on the list").isNotZero();
         assertThat(curl(alpha, "http://" + outside.address(3) + "/hello").exitCode()).as("an IP not on the list").isNotZero();
+        assertThat(curl(alpha, "http://127.0.0.1:8000/").stdout()).as("loopback").contains("Directory listing");
         String tag = "u" + RUN;
         ExecResult udp = sh(alpha, "python3 -c \"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
                 + " s.sendto(b'blocked-" + tag + "', ('" + outside.address(3) + "', 9999));"
