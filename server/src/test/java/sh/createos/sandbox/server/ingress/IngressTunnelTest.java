@@ -206,6 +206,20 @@ class IngressTunnelTest {
     }
 
     @Test
+    @Order(4)
+    void aPausedSandboxAnswers404AndServesAgainOnceResumed() throws Exception {
+        Reply paused = api.post(base + "/pause", api.aliceKey, null);
+        assertThat(paused.status()).as(paused.toString()).isEqualTo(200);
+        assertThat(paused.data().get("status").asText()).isEqualTo("paused");
+        HttpResponse<String> page = get(url(3000) + "/hello");
+        assertThat(page.statusCode()).isEqualTo(404);
+        assertThat(page.body()).contains("No sandbox here");
+        assertThat(tunnelStatus(api.aliceKey, 4000, "tcp")).startsWith("HTTP/1.1 409");
+        assertThat(api.post(base + "/resume", api.aliceKey, null).data().get("status").asText()).isEqualTo("running");
+        assertThat(get(url(3000) + "/hello").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     @Order(9)
     void aDestroyedSandboxHasNoNameAndNoTunnel() throws Exception {
         assertThat(api.delete(base, api.aliceKey).status()).isEqualTo(200);
