@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -528,56 +527,21 @@ public final class HostNetwork implements NicSource, Closeable {
 
         @Override
         public Optional<List<InetAddress>> local(String vmId, String name) {
-            String q = name.toLowerCase(Locale.ROOT);
-            if (q.endsWith(".")) {
-                q = q.substring(0, q.length() - 1);
-            }
-            String suffix = "." + config.searchDomain();
-            boolean ours = q.equals(config.searchDomain()) || q.endsWith(suffix);
-            String label = ours ? q.substring(0, Math.max(0, q.length() - suffix.length())) : q;
             SandboxLease asker = leases.get(vmId);
-            Set<String> found = new LinkedHashSet<>();
-            if (asker != null) {
-                for (String networkId : new TreeSet<>(asker.networks().keySet())) {
-                    PrivateNetwork network = networks.get(networkId);
-                    if (network == null) {
-                        continue;
-                    }
-                    String netName = network.name() == null ? null : network.name().toLowerCase(Locale.ROOT);
-                    network.members().forEach((memberId, address) -> {
-                        SandboxLease member = leases.get(memberId);
-                        if (member == null) {
-                            return;
-                        }
-                        for (String id : memberNames(member)) {
-                            if (label.equals(id) || (ours && netName != null && label.equals(id + "." + netName))) {
-                                found.add(address);
-                            }
-                        }
-                    });
-                }
+            if (asker == null) {
+                return Optional.empty();
             }
-            if (!found.isEmpty() || ours) {
-                List<InetAddress> addresses = new ArrayList<>();
-                for (String address : found) {
+            return MemberNames.resolve(name, config.searchDomain(), asker, networks, leases).map(addresses -> {
+                List<InetAddress> parsed = new ArrayList<>();
+                for (String address : addresses) {
                     try {
-                        addresses.add(InetAddress.getByName(address));
+                        parsed.add(InetAddress.getByName(address)); // a literal: no lookup
                     } catch (IOException e) {
                         throw new IllegalStateException("bad member address " + address, e);
                     }
                 }
-                return Optional.of(addresses);
-            }
-            return Optional.empty();
-        }
-
-        private static List<String> memberNames(SandboxLease member) {
-            List<String> names = new ArrayList<>();
-            names.add(member.identity().sandboxId().toLowerCase(Locale.ROOT));
-            if (member.identity().name() != null && !member.identity().name().isBlank()) {
-                names.add(member.identity().name().toLowerCase(Locale.ROOT));
-            }
-            return names;
+                return parsed;
+            });
         }
 
         @Override
