@@ -471,7 +471,8 @@ public final class QemuVmm implements Vmm {
             Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
             process = new VmmProcess(dir.readPid(), dir.path());
             if (process.pid() <= 0) {
-                throw new IOException("qemu reported success but wrote no pid file " + dir.pidFile());
+                throw new IOException("qemu exited right after starting from " + memory
+                        + " (it wrote no pid file): the saved state did not load");
             }
             step = "loading memory from " + memory;
             qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);

@@ -111,8 +111,12 @@ class ForkTest {
         Vm child = TestVms.vmm().fork(source, TestVms.spec("keep-parent", 1, MEM_MIB));
         SnapshotTest.write(child, "/root/parent.txt", "written by the parent");
         PausedVm parent = child.pause();
-        Vm grandchild = TestVms.vmm().fork(parent, TestVms.spec("keep-child", 1, MEM_MIB));
+        VmSpec larger = TestVms.spec("keep-child", 1, MEM_MIB);
+        larger = larger.withDiskMib(larger.diskMib() + 64);
+        Vm grandchild = TestVms.vmm().fork(parent, larger);
         try {
+            assertThat(Long.parseLong(SnapshotTest.run(grandchild, "blockdev", "--getsize64", "/dev/vda").strip()))
+                    .as("a fork's larger disk").isEqualTo(larger.diskMib() * 1024L * 1024);
             parent.destroy();
             assertThat(parent.dir()).doesNotExist();
             assertThat(layersOf("keep-parent")).as("the parent's layer, still needed by its fork").hasSize(1);
