@@ -98,7 +98,10 @@ class PauseForkRulesTest {
                 api.post(base + "/resize", api.aliceKey, map("disk_mib", 20480)),
                 api.patch(base, api.aliceKey, map("auto_pause_after_seconds", 300)),
                 api.patch(base, api.aliceKey, map("ingress_enabled", true)),
-                api.post(base + "/ssh-pubkeys", api.aliceKey, map("keys", List.of(KEY))));
+                api.post(base + "/ssh-pubkeys", api.aliceKey, map("keys", List.of(KEY))),
+                api.send(TestApi.withKey(api.request(base + "/egress"), api.aliceKey)
+                        .header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"egress\":[]}")).build()));
         for (Reply reply : refused) {
             assertThat(reply.status()).as(reply.toString()).isEqualTo(409);
             assertThat(reply.data().get("message").asText()).as(reply.toString()).contains("paused");
