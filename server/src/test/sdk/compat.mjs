@@ -173,6 +173,19 @@ await check("networks.create / list / get / delete", async () => {
   await client.networks.delete(net.id);
   await rejectsWith(client.networks.get(net.id), CreateosSandboxNotFoundError);
 });
+await check("getSandboxByIP, attachNetwork (members[].ip in the guest), detachNetwork", async () => {
+  assert.match(sandbox.data.ip, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.equal((await client.getSandboxByIP(sandbox.data.ip)).id, sandbox.id);
+  const net = await client.networks.create({ name: "compat-attach" });
+  assert.deepEqual(await sandbox.attachNetwork(net.id), { ok: true });
+  const member = (await client.networks.get(net.id)).members.find((m) => m.sandbox_id === sandbox.id);
+  assert.match(member.ip, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.ok((await sandbox.sh("ip -4 -o addr show")).result.stdout.includes(` ${member.ip}/`), "member address");
+  await rejectsWith(client.networks.delete(net.id), CreateosSandboxValidationError);
+  assert.deepEqual(await sandbox.detachNetwork(net.id), { ok: true });
+  assert.deepEqual((await client.networks.get(net.id)).members, []);
+  await client.networks.delete(net.id);
+});
 await check("pause + waitUntilPaused, fork + child waitUntilRunning, resume, destroy both", async () => {
   await sandbox.runCommand("sh", ["-c", "echo before-pause > /root/marker"]);
   await sandbox.pause();

@@ -11,13 +11,16 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.host.net.NetworkConfig;
 import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.network.TestNetworks;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.store.SandboxRecord;
 
 /**
  * The official TypeScript SDK ({@code @nodeops-createos/sandbox} from npm, unchanged) against the real server:
- * {@code src/test/sdk/compat.mjs} creates a real sandbox and exercises every call the issue lists.
+ * {@code src/test/sdk/compat.mjs} creates a real sandbox (with a host network of its own, as root) and exercises
+ * every call the issue lists.
  */
 class SdkCompatibilityTest {
     /** More than one 500-row page, so iterateSandboxes has to fetch a second page. */
@@ -30,7 +33,8 @@ class SdkCompatibilityTest {
     @Test
     void theOfficialSdkDrivesTheServer() throws Exception {
         npm("ci", "--no-audit", "--no-fund");
-        try (TestApi api = TestApi.start(dir, true)) {
+        NetworkConfig network = TestNetworks.config(dir);
+        try (TestApi api = TestApi.start(dir, true, c -> c.withNetwork(network))) {
             for (int i = 0; i < DESTROYED_ROWS; i++) {
                 api.server.store().insertSandbox(new SandboxRecord("sb_" + Ulid.next(), api.alice.id(), "old-" + i,
                         SandboxStatus.DESTROYED, "s-1vcpu-256mb", "devbox:1", 1, 256, 10240, null, null, false, null,
@@ -43,6 +47,8 @@ class SdkCompatibilityTest {
                     "COMPAT_DESTROYED_ROWS", String.valueOf(DESTROYED_ROWS)), 300);
             assertThat(result.exitCode()).as("node compat.mjs failed:\n%s", result.output()).isZero();
             assertThat(result.output()).contains("0 failed").doesNotContain("FAIL ");
+        } finally {
+            TestNetworks.destroy(network);
         }
     }
 
