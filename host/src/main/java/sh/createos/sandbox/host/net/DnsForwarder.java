@@ -14,6 +14,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -104,7 +105,7 @@ final class DnsForwarder implements Closeable {
                 }
                 continue;
             }
-            byte[] query = java.util.Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getOffset() + packet.getLength());
+            byte[] query = Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getOffset() + packet.getLength());
             InetAddress source = packet.getAddress();
             int sourcePort = packet.getPort();
             Thread.ofVirtual().name("dns-query").start(() -> {
@@ -251,7 +252,7 @@ final class DnsForwarder implements Closeable {
             while (true) {
                 DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
                 socket.receive(packet);
-                Message reply = new Message(java.util.Arrays.copyOf(packet.getData(), packet.getLength()));
+                Message reply = new Message(Arrays.copyOf(packet.getData(), packet.getLength()));
                 if (reply.getHeader().getID() == id) {
                     return reply;
                 }

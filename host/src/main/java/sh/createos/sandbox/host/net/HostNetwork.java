@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -312,7 +313,7 @@ public final class HostNetwork implements NicSource, Closeable {
      *
      * @return the member's address
      * @throws IllegalStateException when already a member
-     * @throws java.util.NoSuchElementException for an unknown network or VM
+     * @throws NoSuchElementException for an unknown network or VM
      */
     public synchronized String attach(String networkId, String vmId) throws IOException {
         PrivateNetwork network = requireNetwork(networkId);
@@ -427,7 +428,7 @@ public final class HostNetwork implements NicSource, Closeable {
     private SandboxLease require(String vmId) {
         SandboxLease lease = leases.get(vmId);
         if (lease == null) {
-            throw new java.util.NoSuchElementException("no network lease for VM " + vmId);
+            throw new NoSuchElementException("no network lease for VM " + vmId);
         }
         return lease;
     }
@@ -435,7 +436,7 @@ public final class HostNetwork implements NicSource, Closeable {
     private PrivateNetwork requireNetwork(String networkId) {
         PrivateNetwork network = networks.get(networkId);
         if (network == null) {
-            throw new java.util.NoSuchElementException("no network " + networkId);
+            throw new NoSuchElementException("no network " + networkId);
         }
         return network;
     }

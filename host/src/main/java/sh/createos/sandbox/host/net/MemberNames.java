@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -36,7 +37,7 @@ final class MemberNames {
                 continue;
             }
             String networkName = network.name() == null ? null : network.name().toLowerCase(Locale.ROOT);
-            new java.util.TreeMap<>(network.members()).forEach((memberId, address) -> {
+            new TreeMap<>(network.members()).forEach((memberId, address) -> {
                 SandboxLease member = leases.get(memberId);
                 if (member == null) {
                     return;

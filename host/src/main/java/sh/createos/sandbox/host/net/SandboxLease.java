@@ -1,5 +1,6 @@
 package sh.createos.sandbox.host.net;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -39,7 +40,7 @@ public record SandboxLease(String vmId, SandboxIdentity identity, int slot, Stri
      * prefix, so peers are on-link; the host answers their ARP), the default route and the host's resolver.
      */
     GuestNetwork guestNetwork(Map<String, Integer> networkPrefixes, String searchDomain) {
-        List<String> addresses = new java.util.ArrayList<>();
+        List<String> addresses = new ArrayList<>();
         addresses.add(address + "/" + prefix);
         new TreeMap<>(networks).forEach((id, ip) -> addresses.add(ip + "/" + networkPrefixes.getOrDefault(id, 32)));
         return new GuestNetwork(mac, addresses, gateway, List.of(), List.of(gateway), List.of(searchDomain), null);
