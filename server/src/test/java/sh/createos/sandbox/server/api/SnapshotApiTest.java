@@ -40,6 +40,7 @@ import sh.createos.sandbox.server.sandbox.SandboxService;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SnapshotApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
     private static final String COUNTER = """
             import os, time
             n = 0
@@ -128,13 +129,22 @@ class SnapshotApiTest {
         sh(child, "echo child > /root/child-only");
         assertThat(api.get(parent, api.aliceKey).data().get("status").asText()).isEqualTo("paused");
 
-        Reply pausedFork = post(parent + "/fork", map("start_paused", true, "bandwidth_quota_bytes", 123456789));
+        Reply pausedFork = post(parent + "/fork", map("start_paused", true, "bandwidth_quota_bytes", 123456789,
+                "ssh_pubkeys", List.of(KEY), "ingress_enabled", true));
         assertThat(pausedFork.status()).as(pausedFork.toString()).isEqualTo(200);
-        assertThat(pausedFork.data().get("status").asText()).isEqualTo("paused");
-        assertThat(pausedFork.data().get("paused_at").asText()).isNotEmpty();
-        String second = "/v1/sandboxes/" + pausedFork.data().get("id").asText();
-        destroyAndWait(second);
-        assertThat(dir.resolve("vms").resolve(vmId(second))).doesNotExist();
+        JsonNode second = pausedFork.data();
+        assertThat(second.get("status").asText()).isEqualTo("paused");
+        assertThat(second.get("paused_at").asText()).isNotEmpty();
+        assertThat(second.has("running_at")).isFalse();
+        assertThat(second.get("envs").toString()).as("inherited").isEqualTo("[\"GREETING\"]");
+        assertThat(second.get("ssh_pubkeys").toString()).as("overridden").isEqualTo("[\"" + KEY + "\"]");
+        assertThat(second.get("ingress_enabled").asBoolean()).isTrue();
+        assertThat(second.get("ingress_url_template").asText()).contains("<port>");
+        String secondBase = "/v1/sandboxes/" + second.get("id").asText();
+        assertThat(api.get(secondBase + "/bandwidth", api.aliceKey).data().get("quota_bytes").asLong())
+                .isEqualTo(123456789L);
+        destroyAndWait(secondBase);
+        assertThat(dir.resolve("vms").resolve(vmId(secondBase))).doesNotExist();
     }
 
     @Test
