@@ -30,8 +30,8 @@ public final class SandboxRoutes {
         router.get("/v1/sandboxes", true, ex -> {
             Paging paging = Paging.from(ex);
             SandboxStatus status = status(ex.query("status"));
-            List<SandboxView> page = store.sandboxes(ex.user().id(), status, paging.limit(), paging.offset())
-                    .stream().map(views::view).toList();
+            List<SandboxView> page = views.list(store.sandboxes(ex.user().id(), status, paging.limit(),
+                    paging.offset()));
             ex.ok(Page.of(page, store.countSandboxes(ex.user().id(), status), paging.limit(), paging.offset()));
         });
         // Before {id}: "by-ip" is never a sandbox id.

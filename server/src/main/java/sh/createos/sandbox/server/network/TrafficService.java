@@ -1,7 +1,10 @@
 package sh.createos.sandbox.server.network;
 
 import java.io.IOException;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import sh.createos.sandbox.host.net.Bandwidth;
 import sh.createos.sandbox.host.net.EgressPolicy;
@@ -97,17 +100,29 @@ public final class TrafficService {
         return view(updated, current(updated));
     }
 
-    /** Bytes that came in, for {@code SandboxView.bandwidth_ingress_bytes}; empty without a lease. */
-    public Optional<Long> ingressBytes(String sandboxId) {
-        Optional<HostNetwork> host = leased(sandboxId);
-        if (host.isEmpty()) {
-            return Optional.empty();
+    /**
+     * Bytes that came in so far, for {@code SandboxView.bandwidth_ingress_bytes}, of those of {@code sandboxIds}
+     * that have a lease: one read of the host's counters for all of them.
+     */
+    public Map<String, Long> ingressBytes(Collection<String> sandboxIds) {
+        Optional<HostNetwork> host = hostNetworking.network();
+        if (host.isEmpty() || sandboxIds.isEmpty()) {
+            return Map.of();
         }
+        Map<String, Bandwidth> byVm;
         try {
-            return Optional.of(host.get().bandwidth(SandboxService.vmId(sandboxId)).ingressBytes());
+            byVm = host.get().bandwidths();
         } catch (IOException e) {
-            return Optional.empty();
+            return Map.of(); // an optional field: left out rather than failing the read
         }
+        Map<String, Long> bytes = new HashMap<>();
+        for (String id : sandboxIds) {
+            Bandwidth b = byVm.get(SandboxService.vmId(id));
+            if (b != null) {
+                bytes.put(id, b.ingressBytes());
+            }
+        }
+        return bytes;
     }
 
     private Bandwidth current(SandboxRecord sandbox) throws IOException {

@@ -1,8 +1,9 @@
 package sh.createos.sandbox.server.sandbox;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.function.Function;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.SandboxView;
@@ -14,25 +15,26 @@ public final class SandboxViews {
     public static final String REGION = "local";
 
     private final IngressUrls ingress;
-    private final Function<String, Optional<Long>> ingressBytes;
+    private final Function<Collection<String>, Map<String, Long>> ingressBytes;
 
     /**
      * @param ingress      the public URLs, or null when no ingress listener runs (then no template is promised)
-     * @param ingressBytes bytes a sandbox received so far, when the host counts them
+     * @param ingressBytes bytes each of some sandboxes received so far, for those the host counts
      */
-    public SandboxViews(IngressUrls ingress, Function<String, Optional<Long>> ingressBytes) {
+    public SandboxViews(IngressUrls ingress, Function<Collection<String>, Map<String, Long>> ingressBytes) {
         this.ingress = ingress;
         this.ingressBytes = ingressBytes;
     }
 
-    /** The view of one sandbox, with its traffic so far (read from the host: not for lists). */
+    /** The view of one sandbox with its traffic so far (GET, by-ip). */
     public SandboxView detail(SandboxRecord s) {
-        SandboxView v = view(s);
-        Long bytes = ingressBytes.apply(s.id()).orElse(null);
-        return new SandboxView(v.id(), v.status(), v.ip(), v.vcpu(), v.memMib(), v.diskMib(), v.createdAt(),
-                v.ingressEnabled(), v.ingressUrlTemplate(), v.name(), v.runningAt(), v.destroyedAt(), v.spawnMs(),
-                v.shape(), v.rootfs(), v.region(), v.egress(), v.envs(), v.sshPubkeys(), v.createdBy(), bytes,
-                v.pausedAt(), v.lastResumedAt(), v.forkedFrom(), v.autoPauseAfterSeconds());
+        return withIngressBytes(view(s), ingressBytes.apply(List.of(s.id())).get(s.id()));
+    }
+
+    /** A page of views with their traffic, read from the host once for the whole page. */
+    public List<SandboxView> list(List<SandboxRecord> rows) {
+        Map<String, Long> bytes = ingressBytes.apply(rows.stream().map(SandboxRecord::id).toList());
+        return rows.stream().map(s -> withIngressBytes(view(s), bytes.get(s.id()))).toList();
     }
 
     public SandboxView view(SandboxRecord s) {
@@ -43,6 +45,13 @@ public final class SandboxViews {
                 s.egress(), envNames.isEmpty() ? null : envNames, s.sshPubkeys().isEmpty() ? null : s.sshPubkeys(),
                 s.createdBy(), null, ts(s.pausedAt()), ts(s.lastResumedAt()), s.forkedFrom(),
                 s.autoPauseAfterSeconds());
+    }
+
+    private static SandboxView withIngressBytes(SandboxView v, Long bytes) {
+        return new SandboxView(v.id(), v.status(), v.ip(), v.vcpu(), v.memMib(), v.diskMib(), v.createdAt(),
+                v.ingressEnabled(), v.ingressUrlTemplate(), v.name(), v.runningAt(), v.destroyedAt(), v.spawnMs(),
+                v.shape(), v.rootfs(), v.region(), v.egress(), v.envs(), v.sshPubkeys(), v.createdBy(), bytes,
+                v.pausedAt(), v.lastResumedAt(), v.forkedFrom(), v.autoPauseAfterSeconds());
     }
 
     /** Present iff ingress is enabled and served; a destroyed sandbox's name is gone. */

@@ -172,6 +172,10 @@ class NetworkingApiTest {
         assertThat(bw.get("capped").asBoolean()).isFalse();
         assertThat(api.get("/v1/sandboxes/" + b, api.aliceKey).data().get("bandwidth_ingress_bytes").asLong())
                 .isGreaterThan(300000);
+        JsonNode listed = api.get("/v1/sandboxes?limit=500", api.aliceKey).data().get("data");
+        for (JsonNode view : listed) {
+            assertThat(view.get("bandwidth_ingress_bytes").asLong()).as(view.get("id").asText()).isPositive();
+        }
         JsonNode recharged = api.post("/v1/sandboxes/" + b + "/bandwidth/recharge", api.aliceKey,
                 map("add_bytes", 1024)).data();
         assertThat(recharged.get("quota_bytes").asLong()).isEqualTo(10737418240L + 1024);
