@@ -9,7 +9,6 @@ import sh.createos.sandbox.server.http.ApiException;
 public record AutoPauseLimits(int minSeconds, int maxSeconds) {
     public static final int SPEC_MIN_SECONDS = 60;
     public static final int SPEC_MAX_SECONDS = 86400;
-    public static final AutoPauseLimits SPEC = new AutoPauseLimits(SPEC_MIN_SECONDS, SPEC_MAX_SECONDS);
 
     public AutoPauseLimits {
         if (minSeconds < 1 || minSeconds > maxSeconds) {
