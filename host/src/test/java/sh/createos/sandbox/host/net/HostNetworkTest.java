@@ -194,12 +194,14 @@ class HostNetworkTest {
         assertThat(sh(alpha, "getent hosts nobody.fc.local").exitCode()).as("not a member").isNotZero();
 
         // A connection opened while attached, used only after the detach.
-        sh(alpha, "nohup python3 -c \"import socket, time, sys\n"
-                + "s = socket.create_connection(('" + bravoIp + "', 8000)); print('connected', flush=True); time.sleep(4)\n"
+        sh(alpha, "rm -f /tmp/detached; nohup python3 -c \"import socket, time, os\n"
+                + "s = socket.create_connection(('" + bravoIp + "', 8000)); print('connected', flush=True)\n"
+                + "for i in range(300):\n if os.path.exists('/tmp/detached'): break\n time.sleep(0.1)\n"
                 + "try:\n s.settimeout(5); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print('got', s.recv(64))\n"
                 + "except Exception as e: print('failed', type(e).__name__)\" > /tmp/held.out 2>&1 &");
         awaitGuestFile(alpha, "/tmp/held.out", "connected");
         net.detach(team.id(), bravoLease.vmId());
+        sh(alpha, "touch /tmp/detached");
         assertThat(awaitGuestFile(alpha, "/tmp/held.out", "failed")).as("an established connection is cut too")
                 .doesNotContain("got");
         assertThat(curl(alpha, "http://" + bravoIp + ":8000/").exitCode()).as("detached: cut off at once").isNotZero();
