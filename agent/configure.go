@@ -13,6 +13,7 @@ import (
 type configureRequest struct {
 	Hostname   *string        `json:"hostname"`
 	TimeUnixMs *int64         `json:"time_unix_ms"`
+	Entropy    []byte         `json:"entropy"` // base64 in JSON
 	Network    *networkConfig `json:"network"`
 }
 
@@ -31,9 +32,15 @@ func (a *Agent) configure(st *stream, raw []byte) {
 			return
 		}
 	}
-	if !a.OwnsSystem && (req.TimeUnixMs != nil || req.Hostname != nil || req.Network != nil) {
+	if !a.OwnsSystem && (req.TimeUnixMs != nil || req.Hostname != nil || req.Network != nil || req.Entropy != nil) {
 		st.fail("EPERM", "configure: this agent does not own the system (serve mode)")
 		return
+	}
+	if req.Entropy != nil {
+		if err := reseedRandom(req.Entropy); err != nil {
+			st.failErr(err)
+			return
+		}
 	}
 	if req.TimeUnixMs != nil {
 		tv := syscall.NsecToTimeval(*req.TimeUnixMs * 1e6)

@@ -16,8 +16,8 @@ import (
 const SelfSignalAddr = "127.0.0.1:1029"
 
 const (
-	maxReasonRunes    = 128
-	maxRequestHead    = 8192
+	maxReasonRunes     = 128
+	maxRequestHead     = 8192
 	selfRequestTimeout = 5 * time.Second
 )
 

@@ -135,6 +135,7 @@ func TestSelfSignalRejectsOtherMethodsAndPathsWithoutQueueing(t *testing.T) {
 func TestConfigureInServeModeChangesNothing(t *testing.T) {
 	c := connect(t, newTestAgent(nil))
 	c.open(map[string]any{"op": "configure", "hostname": "not-this-host"}).expectError("EPERM")
+	c.open(map[string]any{"op": "configure", "entropy": "AAECAw=="}).expectError("EPERM")
 	ts := c.open(map[string]any{"op": "configure"})
 	ts.event("ok")
 	ts.waitClosed()
