@@ -149,6 +149,35 @@ class SnapshotApiTest {
 
     @Test
     @Order(3)
+    void aForkInProgressIsVisibleAndADeleteMeanwhileReclaimsTheChild() throws Exception {
+        CompletableFuture<Reply> fork = CompletableFuture.supplyAsync(() -> {
+            try {
+                return post(parent + "/fork", map());
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        String forking = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (forking == null && !fork.isDone() && System.nanoTime() < deadline) {
+            JsonNode rows = api.get("/v1/sandboxes?status=forking", api.aliceKey).data().get("data");
+            forking = rows.isEmpty() ? null : rows.get(0).get("id").asText();
+            Thread.sleep(forking == null ? 20 : 0);
+        }
+        assertThat(forking).as("the forking child is visible while the engine restores it").isNotNull();
+        assertThat(api.delete("/v1/sandboxes/" + forking, api.aliceKey).data().get("status").asText())
+                .isEqualTo("destroying");
+        Reply answer = fork.get();
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(409);
+        assertThat(answer.data().get("message").asText()).contains("destroyed while forking");
+        assertThat(api.get("/v1/sandboxes/" + forking, api.aliceKey).data().get("status").asText())
+                .isEqualTo("destroyed");
+        assertThat(dir.resolve("vms").resolve(SandboxService.vmId(forking))).doesNotExist();
+        assertThat(api.get(parent, api.aliceKey).data().get("status").asText()).isEqualTo("paused");
+    }
+
+    @Test
+    @Order(4)
     void resumeContinuesTheSameMemoryAndDisk() throws Exception {
         Reply resumed = post(parent + "/resume", null);
         assertThat(resumed.status()).as(resumed.toString()).isEqualTo(200);
@@ -172,7 +201,7 @@ class SnapshotApiTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void theGuestPausesAndDeletesItselfThroughTheAgentOnLoopback() throws Exception {
         // In the background: the pause freezes the guest right after curl got its answer.
         sh(child, "nohup setsid bash -c \"curl -s -o /dev/null -w '%{http_code}' -X POST "
@@ -193,7 +222,7 @@ class SnapshotApiTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void anIdleSandboxIsPausedButNotWhileACommandRunsOrItsNetworkIsBusy() throws Exception {
         assertThat(api.patch(parent, api.aliceKey, map("auto_pause_after_seconds", 1)).status()).isEqualTo(400);
         Reply on = api.patch(parent, api.aliceKey, map("auto_pause_after_seconds", 2));
@@ -225,7 +254,7 @@ class SnapshotApiTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void deletingAPausedSandboxRemovesItsSnapshot() throws Exception {
         assertThat(api.get(parent, api.aliceKey).data().get("status").asText()).isEqualTo("paused");
         destroyAndWait(parent);
