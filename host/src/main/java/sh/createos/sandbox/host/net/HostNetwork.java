@@ -132,7 +132,7 @@ public final class HostNetwork implements NicSource, Closeable {
         state.save(lease);
         try {
             Taps.create(lease.tap(), lease.gateway(), lease.prefix());
-            nft.apply(rules.add(sandboxRules(lease, 0, 0)));
+            nft.apply(rules.add(sandboxRules(lease, 0, 0, 0)));
         } catch (IOException | RuntimeException e) {
             try {
                 Taps.delete(lease.tap());
@@ -248,8 +248,10 @@ public final class HostNetwork implements NicSource, Closeable {
         long quota = Math.addExact(lease.quotaBytes(), addBytes);
         Map<String, Long> counters = nft.counters();
         SandboxLease recharged = lease.withQuota(quota);
-        nft.apply(rules.replaceQuota(sandboxRules(recharged, counters.getOrDefault("cout_" + lease.slot(), 0L),
-                counters.getOrDefault("cin_" + lease.slot(), 0L)), true));
+        long used = counters.getOrDefault("cout_" + lease.slot(), 0L);
+        // The new quota starts from what actually went out: what was dropped while capped is not charged.
+        nft.apply(rules.replaceQuota(sandboxRules(recharged, used, counters.getOrDefault("cin_" + lease.slot(), 0L), used),
+                true));
         state.save(recharged);
         leases.put(vmId, recharged);
         return bandwidth(vmId);
@@ -492,18 +494,21 @@ public final class HostNetwork implements NicSource, Closeable {
         return peers;
     }
 
-    private NftRuleset.Sandbox sandboxRules(SandboxLease lease, long used, long in) {
+    private NftRuleset.Sandbox sandboxRules(SandboxLease lease, long used, long in, long quotaUsed) {
         return new NftRuleset.Sandbox(lease.slot(), lease.tap(), ownAddresses(lease), peers(lease),
-                lease.egressPolicy(), lease.quotaBytes(), used, in);
+                lease.egressPolicy(), lease.quotaBytes(), used, in, quotaUsed);
     }
 
-    /** Replaces the whole table from the leases, carrying the counters over. */
+    /** Replaces the whole table from the leases, carrying the counters and quota use over. */
     private void rebuild() throws IOException {
         Map<String, Long> counters = nft.counters();
+        Map<String, Nft.Quota> quotas = nft.quotas();
         List<NftRuleset.Sandbox> sandboxes = new ArrayList<>();
         for (SandboxLease lease : leases()) {
-            sandboxes.add(sandboxRules(lease, counters.getOrDefault("cout_" + lease.slot(), 0L),
-                    counters.getOrDefault("cin_" + lease.slot(), 0L)));
+            long used = counters.getOrDefault("cout_" + lease.slot(), 0L);
+            Nft.Quota quota = quotas.get("q_" + lease.slot());
+            sandboxes.add(sandboxRules(lease, used, counters.getOrDefault("cin_" + lease.slot(), 0L),
+                    quota == null ? used : quota.used()));
         }
         List<Ipv4Cidr> closed = new ArrayList<>(List.of(config.sandboxPool(), config.networkPool()));
         closed.addAll(config.blocked());

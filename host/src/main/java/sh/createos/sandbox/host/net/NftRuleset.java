@@ -24,9 +24,12 @@ final class NftRuleset {
         this.dnsPort = dnsPort;
     }
 
-    /** What a sandbox's rules are made of. */
+    /**
+     * What a sandbox's rules are made of: {@code usedBytes}/{@code ingressBytes} start its counters, {@code quotaUsed}
+     * its quota (which also counts what it dropped, so a capped sandbox stays capped across a rebuild).
+     */
     record Sandbox(int slot, String tap, Collection<String> addresses, Collection<String> peers, EgressPolicy egress,
-                   long quotaBytes, long usedBytes, long ingressBytes) {}
+                   long quotaBytes, long usedBytes, long ingressBytes, long quotaUsed) {}
 
     /** Replaces the whole table (an existing one is deleted in the same transaction). */
     String table(Collection<Ipv4Cidr> closed, Ipv4Cidr networkPool, List<Sandbox> sandboxes) {
@@ -173,7 +176,7 @@ final class NftRuleset {
         StringBuilder s = new StringBuilder();
         if (sb.quotaBytes() >= 0) {
             s.append(String.format("add quota inet %s q_%d { over %d bytes used %d bytes }%n", table, n,
-                    sb.quotaBytes(), Math.min(sb.usedBytes(), sb.quotaBytes())));
+                    sb.quotaBytes(), sb.quotaUsed()));
             s.append(String.format("add rule inet %s pass_%d quota name \"q_%d\" drop%n", table, n, n));
         }
         s.append(String.format("add rule inet %s pass_%d counter name \"cout_%d\"%n", table, n, n));

@@ -66,7 +66,8 @@ class HostNetworkTest {
                 0, List.of(Ipv4Cidr.parse("169.254.0.0/16")), "fc.local");
         net = HostNetwork.open(config);
         Path dataDir = DataDir.fromEnvironment();
-        vmm = new QemuVmm(dataDir, GuestKit.load(dataDir), Accelerator.detect(), Duration.ofSeconds(240), net);
+        // Through the field: some tests reopen the network, as a restarted control plane would.
+        vmm = new QemuVmm(dataDir, GuestKit.load(dataDir), Accelerator.detect(), Duration.ofSeconds(240), id -> net.nic(id));
         alphaLease = net.acquire(vmId("alpha"), new SandboxIdentity("sb_alpha" + RUN, "alpha"), EgressPolicy.OPEN, QUOTA);
         bravoLease = net.acquire(vmId("bravo"), new SandboxIdentity("sb_bravo" + RUN, "bravo"), EgressPolicy.OPEN,
                 Bandwidth.DEFAULT_QUOTA);
@@ -233,6 +234,10 @@ class HostNetworkTest {
         assertThat(capped.remainingBytes()).isZero();
         assertThat(capped.usedBytes()).isBetween(QUOTA - 200_000, QUOTA);
         assertThat(curl(alpha, "http://" + outside.address(2) + "/hello").exitCode()).as("capped: nothing goes out").isNotZero();
+        net.close(); // a restart of the control plane keeps the cap
+        net = HostNetwork.open(net.config());
+        assertThat(net.bandwidth(alphaLease.vmId()).capped()).isTrue();
+        assertThat(curl(alpha, "http://" + outside.address(2) + "/hello").exitCode()).as("still capped").isNotZero();
 
         Bandwidth recharged = net.recharge(alphaLease.vmId(), 64L * 1024 * 1024);
         assertThat(recharged.quotaBytes()).isEqualTo(QUOTA + 64L * 1024 * 1024);
