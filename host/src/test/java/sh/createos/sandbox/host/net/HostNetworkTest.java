@@ -209,7 +209,7 @@ class HostNetworkTest {
         assertThat(curl(bravo, "http://" + alphaIp + ":8000/").exitCode()).as("a non-member").isNotZero();
         assertThat(sh(alpha, "getent hosts bravo").exitCode()).as("no longer resolvable").isNotZero();
         net.configureGuest(bravoLease.vmId(), bravo.agent());
-        assertThat(sh(bravo, "ip -4 -o addr show").stdout()).doesNotContain(bravoIp);
+        assertThat(sh(bravo, "ip -4 -o addr show").stdout()).doesNotContain(bravoIp + "/");
         net.deleteNetwork(team.id());
         assertThat(net.lease(alphaLease.vmId()).orElseThrow().networks()).isEmpty();
     }
