@@ -1,10 +1,8 @@
 package agent
 
 import (
-	"bufio"
-	"fmt"
 	"net"
-	"net/url"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +15,6 @@ const SelfSignalAddr = "127.0.0.1:1029"
 
 const (
 	maxReasonRunes     = 128
-	maxRequestHead     = 8192
 	selfRequestTimeout = 5 * time.Second
 )
 
@@ -103,73 +100,33 @@ func (a *Agent) ListenSelfSignals(addr string) error {
 	return nil
 }
 
-// ServeSelfSignals answers POST /self/pause and /self/delete with 202 and queues the signal, until l is
-// closed. It is a minimal HTTP/1.x responder: one request per connection, no body is read.
+// ServeSelfSignals answers POST /self/pause and /self/delete with 202 and then queues the signal, until l
+// is closed. Every connection is closed after its answer: a caller may be frozen or gone right after it.
 func (a *Agent) ServeSelfSignals(l net.Listener) {
-	for {
-		conn, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go a.serveSelfRequest(conn)
-	}
+	server := &http.Server{Handler: http.HandlerFunc(a.serveSelfRequest), ReadHeaderTimeout: selfRequestTimeout,
+		ErrorLog: a.Log}
+	_ = server.Serve(l)
 }
 
-func (a *Agent) serveSelfRequest(conn net.Conn) {
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(selfRequestTimeout))
-	status, ev := parseSelfRequest(bufio.NewReaderSize(conn, maxRequestHead))
-	if ev != nil {
-		a.Self.push(*ev)
-		a.Log.Printf("self-signal %s (%s)", ev.Action, quote(ev.Reason))
+func (a *Agent) serveSelfRequest(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	action := strings.TrimPrefix(r.URL.Path, "/self/")
+	if r.URL.Path != "/self/"+action || action != "pause" && action != "delete" {
+		w.WriteHeader(http.StatusNotFound)
+		return
 	}
-	fmt.Fprintf(conn, "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status)
-}
-
-// parseSelfRequest reads a request head and returns the status line text and, for a valid self-signal,
-// its event.
-func parseSelfRequest(r *bufio.Reader) (string, *selfEvent) {
-	line, err := readHeadLine(r)
-	if err != nil {
-		return "400 Bad Request", nil
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
 	}
-	parts := strings.Split(line, " ")
-	if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") {
-		return "400 Bad Request", nil
-	}
-	for { // the headers are not needed, but a client expects them to be consumed
-		h, err := readHeadLine(r)
-		if err != nil {
-			return "400 Bad Request", nil
-		}
-		if h == "" {
-			break
-		}
-	}
-	target, err := url.ParseRequestURI(parts[1])
-	if err != nil {
-		return "400 Bad Request", nil
-	}
-	action := strings.TrimPrefix(target.Path, "/self/")
-	if action != "pause" && action != "delete" || !strings.HasPrefix(target.Path, "/self/") {
-		return "404 Not Found", nil
-	}
-	if parts[0] != "POST" {
-		return "405 Method Not Allowed", nil
-	}
-	return "202 Accepted", &selfEvent{Type: "self", Action: action, Reason: truncateRunes(target.Query().Get("reason"), maxReasonRunes)}
-}
-
-// readHeadLine reads one CRLF- (or LF-) terminated line of at most maxRequestHead bytes.
-func readHeadLine(r *bufio.Reader) (string, error) {
-	b, isPrefix, err := r.ReadLine()
-	if err != nil {
-		return "", err
-	}
-	if isPrefix {
-		return "", fmt.Errorf("request line too long")
-	}
-	return string(b), nil
+	// The answer goes out before the signal is queued: the caller learns it was accepted even when the
+	// pause or delete then takes its process away at once.
+	w.WriteHeader(http.StatusAccepted)
+	w.(http.Flusher).Flush()
+	ev := selfEvent{Type: "self", Action: action, Reason: truncateRunes(r.URL.Query().Get("reason"), maxReasonRunes)}
+	a.Self.push(ev)
+	a.Log.Printf("self-signal %s (%s)", ev.Action, quote(ev.Reason))
 }
 
 func truncateRunes(s string, n int) string {
