@@ -73,9 +73,10 @@ public final class TrafficService {
         if (addBytes == null || addBytes <= 0) {
             throw ApiException.badRequest("add_bytes must be a positive number of bytes");
         }
-        if (sandbox.status() != SandboxStatus.RUNNING && sandbox.status() != SandboxStatus.PAUSED) {
+        if (sandbox.status() != SandboxStatus.RUNNING) { // spec §14.1: a paused sandbox allows only reads, resume, fork, destroy
             throw ApiException.conflict("INVALID_STATE", "sandbox " + id + " is " + sandbox.status().wire()
-                    + "; only a running or paused sandbox can be recharged");
+                    + "; only a running sandbox can be recharged" + (sandbox.status() == SandboxStatus.PAUSED
+                            ? " (resume it first)" : ""));
         }
         if (sandbox.bandwidthQuotaBytes() == Bandwidth.UNMETERED) {
             return view(sandbox, current(sandbox));

@@ -213,8 +213,8 @@ class SnapshotApiTest {
         assertThat(sh(child, "for i in $(seq 50); do test -s /root/self-pause.out && break; sleep 0.1; done; "
                 + "cat /root/self-pause.out")).isEqualTo("202");
 
-        // The delete ends the guest at once, often before curl's answer could be read back (the agent queues the
-        // signal before it answers), so here only the effect is checked; the pause above checked the answer.
+        // The delete takes the guest, and with it whatever curl wrote, away: only the effect can be checked here;
+        // the pause above checked the answer (the agent answers both the same way, before it queues the signal).
         sh(child, "nohup setsid curl -s -X POST 'http://127.0.0.1:1029/self/delete?reason=all+finished' "
                 + ">/dev/null 2>&1 &");
         assertThat(waitFor(child, "destroyed")).isEqualTo("destroyed");

@@ -185,6 +185,13 @@ class NetworkApiWithoutVmsTest {
         }
         assertThat(api.post(base + "/recharge", api.aliceKey, map()).status()).isEqualTo(400);
         assertThat(api.get(base, api.bobKey).status()).isEqualTo(404);
+        SandboxRecord paused = insert(api.alice, "bw-paused", SandboxStatus.PAUSED);
+        Reply refused = api.post("/v1/sandboxes/" + paused.id() + "/bandwidth/recharge", api.aliceKey,
+                map("add_bytes", 1024));
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.toString()).contains("resume it first");
+        assertThat(api.get("/v1/sandboxes/" + paused.id() + "/bandwidth", api.aliceKey).data().get("quota_bytes")
+                .asLong()).isEqualTo(10737418240L);
     }
 
     private Reply put(String path, String key, String json) throws Exception {
