@@ -10,10 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,10 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import sh.createos.sandbox.host.net.Ipv4Cidr;
 import sh.createos.sandbox.host.net.NetworkConfig;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
+import sh.createos.sandbox.server.network.TestNetworks;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 
 /**
@@ -53,6 +51,7 @@ class SnapshotApiTest {
             """;
     @TempDir
     static Path dir;
+    private NetworkConfig network;
     private TestApi api;
     private String parent;
     private String child;
@@ -61,11 +60,7 @@ class SnapshotApiTest {
 
     @BeforeAll
     void bootParent() throws Exception {
-        int r = ThreadLocalRandom.current().nextInt(16);
-        NetworkConfig network = new NetworkConfig(dir.resolve("net"),
-                "cs" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(4),
-                Ipv4Cidr.parse("10.244." + 16 * r + ".0/20"), Ipv4Cidr.parse("10.245." + 16 * r + ".0/20"),
-                NetworkConfig.resolvConf(Path.of("/etc/resolv.conf")), 0, List.of(), "fc.local");
+        network = TestNetworks.config(dir);
         api = TestApi.start(dir, true, config -> config.withAutoPauseMinSeconds(2).withNetwork(network));
         Reply created = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "name", "snap-parent",
                 "envs", map("GREETING", "parent")));
@@ -77,10 +72,12 @@ class SnapshotApiTest {
         sh(parent, "nohup setsid python3 /root/counter.py >/dev/null 2>&1 & echo written-before-pause > /root/before");
     }
 
+    /** The server leaves its network's kernel objects for a next start; this test's instance has none, so they go. */
     @AfterAll
-    void cleanUp() {
+    void cleanUp() throws Exception {
         if (api != null) {
             api.close();
+            TestNetworks.destroy(network);
         }
     }
 
