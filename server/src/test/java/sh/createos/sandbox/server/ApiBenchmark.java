@@ -1,5 +1,9 @@
 package sh.createos.sandbox.server;
 
+import static sh.createos.sandbox.host.BenchFigures.loadAverage;
+import static sh.createos.sandbox.host.BenchFigures.median;
+import static sh.createos.sandbox.host.BenchFigures.medianOf;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
@@ -146,14 +150,6 @@ public final class ApiBenchmark {
         return medianOf(samples);
     }
 
-    private static long median(List<Long> values) {
-        return values.stream().sorted().toList().get(values.size() / 2);
-    }
-
-    private static double medianOf(List<Double> values) {
-        return values.stream().sorted().toList().get(values.size() / 2);
-    }
-
     private static long millisSince(long startedNanos) {
         return (System.nanoTime() - startedNanos) / 1_000_000;
     }
@@ -162,10 +158,6 @@ public final class ApiBenchmark {
         if (!ok) {
             throw new IllegalStateException(message);
         }
-    }
-
-    private static String loadAverage() throws Exception {
-        return String.join(" ", List.of(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
     }
 
     private static void deleteTree(Path root) throws Exception {

@@ -1,5 +1,7 @@
 package sh.createos.sandbox.host.net;
 
+import static sh.createos.sandbox.host.BenchFigures.medianOf;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -71,9 +73,9 @@ public final class NetworkBenchmark {
                             listed.get(i), forwarder.get(i), direct.get(i));
                 }
                 System.out.printf("median download MiB/s: host (baseline) %.1f, guest open %.1f, guest with allowlist %.1f%n",
-                        median(host), median(open), median(listed));
+                        medianOf(host), medianOf(open), medianOf(listed));
                 System.out.printf("median DNS lookup ms: straight to upstream (baseline) %.2f, through the forwarder %.2f%n",
-                        median(direct), median(forwarder));
+                        medianOf(direct), medianOf(forwarder));
                 System.out.printf("load average: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
             } finally {
                 if (vm != null) {
@@ -118,10 +120,5 @@ public final class NetworkBenchmark {
             throw new IOException("guest lookups via " + resolver + " failed: " + r.stderr());
         }
         return Double.parseDouble(r.stdout().strip());
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() / 2);
     }
 }

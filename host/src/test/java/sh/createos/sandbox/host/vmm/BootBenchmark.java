@@ -1,11 +1,13 @@
 package sh.createos.sandbox.host.vmm;
 
+import static sh.createos.sandbox.host.BenchFigures.loadAverage;
+import static sh.createos.sandbox.host.BenchFigures.median;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -89,17 +91,5 @@ public final class BootBenchmark {
         } finally {
             qemu.destroyForcibly().waitFor();
         }
-    }
-
-    /** Other work on the machine slows TCG boots down; the numbers mean little without it. */
-    private static String loadAverage() throws IOException {
-        String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
-        return fields[0] + " " + fields[1] + " " + fields[2];
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> sorted = values.stream().sorted().toList();
-        int mid = sorted.size() / 2;
-        return sorted.size() % 2 == 1 ? sorted.get(mid) : (sorted.get(mid - 1) + sorted.get(mid)) / 2;
     }
 }

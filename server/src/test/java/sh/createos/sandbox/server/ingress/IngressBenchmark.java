@@ -1,5 +1,7 @@
 package sh.createos.sandbox.server.ingress;
 
+import static sh.createos.sandbox.host.BenchFigures.loadAverage;
+import static sh.createos.sandbox.host.BenchFigures.medianOf;
 import static sh.createos.sandbox.server.TestApi.map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -80,10 +81,10 @@ public final class IngressBenchmark {
                 System.out.printf("%4d %18.2f %18.2f %20.1f %20.1f%n", run, directGet.getLast(), ingressGet.getLast(),
                         directRate.getLast(), ingressRate.getLast());
             }
-            System.out.printf("median GET latency: direct %.2f ms, ingress %.2f ms (%.2f x)%n", median(directGet),
-                    median(ingressGet), median(ingressGet) / median(directGet));
-            System.out.printf("median download: direct %.1f MiB/s, ingress %.1f MiB/s (%.2f x)%n", median(directRate),
-                    median(ingressRate), median(ingressRate) / median(directRate));
+            System.out.printf("median GET latency: direct %.2f ms, ingress %.2f ms (%.2f x)%n", medianOf(directGet),
+                    medianOf(ingressGet), medianOf(ingressGet) / medianOf(directGet));
+            System.out.printf("median download: direct %.1f MiB/s, ingress %.1f MiB/s (%.2f x)%n", medianOf(directRate),
+                    medianOf(ingressRate), medianOf(ingressRate) / medianOf(directRate));
             System.out.printf("load average at the end: %s%n", loadAverage());
         } finally {
             HostNetwork.open(network).destroy();
@@ -106,7 +107,7 @@ public final class IngressBenchmark {
                 throw new IllegalStateException("GET " + url + " answered " + response.statusCode());
             }
         }
-        return median(took);
+        return medianOf(took);
     }
 
     private static double downloadMibPerSecond(HttpClient http, String base, int mib) throws Exception {
@@ -123,15 +124,5 @@ public final class IngressBenchmark {
             throw new IllegalStateException("download from " + base + " got " + got + " of " + bytes + " bytes");
         }
         return mib / seconds;
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
-    }
-
-    private static String loadAverage() throws Exception {
-        return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     }
 }
