@@ -32,13 +32,13 @@ public final class ExecRoutes {
             // A command that runs is activity for as long as it runs: no idle auto-pause under it.
             try (var busy = service.activity().busy(running.sandbox().id())) {
                 if (stream) {
-                    ExecStream.run(ex, running.vm().agent(), hostRequest);
+                    ExecStream.run(ex, running.agent(), hostRequest);
                     return;
                 }
                 long started = System.nanoTime();
                 ExecResponse.ExecResult result;
                 try {
-                    result = BufferedExec.run(running.vm().agent(), hostRequest);
+                    result = BufferedExec.run(running.agent(), hostRequest);
                 } catch (IOException e) {
                     throw service.explainLostAgent(running.sandbox().id(), e);
                 }

@@ -29,7 +29,7 @@ public final class FileRoutes {
                 String path = GuestPaths.require(ex.query("path"));
                 var running = service.running(ex.user(), ex.param("id"));
                 try (var busy = service.activity().busy(running.sandbox().id())) {
-                    running.vm().agent().writeFile(path, new FillingInputStream(ex.bodyStream()), FILE_MODE);
+                    running.agent().writeFile(path, new FillingInputStream(ex.bodyStream()), FILE_MODE);
                 } catch (AgentException e) {
                     throw AgentErrors.map(e, path);
                 }
@@ -45,7 +45,7 @@ public final class FileRoutes {
             var running = service.running(ex.user(), ex.param("id"));
             FileDownload download;
             try {
-                download = running.vm().agent().readFile(path);
+                download = running.agent().readFile(path);
             } catch (AgentException e) {
                 throw AgentErrors.map(e, path);
             }

@@ -100,7 +100,7 @@ public final class NetworkService {
         String vmId = SandboxService.vmId(sandboxId);
         leases.join(host, network, sandboxId);
         try {
-            host.configureGuest(vmId, running.vm().agent());
+            host.configureGuest(vmId, running.agent());
         } catch (IOException | RuntimeException e) {
             host.detach(network.id(), vmId);
             store.deleteMember(network.id(), sandboxId);
@@ -119,7 +119,7 @@ public final class NetworkService {
         String vmId = SandboxService.vmId(sandboxId);
         host.detach(networkId, vmId);
         store.deleteMember(networkId, sandboxId);
-        host.configureGuest(vmId, running.vm().agent());
+        host.configureGuest(vmId, running.agent());
     }
 
     private NetworkRecord owned(User user, String id) {

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.host.agent.AgentClient;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.VmSpec;
 import sh.createos.sandbox.model.CreateSandboxRequest;
@@ -165,7 +166,13 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         return vm;
     }
 
-    public record RunningSandbox(SandboxRecord sandbox, Vm vm) {}
+    /** A running sandbox's row and VM. Features reach the guest through {@link #agent()} only. */
+    public record RunningSandbox(SandboxRecord sandbox, Vm vm) {
+        /** The connected agent of the sandbox's VM: exec, files, dial. */
+        public AgentClient agent() {
+            return vm.agent();
+        }
+    }
 
     /**
      * A call to the agent broke off: when a pause or destroy of the sandbox ended it, a 409 that says so;
