@@ -27,8 +27,19 @@ public enum Accelerator {
     private static final String KVM_PROBE = "printf '%s\\n' '{\"execute\":\"qmp_capabilities\"}' '{\"execute\":\"quit\"}'"
             + " | exec " + QemuCommandLine.BINARY + " -M microvm -accel kvm -cpu host -nodefaults -display none -S -qmp stdio";
 
-    /** KVM when /dev/kvm opens read-write (what QEMU needs) and QEMU can set up a KVM vCPU; otherwise TCG. */
+    /** Forces the accelerator: {@code kvm}, {@code tcg} or {@code auto} (the default: probe). */
+    public static final String ENV = "CREATEOS_SANDBOX_ACCEL";
+
+    /**
+     * {@link #ENV} when it names one; otherwise KVM when /dev/kvm opens read-write (what QEMU needs) and QEMU can
+     * set up a KVM vCPU; otherwise TCG.
+     */
     public static Accelerator detect() {
+        String forced = System.getenv(ENV);
+        if ("tcg".equalsIgnoreCase(forced) || "kvm".equalsIgnoreCase(forced)) {
+            log.info("using {}: forced by {}", forced.toUpperCase(), ENV);
+            return valueOf(forced.toUpperCase());
+        }
         try (FileChannel ignored = FileChannel.open(KVM_DEVICE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             // opened: now see whether QEMU can use it
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
