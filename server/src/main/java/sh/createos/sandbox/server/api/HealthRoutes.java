@@ -23,12 +23,14 @@ public final class HealthRoutes {
                     reason = "database unavailable: " + e.getMessage();
                 }
             }
+            String accelerator = host.accelerator().map(Object::toString).orElse(null);
             if (reason == null) {
-                ex.ok(new Probes.Readyz(true, null, null));
+                ex.ok(new Probes.Readyz(true, null, null, accelerator));
             } else {
                 Map<String, Object> data = new LinkedHashMap<>();
                 data.put("ready", false);
                 data.put("reason", reason);
+                data.put("accelerator", accelerator);
                 ex.send(503, Envelope.fail(data));
             }
         });

@@ -12,7 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import sh.createos.sandbox.host.kit.GuestKit;
 import sh.createos.sandbox.host.net.HostNetwork;
 import sh.createos.sandbox.host.net.NetworkConfig;
-import sh.createos.sandbox.host.vmm.Accelerator;
+import sh.createos.sandbox.host.vmm.AcceleratorChoice;
+import sh.createos.sandbox.host.vmm.AcceleratorProbe;
 import sh.createos.sandbox.host.vmm.NicSource;
 import sh.createos.sandbox.host.vmm.QemuVmm;
 import sh.createos.sandbox.host.vmm.Vm;
@@ -42,6 +43,7 @@ public final class LocalHost implements HostNetworking {
     private final List<RunningVmListener> listeners = new CopyOnWriteArrayList<>();
     private GuestKit kit;
     private Vmm vmm;
+    private AcceleratorChoice accelerator;
     private String kitProblem;
 
     private LocalHost(Path dataDir, HostNetwork network, String networkProblem) {
@@ -85,7 +87,8 @@ public final class LocalHost implements HostNetworking {
         }
         try {
             kit = GuestKit.load(dataDir);
-            vmm = new QemuVmm(dataDir, kit, Accelerator.detect(), BOOT_TIMEOUT,
+            accelerator = AcceleratorProbe.choose(dataDir, kit);
+            vmm = new QemuVmm(dataDir, kit, accelerator.accelerator(), BOOT_TIMEOUT,
                     network == null ? NicSource.NONE : network);
             kitProblem = null;
         } catch (IOException e) {
@@ -116,10 +119,18 @@ public final class LocalHost implements HostNetworking {
         return availableMib() >= memMib + RESERVED_MIB;
     }
 
+    /** The accelerator VMs run with and why; empty until there is a guest kit to probe with. */
+    public synchronized Optional<AcceleratorChoice> accelerator() {
+        loadKit();
+        return Optional.ofNullable(accelerator);
+    }
+
     public HostPublic view() {
         List<String> images = images();
+        Optional<AcceleratorChoice> accel = accelerator();
         return new HostPublic(ID, problem().isEmpty() ? "active" : "dead", availableMib(), live.size(),
-                images.isEmpty() ? null : images);
+                images.isEmpty() ? null : images, accel.map(a -> a.accelerator().name().toLowerCase()).orElse(null),
+                accel.map(AcceleratorChoice::reason).orElse(null));
     }
 
     public void addListener(RunningVmListener listener) {
