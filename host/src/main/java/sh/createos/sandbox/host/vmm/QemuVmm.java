@@ -125,6 +125,7 @@ public final class QemuVmm implements Vmm {
         String step = "starting";
         VmmProcess process = null;
         QmpClient qmp = null;
+        List<String> argv = List.of();
         try {
             step = "writing " + dir.specFile();
             dir.writeSpec(spec);
@@ -135,7 +136,7 @@ public final class QemuVmm implements Vmm {
             long qemuStarted = System.nanoTime();
             step = "starting qemu";
             VmNic nic = nics.nic(spec.id()).orElse(null);
-            List<String> argv = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic).argv();
+            argv = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic).argv();
             Command.Result qemu = Command.of(argv).timeout(QEMU_START_TIMEOUT).run();
             Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
             process = new VmmProcess(dir.readPid(), dir.path());
@@ -163,6 +164,7 @@ public final class QemuVmm implements Vmm {
                 qmp.close();
             }
             VmBootException failure = new VmBootException("boot of VM " + spec.id() + " failed while " + step + ": " + e.getMessage()
+                    + "\naccelerator: " + accelerator + (argv.isEmpty() ? "" : "\ncommand: " + String.join(" ", argv))
                     + "\n--- console.log (tail) ---\n" + console, e);
             try {
                 removeLeftovers(dir, process);

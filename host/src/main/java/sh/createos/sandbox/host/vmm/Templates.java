@@ -81,6 +81,12 @@ final class Templates {
                 if (!Files.exists(template.resolve(MANIFEST))) {
                     build(spec, baseMib, key);
                 }
+            } catch (VmBootException e) {
+                // The template's VM did not come up: a cold boot of the same kit, image and accelerator would
+                // wait out the same failure, so this boot ends here, once, with its cause.
+                throw new VmBootException("VM " + spec.id() + " cannot boot: the boot of its template " + key
+                        + " failed, and a cold boot would fail the same way: " + e.getMessage(),
+                        e.getCause() != null ? e.getCause() : e);
             } catch (IOException | RuntimeException e) {
                 log.warn("building template {} for {} failed; cold booting: {}", key, spec.image(), e.getMessage());
                 return Optional.empty();
