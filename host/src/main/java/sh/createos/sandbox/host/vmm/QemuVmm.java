@@ -483,6 +483,7 @@ public final class QemuVmm implements Vmm {
                     .timeout(QEMU_START_TIMEOUT).run();
             Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
             process = new VmmProcess(dir.readPid(), dir.path());
+            long qemuUp = System.nanoTime();
             if (process.pid() <= 0) {
                 throw new IOException("qemu exited right after starting from " + memory
                         + " (it wrote no pid file): the saved state did not load");
@@ -498,15 +499,19 @@ public final class QemuVmm implements Vmm {
             long loaded = System.nanoTime();
             step = "waiting for the agent's HELLO";
             agent = awaitAgent(dir, process, remaining(started));
+            long hello = System.nanoTime();
             step = "setting the guest's hostname, clock and network";
             agent.configure(GuestConfiguration.identity(spec.hostname(), Instant.now())
                     .withNetwork(nic == null ? null : nic.network()));
+            long configured = System.nanoTime();
             // A new session, so that hello() reports the guest as it is now (its new hostname).
             agent.close();
             agent = AgentClient.connect(dir.agentSocket(), CONNECT_TIMEOUT);
             long ready = System.nanoTime();
-            log.info("VM {} restored ({}) in {} ms (pid {}; qemu + memory {} ms, agent + configure {} ms)", spec.id(),
-                    kind, millis(started, ready), process.pid(), millis(qemuStarted, loaded), millis(loaded, ready));
+            log.info("VM {} restored ({}) in {} ms (pid {}; overlay {} ms, qemu start {} ms, memory {} ms, agent HELLO {} ms,"
+                            + " configure {} ms, new session {} ms)", spec.id(), kind, millis(started, ready), process.pid(),
+                    millis(started, qemuStarted), millis(qemuStarted, qemuUp), millis(qemuUp, loaded), millis(loaded, hello),
+                    millis(hello, configured), millis(configured, ready));
             return new QemuVm(spec, dir, process, qmp, agent, new VmStart(kind, Duration.ofNanos(ready - started)), layers);
         } catch (IOException | RuntimeException e) {
             String console = dir.consoleTail();
