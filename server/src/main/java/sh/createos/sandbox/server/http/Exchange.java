@@ -1,5 +1,7 @@
 package sh.createos.sandbox.server.http;
 
+import sh.createos.sandbox.server.DomainException;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
@@ -59,7 +61,7 @@ public final class Exchange {
             try {
                 query = Request.extractQueryParameters(request, StandardCharsets.UTF_8);
             } catch (RuntimeException e) {
-                throw ApiException.badRequest("malformed query string: " + e.getMessage());
+                throw DomainException.invalid("malformed query string: " + e.getMessage());
             }
         }
         return query.getValue(name);
@@ -69,13 +71,13 @@ public final class Exchange {
     public <T> T body(Class<T> type) throws IOException {
         byte[] bytes = Content.Source.asInputStream(request).readNBytes(MAX_JSON_BODY + 1);
         if (bytes.length > MAX_JSON_BODY) {
-            throw ApiException.badRequest("JSON body larger than " + MAX_JSON_BODY + " bytes");
+            throw DomainException.invalid("JSON body larger than " + MAX_JSON_BODY + " bytes");
         }
         if (bytes.length == 0 || new String(bytes, StandardCharsets.UTF_8).isBlank()) {
-            throw ApiException.badRequest("a JSON object body is required");
+            throw DomainException.invalid("a JSON object body is required");
         }
         if (!JSON.readTree(bytes).isObject()) {
-            throw ApiException.badRequest("the body must be a JSON object");
+            throw DomainException.invalid("the body must be a JSON object");
         }
         return JSON.readValue(bytes, type);
     }

@@ -11,7 +11,8 @@ import sh.createos.sandbox.host.net.PrivateNetwork;
 import sh.createos.sandbox.model.Network;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxService.RunningSandbox;
 import sh.createos.sandbox.server.store.NetworkMemberRecord;
@@ -45,7 +46,7 @@ public final class NetworkService {
     public Network create(User user, Network.CreateRequest req) throws IOException {
         String name = req.name() == null ? "" : req.name();
         if (!NAME.matcher(name).matches()) {
-            throw ApiException.badRequest("network name must be a DNS label (a-z, 0-9, '-', at most 63), not '"
+            throw DomainException.invalid("network name must be a DNS label (a-z, 0-9, '-', at most 63), not '"
                     + name + "'");
         }
         NetworkRecord row = new NetworkRecord("net_" + Ulid.next(), user.id(), name, null, now());
@@ -76,12 +77,12 @@ public final class NetworkService {
         return view(row, liveMembers(id), true);
     }
 
-    /** @throws ApiException 409 while a live sandbox is a member */
+    /** @throws DomainException 409 while a live sandbox is a member */
     public void delete(User user, String id) throws IOException {
         NetworkRecord row = owned(user, id);
         List<NetworkMemberRecord> live = liveMembers(id);
         if (!live.isEmpty()) {
-            throw ApiException.conflict("NETWORK_IN_USE", "network " + id + " still has " + live.size()
+            throw new DomainException(ErrorCode.NETWORK_IN_USE, "network " + id + " still has " + live.size()
                     + " live member(s) (" + live.stream().map(NetworkMemberRecord::sandboxId).toList()
                     + "): detach or destroy them first");
         }
@@ -108,12 +109,12 @@ public final class NetworkService {
         }
     }
 
-    /** Live detach (spec §10.6): cut off at once, established connections too. @throws ApiException 404 */
+    /** Live detach (spec §10.6): cut off at once, established connections too. @throws DomainException 404 */
     public void detach(User user, String sandboxId, String networkId) throws IOException {
         RunningSandbox running = sandboxes.running(user, sandboxId);
         boolean member = store.memberships(sandboxId).stream().anyMatch(m -> m.networkId().equals(networkId));
         if (!member) {
-            throw ApiException.notFound("sandbox " + sandboxId + " is not attached to network " + networkId);
+            throw DomainException.notFound("sandbox " + sandboxId + " is not attached to network " + networkId);
         }
         HostNetwork host = hostNetworking.require();
         String vmId = SandboxService.vmId(sandboxId);
@@ -124,7 +125,7 @@ public final class NetworkService {
 
     private NetworkRecord owned(User user, String id) {
         return store.network(id).filter(n -> n.userId().equals(user.id()))
-                .orElseThrow(() -> ApiException.notFound("network " + id + " not found"));
+                .orElseThrow(() -> DomainException.notFound("network " + id + " not found"));
     }
 
     private List<NetworkMemberRecord> liveMembers(String networkId) {

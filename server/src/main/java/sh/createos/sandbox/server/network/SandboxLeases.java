@@ -15,7 +15,8 @@ import sh.createos.sandbox.host.net.EgressPolicy;
 import sh.createos.sandbox.host.net.HostNetwork;
 import sh.createos.sandbox.host.net.SandboxIdentity;
 import sh.createos.sandbox.model.CreateSandboxRequest.NetworkRef;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.NetworkRecord;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
@@ -37,7 +38,7 @@ public final class SandboxLeases {
         this.hostNetworking = hostNetworking;
     }
 
-    /** The networks a create request names, checked before anything is provisioned. @throws ApiException 400, 503 */
+    /** The networks a create request names, checked before anything is provisioned. @throws DomainException 400, 503 */
     public List<NetworkRecord> checkNetworks(User user, List<NetworkRef> refs) {
         if (refs == null || refs.isEmpty()) {
             return List.of();
@@ -46,9 +47,9 @@ public final class SandboxLeases {
         for (NetworkRef ref : refs) {
             String id = ref == null || ref.id() == null ? "" : ref.id();
             NetworkRecord network = store.network(id).filter(n -> n.userId().equals(user.id()))
-                    .orElseThrow(() -> ApiException.badRequest("unknown network '" + id + "'"));
+                    .orElseThrow(() -> DomainException.invalid("unknown network '" + id + "'"));
             if (found.contains(network)) {
-                throw ApiException.badRequest("network '" + id + "' is listed twice");
+                throw DomainException.invalid("network '" + id + "' is listed twice");
             }
             found.add(network);
         }
@@ -83,7 +84,7 @@ public final class SandboxLeases {
     /** The member row, then the host side (the network's range is allocated on first use). */
     void join(HostNetwork host, NetworkRecord network, String sandboxId) throws IOException {
         if (!store.insertMember(network.id(), sandboxId, Instant.now().truncatedTo(ChronoUnit.MILLIS))) {
-            throw ApiException.conflict("ALREADY_ATTACHED", "sandbox " + sandboxId + " is already attached to "
+            throw new DomainException(ErrorCode.ALREADY_ATTACHED, "sandbox " + sandboxId + " is already attached to "
                     + network.id());
         }
         try {

@@ -12,7 +12,7 @@ import sh.createos.sandbox.host.net.HostNetwork;
 import sh.createos.sandbox.model.BandwidthView;
 import sh.createos.sandbox.model.EgressView;
 import sh.createos.sandbox.model.SandboxStatus;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.sandbox.CreateRequests;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxStateMachine;
@@ -71,10 +71,10 @@ public final class TrafficService {
     public BandwidthView recharge(User user, String id, Long addBytes) throws IOException {
         SandboxRecord sandbox = sandboxes.get(user, id);
         if (addBytes == null || addBytes <= 0) {
-            throw ApiException.badRequest("add_bytes must be a positive number of bytes");
+            throw DomainException.invalid("add_bytes must be a positive number of bytes");
         }
         if (sandbox.status() != SandboxStatus.RUNNING) { // spec §14.1: a paused sandbox allows only reads, resume, fork, destroy
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + id + " is " + sandbox.status().wire()
+            throw DomainException.invalidState("sandbox " + id + " is " + sandbox.status().wire()
                     + "; only a running sandbox can be recharged" + (sandbox.status() == SandboxStatus.PAUSED
                             ? " (resume it first)" : ""));
         }
@@ -85,7 +85,7 @@ public final class TrafficService {
         try {
             quota = Math.addExact(sandbox.bandwidthQuotaBytes(), addBytes);
         } catch (ArithmeticException e) {
-            throw ApiException.badRequest("add_bytes " + addBytes + " would overflow the quota");
+            throw DomainException.invalid("add_bytes " + addBytes + " would overflow the quota");
         }
         long newQuota = quota;
         SandboxRecord updated = states.update(sandbox, sandbox.status(), s -> s.withBandwidthQuotaBytes(newQuota));

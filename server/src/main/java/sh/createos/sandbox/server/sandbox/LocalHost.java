@@ -18,7 +18,7 @@ import sh.createos.sandbox.host.vmm.QemuVmm;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.Vmm;
 import sh.createos.sandbox.model.HostPublic;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.lifecycle.RunningVmListener;
 import sh.createos.sandbox.server.network.HostNetworking;
 
@@ -99,11 +99,11 @@ public final class LocalHost implements HostNetworking {
         return Optional.ofNullable(kitProblem);
     }
 
-    /** @throws ApiException 503 when there is no guest kit (nothing is provisioned then) */
+    /** @throws DomainException 503 when there is no guest kit (nothing is provisioned then) */
     public synchronized Vmm vmm() {
         loadKit();
         if (vmm == null) {
-            throw ApiException.unavailable("no host with capacity: " + kitProblem);
+            throw DomainException.unavailable("no host with capacity: " + kitProblem);
         }
         return vmm;
     }

@@ -19,7 +19,8 @@ import sh.createos.sandbox.model.CreateSandboxRequest;
 import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.PatchSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
 import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
@@ -80,21 +81,21 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
             log.warn("sandbox {} failed to boot: {}", row.id(), e.getMessage());
             leases.release(row.id());
             failCreate(row, "boot failed: " + e.getMessage());
-            throw new ApiException(500, "BOOT_FAILED", "sandbox " + row.id() + " failed to boot: " + e.getMessage());
+            throw new DomainException(ErrorCode.BOOT_FAILED, "sandbox " + row.id() + " failed to boot: " + e.getMessage());
         }
         long spawnMs = vm.start().took().toMillis();
         // Held before the row says running, so no request finds a running row without its VM.
         host.register(row.id(), vm);
         try {
             return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, LocalHost.ID, spawnMs, now()));
-        } catch (ApiException destroyedMeanwhile) {
+        } catch (DomainException destroyedMeanwhile) {
             // DELETE arrived while booting: the row is destroying, so finish that here.
             host.unregister(row.id());
             destroyVm(row.id(), vm);
             leases.release(row.id());
             store.sandbox(row.id()).filter(r -> r.status() == SandboxStatus.DESTROYING)
                     .ifPresent(r -> states.transition(r, SandboxStatus.DESTROYED));
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + row.id() + " was destroyed while booting");
+            throw DomainException.invalidState("sandbox " + row.id() + " was destroyed while booting");
         }
     }
 
@@ -106,12 +107,12 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
                     .filter(e -> e.getKey() != SandboxStatus.DESTROYED && e.getKey() != SandboxStatus.FAILED)
                     .mapToLong(Map.Entry::getValue).sum();
             if (live >= user.sandboxLimit()) {
-                throw ApiException.forbidden("SANDBOX_LIMIT", "sandbox limit reached: " + live + " of "
+                throw new DomainException(ErrorCode.SANDBOX_LIMIT, "sandbox limit reached: " + live + " of "
                         + user.sandboxLimit() + " live sandboxes; destroy one first");
             }
             host.vmm();
             if (!host.hasMemoryFor(row.memMib())) {
-                throw ApiException.unavailable("no host with capacity: not enough free memory for "
+                throw DomainException.unavailable("no host with capacity: not enough free memory for "
                         + row.memMib() + " MiB");
             }
             store.insertSandbox(row);
@@ -122,7 +123,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
     private void failCreate(SandboxRecord row, String reason) {
         try {
             states.transition(row, SandboxStatus.FAILED, r -> r.withFailure(reason));
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             // DELETE arrived meanwhile: there is no VM, so the sandbox is simply gone.
             store.sandbox(row.id()).filter(r -> r.status() == SandboxStatus.DESTROYING)
                     .ifPresent(r -> states.transition(r, SandboxStatus.DESTROYED));
@@ -132,18 +133,18 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
     /** The caller's sandbox; someone else's is as unknown as a missing one. */
     public SandboxRecord get(User user, String id) {
         return store.sandbox(id).filter(s -> s.userId().equals(user.id()))
-                .orElseThrow(() -> ApiException.notFound("sandbox " + id + " not found"));
+                .orElseThrow(() -> DomainException.notFound("sandbox " + id + " not found"));
     }
 
     public SandboxRecord byIp(User user, String ip) {
         return store.sandboxByIp(user.id(), ip)
-                .orElseThrow(() -> ApiException.notFound("no sandbox with IP " + ip));
+                .orElseThrow(() -> DomainException.notFound("no sandbox with IP " + ip));
     }
 
     /**
      * The running sandbox's VM, for exec and file calls (which count as activity for idle auto-pause).
      *
-     * @throws ApiException 404 unknown, 409 not running
+     * @throws DomainException 404 unknown, 409 not running
      */
     public RunningSandbox running(User user, String id) {
         SandboxRecord sandbox = get(user, id);
@@ -160,7 +161,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
             host.unregister(sandbox.id()).ifPresent(Vm::close);
             SandboxRecord broken = states.transition(sandbox, SandboxStatus.ERROR,
                     s -> s.withFailure("its VM exited unexpectedly"));
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + sandbox.id() + " is " + broken.status().wire()
+            throw DomainException.invalidState("sandbox " + sandbox.id() + " is " + broken.status().wire()
                     + ": its VM exited unexpectedly");
         }
         return vm;
@@ -183,7 +184,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         if (now == SandboxStatus.RUNNING) {
             return e;
         }
-        return ApiException.conflict("INVALID_STATE", "sandbox " + sandboxId + " became " + now.wire()
+        return DomainException.invalidState("sandbox " + sandboxId + " became " + now.wire()
                 + " while the call ran, which ended it");
     }
 
@@ -226,7 +227,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         boolean disable = Boolean.TRUE.equals(req.disableAutoPause());
         if (disable && req.autoPauseAfterSeconds() != null) {
-            throw ApiException.badRequest("send either auto_pause_after_seconds or disable_auto_pause, not both");
+            throw DomainException.invalid("send either auto_pause_after_seconds or disable_auto_pause, not both");
         }
         boolean ingress = req.ingressEnabled() == null ? sandbox.ingressEnabled() : req.ingressEnabled();
         Integer autoPause = disable ? null
@@ -236,15 +237,15 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
 
     public SandboxRecord resize(User user, String id, Integer diskMib) throws IOException {
         if (diskMib == null) {
-            throw ApiException.badRequest("'disk_mib' is required");
+            throw DomainException.invalid("'disk_mib' is required");
         }
         RunningSandbox running = running(user, id);
         int current = running.sandbox().diskMib();
         if (diskMib <= current) {
-            throw ApiException.badRequest("disk_mib must be larger than the current " + current + " MiB; disks only grow");
+            throw DomainException.invalid("disk_mib must be larger than the current " + current + " MiB; disks only grow");
         }
         if (diskMib > CreateRequests.MAX_DISK_MIB) {
-            throw new ApiException(400, "DISK_TOO_LARGE", "disk_mib " + diskMib + " exceeds the maximum of "
+            throw new DomainException(ErrorCode.DISK_TOO_LARGE, "disk_mib " + diskMib + " exceeds the maximum of "
                     + CreateRequests.MAX_DISK_MIB + " MiB");
         }
         running.vm().resizeDisk(diskMib);
@@ -271,8 +272,8 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         for (int attempt = 1; ; attempt++) {
             try {
                 return startDestroy(sandbox);
-            } catch (ApiException changedMeanwhile) {
-                if (attempt == 3 || changedMeanwhile.status() != 409) {
+            } catch (DomainException changedMeanwhile) {
+                if (attempt == 3 || changedMeanwhile.errorCode() != ErrorCode.INVALID_STATE) {
                     throw changedMeanwhile;
                 }
                 sandbox = store.sandbox(sandbox.id()).orElseThrow(() -> changedMeanwhile);

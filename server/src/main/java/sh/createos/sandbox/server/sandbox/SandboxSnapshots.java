@@ -13,7 +13,8 @@ import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.VmSpec;
 import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
 import sh.createos.sandbox.server.network.SandboxLeases;
 import sh.createos.sandbox.server.store.SandboxRecord;
@@ -84,17 +85,17 @@ final class SandboxSnapshots {
         }
     }
 
-    private ApiException pauseFailed(SandboxRecord pausing, Vm vm, Exception e) {
+    private DomainException pauseFailed(SandboxRecord pausing, Vm vm, Exception e) {
         log.warn("pausing sandbox {} failed: {}", pausing.id(), e.getMessage());
         if (vm.isAlive()) {
             settle(pausing, SandboxStatus.RUNNING, UnaryOperator.identity(), () -> reclaim(pausing.id(), vm));
-            return new ApiException(500, "PAUSE_FAILED", "pausing sandbox " + pausing.id() + " failed; it runs on: "
+            return new DomainException(ErrorCode.PAUSE_FAILED, "pausing sandbox " + pausing.id() + " failed; it runs on: "
                     + e.getMessage());
         }
         host.unregister(pausing.id());
         settle(pausing, SandboxStatus.ERROR, r -> r.withFailure("its VM died while pausing: " + e.getMessage()),
                 () -> reclaim(pausing.id(), vm));
-        return new ApiException(500, "PAUSE_FAILED", "pausing sandbox " + pausing.id() + " failed and its VM died: "
+        return new DomainException(ErrorCode.PAUSE_FAILED, "pausing sandbox " + pausing.id() + " failed and its VM died: "
                 + e.getMessage());
     }
 
@@ -107,7 +108,7 @@ final class SandboxSnapshots {
             require(current, SandboxStatus.PAUSED, "only a paused sandbox can be resumed");
             PausedVm paused = snapshotOf(current);
             if (!host.hasMemoryFor(current.memMib())) {
-                throw ApiException.unavailable("no host with capacity: not enough free memory for "
+                throw DomainException.unavailable("no host with capacity: not enough free memory for "
                         + current.memMib() + " MiB");
             }
             SandboxRecord resuming = states.transition(current, SandboxStatus.RESUMING);
@@ -117,7 +118,7 @@ final class SandboxSnapshots {
             } catch (IOException | RuntimeException e) {
                 log.warn("resuming sandbox {} failed: {}", sandbox.id(), e.getMessage());
                 settle(resuming, SandboxStatus.PAUSED, UnaryOperator.identity(), () -> destroy(paused));
-                throw new ApiException(500, "RESUME_FAILED", "resuming sandbox " + sandbox.id()
+                throw new DomainException(ErrorCode.RESUME_FAILED, "resuming sandbox " + sandbox.id()
                         + " failed; it stays paused: " + e.getMessage());
             }
             host.register(sandbox.id(), vm);
@@ -161,7 +162,7 @@ final class SandboxSnapshots {
                 log.warn("forking sandbox {} into {} failed: {}", source.id(), child.id(), e.getMessage());
                 leases.release(child.id());
                 settle(child, SandboxStatus.FAILED, r -> r.withFailure("fork failed: " + e.getMessage()), () -> {});
-                throw new ApiException(500, "FORK_FAILED", "forking sandbox " + source.id() + " into " + child.id()
+                throw new DomainException(ErrorCode.FORK_FAILED, "forking sandbox " + source.id() + " into " + child.id()
                         + " failed: " + e.getMessage());
             }
         } finally {
@@ -190,7 +191,7 @@ final class SandboxSnapshots {
             leases.release(child.id());
             settle(child, SandboxStatus.FAILED, r -> r.withFailure("pausing the new fork failed: " + e.getMessage()),
                     () -> {});
-            throw new ApiException(500, "FORK_FAILED", "pausing the fork " + child.id() + " failed: "
+            throw new DomainException(ErrorCode.FORK_FAILED, "pausing the fork " + child.id() + " failed: "
                     + e.getMessage());
         }
         // Never running, so no running_at; the lease (and so the address) stays for its resume.
@@ -209,12 +210,12 @@ final class SandboxSnapshots {
                 return found.get();
             }
         } catch (IOException e) {
-            throw new ApiException(500, "SNAPSHOT_UNREADABLE", "the snapshot of sandbox " + paused.id()
+            throw new DomainException(ErrorCode.SNAPSHOT_UNREADABLE, "the snapshot of sandbox " + paused.id()
                     + " cannot be read: " + e.getMessage());
         }
         SandboxRecord broken = states.transition(paused, SandboxStatus.ERROR,
                 r -> r.withFailure("its snapshot is gone"));
-        throw ApiException.conflict("INVALID_STATE", "sandbox " + paused.id() + " is " + broken.status().wire()
+        throw DomainException.invalidState("sandbox " + paused.id() + " is " + broken.status().wire()
                 + ": its snapshot is gone; destroy it");
     }
 
@@ -226,7 +227,7 @@ final class SandboxSnapshots {
             Runnable reclaim) {
         try {
             return states.transition(held, to, changes);
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             SandboxRecord now = store.sandbox(held.id()).orElseThrow(() -> e);
             if (now.status() != SandboxStatus.DESTROYING) {
                 throw e;
@@ -234,7 +235,7 @@ final class SandboxSnapshots {
             reclaim.run();
             states.transition(now, SandboxStatus.DESTROYED);
             log.info("sandbox {} destroyed while {}", held.id(), held.status().wire());
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + held.id() + " was destroyed while "
+            throw DomainException.invalidState("sandbox " + held.id() + " was destroyed while "
                     + held.status().wire());
         }
     }
@@ -253,13 +254,13 @@ final class SandboxSnapshots {
     }
 
     private SandboxRecord reread(SandboxRecord sandbox) {
-        return store.sandbox(sandbox.id()).orElseThrow(() -> ApiException.notFound("sandbox " + sandbox.id()
+        return store.sandbox(sandbox.id()).orElseThrow(() -> DomainException.notFound("sandbox " + sandbox.id()
                 + " not found"));
     }
 
     private static void require(SandboxRecord sandbox, SandboxStatus required, String rule) {
         if (sandbox.status() != required) {
-            throw ApiException.conflict("INVALID_STATE", rule + "; sandbox " + sandbox.id() + " is "
+            throw DomainException.invalidState(rule + "; sandbox " + sandbox.id() + " is "
                     + sandbox.status().wire());
         }
     }

@@ -4,7 +4,7 @@ import java.io.IOException;
 import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.DialConnection;
 import sh.createos.sandbox.host.vmm.Vm;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 
 /**
  * Opening a TCP connection to a guest port through the agent's {@code dial} op: it reaches every port of the guest,
@@ -23,7 +23,7 @@ public final class GuestDial {
                 return port;
             }
         }
-        throw ApiException.badRequest("port must be a number from 1 to 65535, not '" + text + "'");
+        throw DomainException.invalid("port must be a number from 1 to 65535, not '" + text + "'");
     }
 
     /**
