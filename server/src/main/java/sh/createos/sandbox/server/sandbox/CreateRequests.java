@@ -3,7 +3,7 @@ package sh.createos.sandbox.server.sandbox;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import sh.createos.sandbox.host.net.EgressPolicy;
+import sh.createos.sandbox.server.host.EgressRules;
 import sh.createos.sandbox.model.CreateSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.Shape;
@@ -24,7 +24,7 @@ public final class CreateRequests {
     private CreateRequests() {}
 
     /** The {@code creating} row a valid request asks for. @throws DomainException 400 naming the bad field */
-    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images, Instant now) {
+    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images, String hostId, Instant now) {
         if (req.shape() == null || req.shape().isBlank()) {
             throw DomainException.invalid("'shape' is required");
         }
@@ -48,7 +48,7 @@ public final class CreateRequests {
         if (req.disks() != null && !req.disks().isEmpty()) {
             throw DomainException.invalid("unknown disk '" + req.disks().get(0).diskId() + "'");
         }
-        if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(LocalHost.ID)) {
+        if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(hostId)) {
             throw DomainException.invalid("unknown host '" + req.hostId() + "'");
         }
         List<String> egress = checkEgress(req.egress());
@@ -73,7 +73,7 @@ public final class CreateRequests {
             throw DomainException.invalid("egress rules must be strings, not null");
         }
         try {
-            return EgressPolicy.of(egress).rules();
+            return EgressRules.check(egress);
         } catch (IllegalArgumentException e) {
             throw DomainException.invalid("invalid egress rule: " + e.getMessage());
         }

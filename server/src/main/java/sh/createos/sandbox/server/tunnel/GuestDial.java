@@ -3,7 +3,7 @@ package sh.createos.sandbox.server.tunnel;
 import java.io.IOException;
 import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.DialConnection;
-import sh.createos.sandbox.host.vmm.Vm;
+import sh.createos.sandbox.host.agent.AgentClient;
 import sh.createos.sandbox.server.DomainException;
 
 /**
@@ -30,9 +30,9 @@ public final class GuestDial {
      * @throws PortRefusedException nothing listens on the port (or the guest refused it otherwise)
      * @throws IOException the agent channel failed
      */
-    public static DialConnection open(Vm vm, String sandboxId, int port) throws IOException {
+    public static DialConnection open(AgentClient agent, String sandboxId, int port) throws IOException {
         try {
-            return vm.agent().dial(GUEST_LOOPBACK, port);
+            return agent.dial(GUEST_LOOPBACK, port);
         } catch (AgentException e) {
             throw new PortRefusedException(sandboxId, port, e);
         }

@@ -28,7 +28,7 @@ public final class TunnelRoutes {
             String id = running.sandbox().id();
             DialConnection dial;
             try {
-                dial = GuestDial.open(running.vm(), id, port);
+                dial = GuestDial.open(running.agent(), id, port);
             } catch (GuestDial.PortRefusedException e) {
                 throw new DomainException(ErrorCode.PORT_UNREACHABLE, e.getMessage());
             }
