@@ -40,8 +40,9 @@ import sh.createos.sandbox.server.DomainException;
  * holds. Without a guest kit the server still starts (probes, catalog and reads work) and reports why it is not
  * ready; without networking (not configured, or the host cannot do it) sandboxes boot with an unconnected NIC.
  *
- * <p>Every held VM is watched: its VMM process is checked every {@value #WATCH_MILLIS} ms and a VM that ended
- * without a pause or destroy of ours is reported as {@link HostEvent.VmExited}; an agent {@code watch} stream per VM
+ * <p>Every held VM is watched: its QMP {@code SHUTDOWN} event, its QMP socket closing, and its VMM process (checked
+ * every {@value #WATCH_MILLIS} ms); a VM that ended without a pause or destroy of ours is reported once as
+ * {@link HostEvent.VmExited}; an agent {@code watch} stream per VM
  * turns self-signals into {@link HostEvent.SelfSignalled}.
  */
 public final class LocalHost implements Host {
@@ -274,6 +275,7 @@ public final class LocalHost implements Host {
     /** Holds the VM: reachable through {@link #agent}, watched for its exit and its self-signals. */
     private void hold(String sandboxId, Vm vm) {
         live.put(sandboxId, vm);
+        vm.onExit(how -> exited(sandboxId, vm, how));
         try {
             SelfSignalWatch watch = vm.agent().watch(signal -> emit(new HostEvent.SelfSignalled(sandboxId,
                     signal.action(), signal.reason())));
@@ -296,28 +298,35 @@ public final class LocalHost implements Host {
         return live.remove(sandboxId);
     }
 
+    /** Process liveness, for a VMM that died without a word on its control socket (kill -9 closes it too). */
     private void watchExits() {
         while (!closed) {
-            for (Map.Entry<String, Vm> e : live.entrySet()) {
-                String sandboxId = e.getKey();
-                Vm vm = e.getValue();
-                if (!vm.isAlive() && !stopping.contains(sandboxId) && live.remove(sandboxId, vm)) {
-                    SelfSignalWatch watch = watches.remove(sandboxId);
-                    if (watch != null) {
-                        watch.close();
-                    }
-                    vm.close();
-                    String reason = "its VM exited unexpectedly (VMM process " + vm.pid() + " is gone)";
-                    log.warn("sandbox {}: {}", sandboxId, reason);
-                    emit(new HostEvent.VmExited(sandboxId, reason));
+            live.forEach((sandboxId, vm) -> {
+                if (!vm.isAlive()) {
+                    exited(sandboxId, vm, "its VM exited unexpectedly (VMM process " + vm.pid() + " is gone)");
                 }
-            }
+            });
             try {
                 Thread.sleep(WATCH_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
         }
+    }
+
+    /** The held VM ended (QMP SHUTDOWN, QMP socket closed, process gone) and it was not us: report it, once. */
+    private void exited(String sandboxId, Vm vm, String how) {
+        if (stopping.contains(sandboxId) || !live.remove(sandboxId, vm)) {
+            return;
+        }
+        SelfSignalWatch watch = watches.remove(sandboxId);
+        if (watch != null) {
+            watch.close();
+        }
+        vm.close();
+        String reason = how.startsWith("its VM") ? how : "its VM exited unexpectedly: " + how;
+        log.warn("sandbox {}: {}", sandboxId, reason);
+        emit(new HostEvent.VmExited(sandboxId, reason));
     }
 
     private void emit(HostEvent event) {
