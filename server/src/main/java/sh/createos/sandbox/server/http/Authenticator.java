@@ -1,8 +1,7 @@
 package sh.createos.sandbox.server.http;
 
-import sh.createos.sandbox.server.DomainException;
-
 import org.eclipse.jetty.http.HttpFields;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.User;
 
 /** Resolves the caller of an authenticated route from the request headers. */

@@ -1,15 +1,13 @@
 package sh.createos.sandbox.server.http;
 
-import sh.createos.sandbox.server.DomainException;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
@@ -20,6 +18,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Fields;
 import sh.createos.sandbox.model.Envelope;
 import sh.createos.sandbox.model.Json;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.User;
 
 /** One request as a handler sees it: decoded path and query parameters, the caller, and ways to answer. */

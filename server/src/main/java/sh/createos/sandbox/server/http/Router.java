@@ -1,13 +1,12 @@
 package sh.createos.sandbox.server.http;
 
-import sh.createos.sandbox.model.ErrorCode;
-import sh.createos.sandbox.server.DomainException;
-
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 
 /** Routes in registration order: register literal paths (e.g. {@code by-ip}) before their {@code {id}} siblings. */
 public final class Router {

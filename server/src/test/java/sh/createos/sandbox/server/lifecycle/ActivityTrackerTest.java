@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.server.DomainException;
 
 /** The idle clock of auto-pause, on a clock the test moves. */
