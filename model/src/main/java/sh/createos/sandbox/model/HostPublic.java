@@ -7,4 +7,9 @@ import java.util.List;
  * {@code tcg} (null before the guest kit is there) and why, as the host's accelerator probe found it.
  */
 public record HostPublic(String id, String status, long freeMib, int vmCount, List<String> rootfses,
-                         String accelerator, String acceleratorReason) {}
+                         String accelerator, String acceleratorReason) {
+    /** A host whose accelerator is not known (not probed yet, or not reported). */
+    public HostPublic(String id, String status, long freeMib, int vmCount, List<String> rootfses) {
+        this(id, status, freeMib, vmCount, rootfses, null, null);
+    }
+}
