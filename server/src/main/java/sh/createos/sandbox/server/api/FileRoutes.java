@@ -96,6 +96,8 @@ public final class FileRoutes {
                 case "EISDIR" -> ApiException.badRequest(path + " is a directory");
                 case "ENOTDIR", "EINVAL", "ENAMETOOLONG", "ELOOP" ->
                         ApiException.badRequest("invalid path " + path + ": " + e.getMessage());
+                case "EFBIG" -> new ApiException(413, sh.createos.sandbox.model.ErrorCode.PAYLOAD_TOO_LARGE.wire(),
+                        path + ": " + e.getMessage());
                 case "EACCES", "EPERM", "EROFS" ->
                         ApiException.forbidden("PERMISSION_DENIED", path + ": " + e.getMessage());
                 case "ENOSPC", "EDQUOT" -> new ApiException(507, "NO_SPACE",
