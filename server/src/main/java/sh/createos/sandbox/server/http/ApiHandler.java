@@ -80,6 +80,6 @@ public final class ApiHandler extends Handler.Abstract {
     private static String requestId(HttpFields headers) {
         String fromClient = headers.get("X-Request-Id");
         return fromClient != null && CLIENT_REQUEST_ID.matcher(fromClient).matches() ? fromClient
-                : "req_" + Ulid.next();
+                : "req_" + Ulid.random();
     }
 }
