@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.agent.SelfSignal;
 import sh.createos.sandbox.host.agent.SelfSignalWatch;
 import sh.createos.sandbox.host.vmm.Vm;
+import sh.createos.sandbox.server.LogText;
 
 /**
  * Keeps an agent {@code watch} stream open on every running VM the server holds, and turns a guest's
@@ -54,16 +55,18 @@ public final class SelfSignalWatcher implements RunningVmListener {
 
     /** On its own thread: a pause ends this very watch stream, and the guest must not wait for it either. */
     private void act(String sandboxId, SelfSignal signal) {
-        log.info("sandbox {} asked from inside to {} (reason: '{}')", sandboxId, signal.action(), signal.reason());
+        log.info("sandbox {} asked from inside to {} (reason: {})", sandboxId, LogText.quote(signal.action()),
+                LogText.quote(signal.reason()));
         Thread.ofVirtual().name("self-" + signal.action() + "-" + sandboxId).start(() -> {
             try {
                 switch (signal.action()) {
                     case "pause" -> actions.selfPause(sandboxId, signal.reason());
                     case "delete" -> actions.selfDelete(sandboxId, signal.reason());
-                    default -> log.warn("sandbox {}: unknown self-signal '{}' ignored", sandboxId, signal.action());
+                    default -> log.warn("sandbox {}: unknown self-signal {} ignored", sandboxId,
+                            LogText.quote(signal.action()));
                 }
             } catch (RuntimeException e) {
-                log.warn("self-{} of sandbox {} failed: {}", signal.action(), sandboxId, e.getMessage());
+                log.warn("self-{} of sandbox {} failed: {}", LogText.quote(signal.action()), sandboxId, e.getMessage());
             }
         });
     }
