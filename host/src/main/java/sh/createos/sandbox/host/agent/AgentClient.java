@@ -161,6 +161,32 @@ public final class AgentClient implements Closeable {
         }
     }
 
+    /**
+     * {@link #run(ExecRequest)} with a deadline: an agent that stops answering (it died in the guest, the guest hangs,
+     * the virtio-serial channel stays open without a word) fails the call instead of holding its caller forever. At
+     * the deadline the command's stream is aborted (the agent kills it, if it still can).
+     */
+    public ExecResult run(ExecRequest request, java.time.Duration deadline) throws IOException {
+        FutureTask<ExecResult> task = new FutureTask<>(() -> run(request));
+        Thread worker = Thread.ofVirtual().name("agent-run " + request.argv().get(0)).start(task);
+        try {
+            return task.get(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            worker.interrupt(); // its wait ends, and closing its session aborts the stream
+            throw new IOException("`" + String.join(" ", request.argv()) + "` in the guest did not finish within "
+                    + deadline.toSeconds() + " s (the agent does not answer, or the command hangs); it was aborted");
+        } catch (InterruptedException e) {
+            worker.interrupt();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while running " + request.argv());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        }
+    }
+
     private static String readAll(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         in.transferTo(out);
