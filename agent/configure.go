@@ -61,6 +61,11 @@ func (a *Agent) configure(st *stream, raw []byte) {
 			return
 		}
 	}
+	if req.Entropy != nil { // sent with every boot and restore, never on a re-attach of the host
+		if n := a.Self.drop(); n > 0 {
+			a.Log.Printf("configure: %d self-signal(s) from before the snapshot dropped", n)
+		}
+	}
 	st.event(map[string]any{"type": "ok"})
 }
 

@@ -9,8 +9,9 @@ import (
 )
 
 type dialRequest struct {
-	Host string `json:"host"`
-	Port int    `json:"port"`
+	Host  string `json:"host"`
+	Port  int    `json:"port"`
+	Scope string `json:"scope"` // "network": only a listener on a non-loopback address (host is ignored)
 }
 
 const dialTimeout = 10 * time.Second
@@ -26,7 +27,11 @@ func (a *Agent) dial(st *stream, raw []byte) {
 		st.fail("bad_request", "dial needs a port in 1..65535")
 		return
 	}
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(req.Host, strconv.Itoa(req.Port)), dialTimeout)
+	if req.Port == selfSignalPort {
+		st.failErr(errRefused(req.Port))
+		return
+	}
+	conn, err := dialFor(req)
 	if err != nil {
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) {
@@ -52,6 +57,24 @@ func (a *Agent) dial(st *stream, raw []byte) {
 	if err != nil && !st.isStopped() {
 		st.failErr(err)
 	}
+}
+
+// dialFor connects as the request's scope allows: a network-scoped dial tries each non-loopback
+// listener of the port and answers like a refused connection when there is none.
+func dialFor(req dialRequest) (net.Conn, error) {
+	if req.Scope == "" {
+		return net.DialTimeout("tcp", net.JoinHostPort(req.Host, strconv.Itoa(req.Port)), dialTimeout)
+	}
+	if req.Scope != dialScopeNetwork {
+		return nil, &opError{"bad_request", "dial scope must be \"network\" or absent, not " + quote(req.Scope)}
+	}
+	for _, host := range networkTargets(req.Port) {
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(req.Port)), dialTimeout)
+		if err == nil {
+			return conn, nil
+		}
+	}
+	return nil, errRefused(req.Port)
 }
 
 func hostToGuest(st *stream, tcp *net.TCPConn) error {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 type execRequest struct {
@@ -42,10 +43,9 @@ type exitEvent struct {
 // Once the leader has exited, an output is forwarded until it is idle for drainIdle: what the leader
 // wrote is already in the pipe, while a background process may hold the pipe open forever. drainMax
 // bounds what such a process can still push through (a pipe holds at most 1 MiB by default).
-const (
-	drainIdle = 50 * time.Millisecond
-	drainMax  = 1 << 20
-)
+const drainMax = 1 << 20
+
+var drainIdle = 50 * time.Millisecond // a var for tests
 
 func (a *Agent) exec(st *stream, raw []byte) {
 	var req execRequest
@@ -226,30 +226,62 @@ func (p *process) run(st *stream) syscall.WaitStatus {
 	return ws
 }
 
-// pumpOutput forwards one output until EOF or until the drain after the leader's exit ends.
+// pumpOutput forwards one output until EOF or until the drain after the leader's exit ends. The drain
+// ends on an idle read only once the pipe is empty: a deadline that passed while the pump was held up
+// (flow control, a loaded guest) must not drop what the leader wrote before it exited.
 func pumpOutput(st *stream, ch byte, f *os.File, leaderExited <-chan struct{}) {
 	buf := make([]byte, MaxData)
 	drained := 0
 	for drained < drainMax {
-		select {
-		case <-leaderExited:
-			_ = f.SetReadDeadline(time.Now().Add(drainIdle))
-		default:
+		exited := isClosed(leaderExited)
+		if exited {
+			deadline := time.Now().Add(drainIdle)
+			if pendingBytes(f) > 0 {
+				deadline = time.Time{} // bytes are waiting: this read returns at once
+			}
+			_ = f.SetReadDeadline(deadline)
 		}
 		n, err := f.Read(buf)
 		if n > 0 && st.data(ch, buf[:n]) != nil {
 			return
 		}
-		select {
-		case <-leaderExited:
+		if exited {
 			drained += n
-		default:
 		}
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && pendingBytes(f) > 0 {
+				continue // run() set the deadline at the exit while we were busy: read what is left
+			}
 			break // EOF, EIO from a PTY whose terminal is gone, or idle after the exit
 		}
 	}
 	st.eof(ch)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// pendingBytes is how much is waiting to be read in a pipe or terminal (FIONREAD), without taking the
+// file out of non-blocking mode as Fd() would.
+func pendingBytes(f *os.File) int {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	_ = raw.Control(func(fd uintptr) {
+		var count int32
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&count))); e == 0 {
+			n = int(count)
+		}
+	})
+	return n
 }
 
 // feedInput writes the host's input to the process, and returns credit for it even when the

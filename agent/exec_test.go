@@ -181,3 +181,26 @@ func TestExecStartsWithDefaultSignalsWhateverTheAgentIgnores(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 }
+
+// Issue 18: the drain after the leader's exit gave up on a read deadline even when the leader's last
+// bytes were still in the pipe (a pump that the loaded guest scheduled late lost the end of stdout).
+// An idle window of zero makes "late" certain: the pump reaches the pipe only after its deadline.
+func TestOutputLeftInThePipeAtExitIsForwardedEvenWhenThePumpIsLate(t *testing.T) {
+	saved := drainIdle
+	drainIdle = 0
+	defer func() { drainIdle = saved }()
+	const size = InitialWindow + 40000 // the last 40000 bytes wait in the pipe while the window is exhausted
+	c := connect(t, newTestAgent(nil))
+	ts := c.openWith(map[string]any{"op": "exec", "argv": []string{"head", "-c", strconv.Itoa(size), "/dev/zero"}}, true)
+	ts.event("started")
+	ts.waitFor("a full window", func() bool { return ts.out[ChanOut].Len() >= InitialWindow })
+	time.Sleep(300 * time.Millisecond) // head has written the rest into the pipe and exited
+	ts.mu.Lock()
+	ts.holdCredit = false
+	ts.mu.Unlock()
+	ts.c.write(windowFrame(ts.id, InitialWindow))
+	res := ts.finish()
+	if len(res.stdout) != size || res.code != 0 {
+		t.Fatalf("got %d of %d bytes, exit %d", len(res.stdout), size, res.code)
+	}
+}

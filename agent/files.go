@@ -70,6 +70,12 @@ func (a *Agent) writeFile(st *stream, raw []byte) {
 		st.failErr(&fs.PathError{Op: "write", Path: req.Path, Err: syscall.EISDIR})
 		return
 	}
+	if err == nil {
+		if err := notRegular("write", req.Path, old); err != nil {
+			st.failErr(err)
+			return
+		}
+	}
 	base := filepath.Base(req.Path)
 	if len(base) > 200 {
 		base = base[:200] // the temporary name must fit NAME_MAX too
@@ -141,9 +147,24 @@ func (a *Agent) readFile(st *stream, raw []byte) {
 	fi, err := f.Stat()
 	if err == nil && fi.IsDir() {
 		err = &fs.PathError{Op: "read", Path: req.Path, Err: syscall.EISDIR}
+	} else if err == nil {
+		err = notRegular("read", req.Path, fi)
 	}
 	if err != nil {
 		st.failErr(err)
+		return
+	}
+	if isPseudoFile(f) {
+		content, err := readPseudo(f, req.Path)
+		if err != nil {
+			st.failErr(err)
+			return
+		}
+		st.event(map[string]any{"type": "ok", "size": len(content), "mode": uint32(fi.Mode().Perm())})
+		if len(content) > 0 && st.data(ChanOut, content) != nil {
+			return
+		}
+		st.eof(ChanOut)
 		return
 	}
 	st.event(map[string]any{"type": "ok", "size": fi.Size(), "mode": uint32(fi.Mode().Perm())})

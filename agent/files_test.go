@@ -178,3 +178,31 @@ func TestWriteFileKeepsTheOwnerOfAReplacedFile(t *testing.T) {
 		t.Fatalf("replaced file: uid %d gid %d mode %v", sys.Uid, sys.Gid, fi.Mode())
 	}
 }
+
+// Issue 18: procfs files report size 0 (their content was cut to nothing or the size was a lie),
+// /proc/kcore reports 128 TiB and never ends, /dev/zero neither, and a PUT replaced a device node.
+func TestKernelFilesCarryTheirRealSizeAndSpecialFilesAreRefused(t *testing.T) {
+	c := connect(t, newTestAgent(nil))
+	r := c.open(map[string]any{"op": "read_file", "path": "/proc/self/mounts"})
+	ev := r.event("ok")
+	r.waitClosed()
+	got := r.output(ChanOut)
+	if len(got) == 0 || ev["size"] != float64(len(got)) || !strings.Contains(got, " / ") {
+		t.Fatalf("/proc/self/mounts: ok %v, %d bytes read", ev, len(got))
+	}
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		c.open(map[string]any{"op": "read_file", "path": "/proc/kcore"}).expectError("EFBIG")
+	}
+	c.open(map[string]any{"op": "read_file", "path": "/dev/zero"}).expectError("EINVAL")
+
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := c.open(map[string]any{"op": "write_file", "path": fifo})
+	w.sendEOF()
+	w.expectError("EINVAL")
+	if fi, err := os.Stat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the FIFO was replaced: %v %v", fi, err)
+	}
+}

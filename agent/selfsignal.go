@@ -43,6 +43,16 @@ func (q *SelfSignals) push(ev selfEvent) {
 	q.mu.Unlock()
 }
 
+// drop forgets every queued event: they were asked of the VM that was snapshotted, and a restore
+// (resume, fork, template) must not act on them again (a resume was undone by a stale pause).
+func (q *SelfSignals) drop() int {
+	q.mu.Lock()
+	n := len(q.queue)
+	q.queue = nil
+	q.mu.Unlock()
+	return n
+}
+
 // pushFront gives back an event that could not be delivered.
 func (q *SelfSignals) pushFront(ev selfEvent) {
 	q.mu.Lock()

@@ -140,3 +140,18 @@ func TestConfigureInServeModeChangesNothing(t *testing.T) {
 	ts.event("ok")
 	ts.waitClosed()
 }
+
+func TestDroppedSelfSignalsAreNotDeliveredLater(t *testing.T) {
+	q := NewSelfSignals()
+	q.push(selfEvent{Type: "self", Action: "pause", Reason: "before the snapshot"})
+	q.push(selfEvent{Type: "self", Action: "delete"})
+	if n := q.drop(); n != 2 {
+		t.Fatalf("dropped %d", n)
+	}
+	q.push(selfEvent{Type: "self", Action: "pause", Reason: "after"})
+	stop := make(chan struct{})
+	ev, ok := q.take(stop)
+	if !ok || ev.Reason != "after" {
+		t.Fatalf("took %+v %v", ev, ok)
+	}
+}

@@ -63,10 +63,12 @@ public final class ApiServer implements AutoCloseable {
 
     public static ApiServer start(ServerConfig config) throws Exception {
         Files.createDirectories(config.dataDir());
+        DataDirPermissions.secure(config.dataDir());
         if (config.databaseUrl() == null) {
             createPrivately(config.dataDir().resolve("control.db"));
         }
-        Store store = JdbcStore.open(config.effectiveDatabaseUrl());
+        Store store = JdbcStore.open(config.effectiveDatabaseUrl())
+                .sealingEnvsWith(sh.createos.sandbox.server.secrets.SecretBox.open(config.dataDir(), System.getenv()));
         IngressServer ingress = null;
         try {
             LocalHost host = LocalHost.open(config.dataDir(), config.network());

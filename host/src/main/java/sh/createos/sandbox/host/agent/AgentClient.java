@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * any number of operations run concurrently, each on its own flow-controlled stream. Thread-safe.
  */
 public final class AgentClient implements Closeable {
+    /** The guest's self-signal endpoint (127.0.0.1:1029): reachable from inside the guest only (spec §13). */
+    public static final int SELF_SIGNAL_PORT = 1029;
     private static final Logger log = LoggerFactory.getLogger(AgentClient.class);
     /** How long one connection waits for HELLO before reconnecting; a booting guest opens its port late. */
     private static final Duration HELLO_ATTEMPT = Duration.ofSeconds(3);
@@ -159,6 +161,32 @@ public final class AgentClient implements Closeable {
         }
     }
 
+    /**
+     * {@link #run(ExecRequest)} with a deadline: an agent that stops answering (it died in the guest, the guest hangs,
+     * the virtio-serial channel stays open without a word) fails the call instead of holding its caller forever. At
+     * the deadline the command's stream is aborted (the agent kills it, if it still can).
+     */
+    public ExecResult run(ExecRequest request, java.time.Duration deadline) throws IOException {
+        FutureTask<ExecResult> task = new FutureTask<>(() -> run(request));
+        Thread worker = Thread.ofVirtual().name("agent-run " + request.argv().get(0)).start(task);
+        try {
+            return task.get(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            worker.interrupt(); // its wait ends, and closing its session aborts the stream
+            throw new IOException("`" + String.join(" ", request.argv()) + "` in the guest did not finish within "
+                    + deadline.toSeconds() + " s (the agent does not answer, or the command hangs); it was aborted");
+        } catch (InterruptedException e) {
+            worker.interrupt();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while running " + request.argv());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        }
+    }
+
     private static String readAll(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         in.transferTo(out);
@@ -236,10 +264,29 @@ public final class AgentClient implements Closeable {
         expect(call(new Messages.Rename("rename", from, to), what), "ok", what);
     }
 
-    /** Opens a TCP connection from inside the guest to {@code host:port} (usually 127.0.0.1). */
+    /**
+     * Opens a TCP connection from inside the guest to {@code host:port} (usually 127.0.0.1, which reaches loopback-only
+     * services too: for authenticated callers). Never to {@link #SELF_SIGNAL_PORT}.
+     */
     public DialConnection dial(String host, int port) throws IOException {
-        String what = "dial " + host + ":" + port;
-        AgentStream stream = connection.open(new Messages.Dial("dial", port, host), what);
+        return dial(new Messages.Dial("dial", port, host, null), "dial " + host + ":" + port);
+    }
+
+    /**
+     * Opens a TCP connection to what listens on {@code port} on one of the guest's network addresses (a wildcard or
+     * non-loopback bind), never to a loopback-only service: for the public ingress. Refused exactly like a port where
+     * nothing listens.
+     */
+    public DialConnection dialNetwork(int port) throws IOException {
+        return dial(new Messages.Dial("dial", port, null, "network"), "dial network port " + port);
+    }
+
+    private DialConnection dial(Messages.Dial request, String what) throws IOException {
+        if (request.port() == SELF_SIGNAL_PORT) {
+            // Checked here as well as in the agent, so a VM restored with an older agent is no exception.
+            throw new AgentException("ECONNREFUSED", "dial port " + SELF_SIGNAL_PORT + ": connection refused");
+        }
+        AgentStream stream = connection.open(request, what);
         expect(call(stream, what), "ok", what);
         return new DialConnection(stream);
     }

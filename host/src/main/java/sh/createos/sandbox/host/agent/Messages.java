@@ -88,7 +88,7 @@ final class Messages {
 
     record Rename(String op, String from, String to) {}
 
-    record Dial(String op, int port, String host) {}
+    record Dial(String op, int port, String host, String scope) {}
 
     // Events the host sends on an exec stream.
     record Resize(String type, int rows, int cols) {}

@@ -58,12 +58,23 @@ public final class Command {
 
     public record Result(String stdout, String stderr) {}
 
+    /**
+     * Runs {@code argv} under umask 077: what external tools write (qcow2 overlays, QEMU's memory snapshots, their
+     * sockets and logs) holds guest memory and disks, so it is the owner's alone (issue 18). {@code exec} keeps the
+     * pid the tool's own.
+     */
+    private static List<String> privately(List<String> argv) {
+        List<String> wrapped = new java.util.ArrayList<>(List.of("/bin/sh", "-c", "umask 077 && exec \"$0\" \"$@\""));
+        wrapped.addAll(argv);
+        return wrapped;
+    }
+
     public Result run() throws IOException {
         String line = commandLine();
         log.debug("run: {}", line);
         Process process;
         try {
-            process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            process = new ProcessBuilder(privately(argv)).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         } catch (IOException e) {
             throw new CommandFailedException("cannot start `" + line + "`: " + e.getMessage(), argv, -1, "");
         }

@@ -138,7 +138,8 @@ final class QemuVm implements Vm {
         VmSpec resized = current.withDiskMib(newDiskMib);
         dir.writeSpec(resized);
         spec = resized;
-        ExecResult grown = agent.run(ExecRequest.of("resize2fs", "/dev/vda"));
+        // With a deadline: this once waited forever for an agent that had gone (issue 18).
+        ExecResult grown = agent.run(ExecRequest.of("resize2fs", "/dev/vda"), java.time.Duration.ofSeconds(120));
         if (grown.exitCode() != 0) {
             throw new IOException("VM " + id() + ": the disk is now " + newDiskMib + " MiB but `resize2fs /dev/vda` in"
                     + " the guest failed with exit code " + grown.exitCode() + ": " + grown.stderr().strip());

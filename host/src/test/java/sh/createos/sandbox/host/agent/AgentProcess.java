@@ -32,6 +32,10 @@ final class AgentProcess implements AutoCloseable {
         return new AgentProcess(process, socket, log);
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     Path socket() {
         return socket;
     }

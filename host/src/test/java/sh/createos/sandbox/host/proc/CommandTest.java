@@ -51,4 +51,11 @@ class CommandTest {
         assertThat(result.stdout()).isEqualTo("started\n");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
     }
+
+    @Test
+    void toolsWriteFilesForTheOwnerOnly() throws Exception {
+        // Issue 18: QEMU's memory snapshots and qemu-img's overlays were 0644 (they hold guest memory and disks).
+        assertThat(Command.of("sh", "-c", "umask").run().stdout()).isEqualTo("0077\n");
+        assertThat(Command.of("echo", "keeps", "its", "argv").run().stdout()).isEqualTo("keeps its argv\n");
+    }
 }

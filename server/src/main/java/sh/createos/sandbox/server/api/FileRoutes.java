@@ -97,6 +97,7 @@ public final class FileRoutes {
                 case "EISDIR" -> DomainException.invalid(path + " is a directory");
                 case "ENOTDIR", "EINVAL", "ENAMETOOLONG", "ELOOP" ->
                         DomainException.invalid("invalid path " + path + ": " + e.getMessage());
+                case "EFBIG" -> new DomainException(ErrorCode.PAYLOAD_TOO_LARGE, path + ": " + e.getMessage());
                 case "EACCES", "EPERM", "EROFS" ->
                         new DomainException(ErrorCode.PERMISSION_DENIED, path + ": " + e.getMessage());
                 case "ENOSPC", "EDQUOT" -> new DomainException(ErrorCode.NO_SPACE, "no space left on the sandbox disk writing " + path + "; grow it with POST …/resize");

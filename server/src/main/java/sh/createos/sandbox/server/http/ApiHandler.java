@@ -22,6 +22,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     private final Router router;
     private final Authenticator authenticator;
+    private final RateLimiter rateLimiter = RateLimiter.fromEnvironment();
 
     public ApiHandler(Router router, Authenticator authenticator) {
         super(InvocationType.BLOCKING);
@@ -46,6 +47,9 @@ public final class ApiHandler extends Handler.Abstract {
         try {
             Router.Match match = router.match(method, request.getHttpURI().getPath());
             User user = match.route().authenticated() ? authenticator.authenticate(request.getHeaders()) : null;
+            if (user != null) {
+                rateLimiter.acquire(user.id());
+            }
             exchange = new Exchange(request, response, requestId, match.params(), user);
             match.route().handler().handle(exchange);
             callback.succeeded();
@@ -59,6 +63,9 @@ public final class ApiHandler extends Handler.Abstract {
             }
             try {
                 ErrorMapper.Mapped mapped = ErrorMapper.map(failure, requestId);
+                if (failure instanceof RateLimiter.RateLimitedException limited) {
+                    response.getHeaders().put("Retry-After", Long.toString(limited.retryAfterSeconds()));
+                }
                 Exchange errorExchange = exchange != null ? exchange
                         : new Exchange(request, response, requestId, java.util.Map.of(), null);
                 errorExchange.send(mapped.status(), mapped.body());
@@ -80,6 +87,6 @@ public final class ApiHandler extends Handler.Abstract {
     private static String requestId(HttpFields headers) {
         String fromClient = headers.get("X-Request-Id");
         return fromClient != null && CLIENT_REQUEST_ID.matcher(fromClient).matches() ? fromClient
-                : "req_" + Ulid.next();
+                : "req_" + Ulid.random();
     }
 }

@@ -31,7 +31,7 @@ public final class JsonErrorHandler extends ErrorHandler {
         }
         byte[] bytes = Json.mapper().writeValueAsBytes(body);
         if (!response.getHeaders().contains("X-Request-Id")) {
-            response.getHeaders().put("X-Request-Id", "req_" + Ulid.next());
+            response.getHeaders().put("X-Request-Id", "req_" + Ulid.random());
         }
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);

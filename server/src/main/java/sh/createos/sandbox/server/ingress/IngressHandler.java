@@ -50,7 +50,7 @@ final class IngressHandler extends Handler.Abstract {
         activity.touch(sandboxId);
         DialConnection dial;
         try {
-            dial = GuestDial.open(agent.get(), sandboxId, port);
+            dial = GuestDial.openPublic(agent.get(), sandboxId, port);
         } catch (IOException e) {
             IngressPages.badGateway(response, callback, e.getMessage());
             return true;

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import sh.createos.sandbox.server.host.EgressRules;
 import sh.createos.sandbox.model.CreateSandboxRequest;
+import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.Shape;
 import sh.createos.sandbox.server.Ulid;
@@ -20,6 +21,11 @@ public final class CreateRequests {
     static final String DEFAULT_ROOTFS = "devbox:1";
     static final int MAX_DISK_MIB = 1024 * 1024;
     private static final int MAX_ENVS = 256;
+    /**
+     * Envs go with every exec in one agent request of at most 64 KiB (with the command line): half of it for envs, so
+     * an accepted sandbox can always run a command (issue 18: > 64 KiB of envs made every exec a 500).
+     */
+    static final int MAX_ENV_BYTES = 32 * 1024;
 
     private CreateRequests() {}
 
@@ -45,6 +51,9 @@ public final class CreateRequests {
             throw DomainException.invalid("region '" + req.region() + "' is not this server's region '"
                     + SandboxViews.REGION + "'");
         }
+        if (req.disks() != null && req.disks().contains(null)) {
+            throw DomainException.invalid("'disks' must not contain null");
+        }
         if (req.disks() != null && !req.disks().isEmpty()) {
             throw DomainException.invalid("unknown disk '" + req.disks().get(0).diskId() + "'");
         }
@@ -60,6 +69,10 @@ public final class CreateRequests {
                 shape.vcpu(), shape.memMib(), diskMib, null, null, Boolean.TRUE.equals(req.ingressEnabled()),
                 req.autoPauseAfterSeconds(), envs, egress, keys, SandboxService.DEFAULT_BANDWIDTH_QUOTA, null, now,
                 null, null, null, user.email());
+    }
+
+    private static long utf8Length(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     /**
@@ -94,6 +107,12 @@ public final class CreateRequests {
                 throw DomainException.invalid("env " + name + " needs a string value without NUL");
             }
         });
+        long bytes = envs.entrySet().stream().mapToLong(e -> utf8Length(e.getKey()) + utf8Length(e.getValue()) + 6)
+                .sum();
+        if (bytes > MAX_ENV_BYTES) {
+            throw new DomainException(ErrorCode.PAYLOAD_TOO_LARGE, "envs take " + bytes
+                    + " bytes; at most " + MAX_ENV_BYTES + " are allowed (they go with every exec)");
+        }
         return envs;
     }
 }

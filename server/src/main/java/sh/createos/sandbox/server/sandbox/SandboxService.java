@@ -17,6 +17,7 @@ import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.PatchSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.server.LogText;
 import sh.createos.sandbox.server.Ulid;
 import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.host.HostEvent;
@@ -206,16 +207,18 @@ public final class SandboxService implements IdleAutoPause.Pauser {
     }
 
     private void selfSignal(HostEvent.SelfSignalled signal) {
-        log.info("sandbox {} asked from inside to {} (reason: '{}')", signal.sandboxId(), signal.action(),
-                signal.reason());
+        // The guest chooses action and reason: quoted and escaped, so it cannot forge log lines.
+        log.info("sandbox {} asked from inside to {} (reason: {})", signal.sandboxId(), LogText.quote(signal.action()),
+                LogText.quote(signal.reason()));
         switch (signal.action()) {
             case "pause" -> store.sandbox(signal.sandboxId()).ifPresent(s -> snapshots.pause(s,
                     "self-signal from the guest: " + signal.reason()));
             case "delete" -> store.sandbox(signal.sandboxId()).ifPresent(s -> {
-                log.info("sandbox {} destroys itself (reason: '{}')", s.id(), signal.reason());
+                log.info("sandbox {} destroys itself (reason: {})", s.id(), LogText.quote(signal.reason()));
                 destroy(s);
             });
-            default -> log.warn("sandbox {}: unknown self-signal '{}' ignored", signal.sandboxId(), signal.action());
+            default -> log.warn("sandbox {}: unknown self-signal {} ignored", signal.sandboxId(),
+                    LogText.quote(signal.action()));
         }
     }
 

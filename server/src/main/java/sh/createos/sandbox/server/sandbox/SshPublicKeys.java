@@ -46,6 +46,10 @@ public final class SshPublicKeys {
         if (key == null || key.isBlank()) {
             throw DomainException.invalid("empty SSH public key");
         }
+        if (key.strip().chars().anyMatch(c -> c == '\n' || c == '\r' || c == 0)) {
+            // One key per authorized_keys line: a newline would smuggle in a second key or options.
+            throw DomainException.invalid("an SSH public key is one line: no newline, carriage return or NUL");
+        }
         String[] fields = key.strip().split("\\s+", 3);
         if (fields.length < 2 || !TYPES.contains(fields[0])) {
             throw DomainException.invalid("not an OpenSSH public key (want 'TYPE BASE64 [comment]' with TYPE one of "

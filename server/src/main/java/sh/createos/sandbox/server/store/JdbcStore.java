@@ -21,6 +21,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
 import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.secrets.SecretBox;
 
 /** {@link Store} over JDBC: SQLite (the embedded default) or PostgreSQL, schema by Flyway migrations. */
 public final class JdbcStore implements Store {
@@ -34,6 +35,8 @@ public final class JdbcStore implements Store {
     private final boolean postgres;
     /** The connection of the transaction this thread is in, if any: every statement on the thread joins it. */
     private final ThreadLocal<Connection> transaction = new ThreadLocal<>();
+    /** Seals the envs column (null: clear text, for stores opened by tools and tests without a key). */
+    private volatile SecretBox envSeal;
 
     private JdbcStore(String url, Properties properties) {
         this.postgres = url.startsWith("jdbc:postgresql:");
@@ -72,6 +75,43 @@ public final class JdbcStore implements Store {
                 .load()
                 .migrate();
         return new JdbcStore(url, properties);
+    }
+
+    /**
+     * From now on a sandbox's envs are stored sealed with {@code box} (their values are secrets: tokens, passwords),
+     * bound to the row's id; rows written in clear text by an older version are sealed now.
+     */
+    public JdbcStore sealingEnvsWith(SecretBox box) {
+        envSeal = box;
+        record Clear(String id, String envs) {}
+        for (Clear row : query("SELECT id, envs FROM sandboxes WHERE envs NOT LIKE 'v1:%'",
+                rs -> new Clear(rs.getString("id"), rs.getString("envs")))) {
+            update("UPDATE sandboxes SET envs = ? WHERE id = ? AND envs = ?", box.seal(row.envs(), envsData(row.id())),
+                    row.id(), row.envs());
+        }
+        return this;
+    }
+
+    private String envsColumn(SandboxRecord s) {
+        String json = toJson(s.envs());
+        SecretBox box = envSeal;
+        return box == null ? json : box.seal(json, envsData(s.id()));
+    }
+
+    private Map<String, String> envsOf(String id, String column) throws SQLException {
+        String json = column;
+        if (SecretBox.isSealed(column)) {
+            SecretBox box = envSeal;
+            if (box == null) {
+                throw new SQLException("the envs of sandbox " + id + " are sealed and this store has no key");
+            }
+            json = box.open(column, envsData(id));
+        }
+        return fromJson(json, new TypeReference<Map<String, String>>() {});
+    }
+
+    private static String envsData(String sandboxId) {
+        return "sandboxes.envs:" + sandboxId;
     }
 
     @Override
@@ -122,7 +162,7 @@ public final class JdbcStore implements Store {
                             + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     s.id(), s.userId(), s.name(), s.status().wire(), s.shape(), s.rootfs(), s.vcpu(), s.memMib(),
                     s.diskMib(), s.ip(), s.hostId(), s.ingressEnabled(), s.autoPauseAfterSeconds(),
-                    toJson(s.envs()), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(),
+                    envsColumn(s), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(),
                     s.spawnMs(), s.createdAt().toEpochMilli(), millis(s.runningAt()), millis(s.destroyedAt()),
                     s.failure(), s.createdBy(), s.forkedFrom(), millis(s.pausedAt()), millis(s.lastResumedAt()));
         } catch (StoreException e) {
@@ -195,19 +235,19 @@ public final class JdbcStore implements Store {
 
     @Override
     public Optional<SandboxRecord> sandbox(String id) {
-        return queryOne("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE id = ?", JdbcStore::toSandbox, id);
+        return queryOne("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE id = ?", this::toSandbox, id);
     }
 
     @Override
     public Optional<SandboxRecord> sandboxByIp(String userId, String ip) {
         return queryOne("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE user_id = ? AND ip = ? "
-                + "AND status <> 'destroyed' ORDER BY id DESC", JdbcStore::toSandbox, userId, ip);
+                + "AND status <> 'destroyed' ORDER BY id DESC", this::toSandbox, userId, ip);
     }
 
     @Override
     public List<SandboxRecord> sandboxes(String userId, SandboxStatus status, int limit, int offset) {
         return query("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE user_id = ? AND " + statusFilter(status)
-                + " ORDER BY id LIMIT ? OFFSET ?", JdbcStore::toSandbox, userId, statusArg(status), limit, offset);
+                + " ORDER BY id LIMIT ? OFFSET ?", this::toSandbox, userId, statusArg(status), limit, offset);
     }
 
     @Override
@@ -231,7 +271,7 @@ public final class JdbcStore implements Store {
         List<SandboxRecord> all = new ArrayList<>();
         for (SandboxStatus status : statuses) {
             all.addAll(query("SELECT " + SANDBOX_COLUMNS + " FROM sandboxes WHERE status = ? ORDER BY id",
-                    JdbcStore::toSandbox, status.wire()));
+                    this::toSandbox, status.wire()));
         }
         return all;
     }
@@ -243,7 +283,7 @@ public final class JdbcStore implements Store {
                         + "bandwidth_quota_bytes = ?, spawn_ms = ?, running_at = ?, destroyed_at = ?, failure = ?, "
                         + "paused_at = ?, last_resumed_at = ? WHERE id = ? AND status = ?",
                 s.status().wire(), s.diskMib(), s.ip(), s.hostId(), s.ingressEnabled(), s.autoPauseAfterSeconds(),
-                toJson(s.envs()), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(), s.spawnMs(),
+                envsColumn(s), toJson(s.egress()), toJson(s.sshPubkeys()), s.bandwidthQuotaBytes(), s.spawnMs(),
                 millis(s.runningAt()), millis(s.destroyedAt()), s.failure(), millis(s.pausedAt()),
                 millis(s.lastResumedAt()), s.id(), expected.wire()) == 1;
     }
@@ -500,13 +540,13 @@ public final class JdbcStore implements Store {
                 rs.getString("prefix"), Instant.ofEpochMilli(rs.getLong("created_at")), instant(rs, "revoked_at"));
     }
 
-    private static SandboxRecord toSandbox(ResultSet rs) throws SQLException {
+    private SandboxRecord toSandbox(ResultSet rs) throws SQLException {
         return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"),
                 SandboxStatus.fromWire(rs.getString("status")), rs.getString("shape"), rs.getString("rootfs"),
                 rs.getInt("vcpu"), rs.getInt("mem_mib"), rs.getInt("disk_mib"), rs.getString("ip"),
                 rs.getString("host_id"), rs.getBoolean("ingress_enabled"),
                 nullableInt(rs, "auto_pause_after_seconds"),
-                fromJson(rs.getString("envs"), new TypeReference<Map<String, String>>() {}),
+                envsOf(rs.getString("id"), rs.getString("envs")),
                 fromJson(rs.getString("egress"), new TypeReference<List<String>>() {}),
                 fromJson(rs.getString("ssh_pubkeys"), new TypeReference<List<String>>() {}),
                 rs.getLong("bandwidth_quota_bytes"), nullableLong(rs, "spawn_ms"),

@@ -7,8 +7,10 @@ import sh.createos.sandbox.host.agent.AgentClient;
 import sh.createos.sandbox.server.DomainException;
 
 /**
- * Opening a TCP connection to a guest port through the agent's {@code dial} op: it reaches every port of the guest,
- * loopback-bound ones included, and does not depend on the guest's network (which the tenant controls).
+ * Opening a TCP connection to a guest port through the agent's {@code dial} op, which does not depend on the guest's
+ * network (the tenant controls it). {@link #open} (authenticated tunnels) reaches loopback-bound ports too;
+ * {@link #openPublic} (the ingress) only what listens on the guest's network address. Neither reaches the
+ * self-signal port 1029: the agent and {@code AgentClient} both refuse it.
  */
 public final class GuestDial {
     public static final String GUEST_LOOPBACK = "127.0.0.1";
@@ -35,6 +37,21 @@ public final class GuestDial {
             return agent.dial(GUEST_LOOPBACK, port);
         } catch (AgentException e) {
             throw new PortRefusedException(sandboxId, port, e);
+        }
+    }
+
+    /**
+     * For the public ingress: only what listens on the guest's network address (never a loopback-only service, never
+     * the self-signal port), and every refusal reads like a port where nothing listens, so an anonymous caller cannot
+     * map the guest's private ports.
+     *
+     * @throws PortRefusedException nothing serves that port on the guest's network address
+     */
+    public static DialConnection openPublic(AgentClient agent, String sandboxId, int port) throws IOException {
+        try {
+            return agent.dialNetwork(port);
+        } catch (AgentException e) {
+            throw new PortRefusedException(sandboxId, port, new AgentException("ECONNREFUSED", e.getMessage()));
         }
     }
 

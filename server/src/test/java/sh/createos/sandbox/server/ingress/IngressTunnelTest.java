@@ -178,6 +178,32 @@ class IngressTunnelTest {
     }
 
     @Test
+    @Order(2)
+    void theIngressNeverReachesTheSelfSignalPortNorALoopbackOnlyServiceAndRefusesBothAlike() throws Exception {
+        // Issue 18: POST <ulid>-1029.<domain>/self/delete destroyed the sandbox without any key, and the
+        // 127.0.0.1-bound echo on 4000 was served publicly (a port scan told 404/502/200 apart).
+        HttpResponse<String> selfDelete = http.send(HttpRequest.newBuilder(URI.create(url(1029) + "/self/delete"))
+                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> loopbackOnly = get(url(4000) + "/");
+        HttpResponse<String> nothing = get(url(3999) + "/");
+        for (HttpResponse<String> refused : List.of(selfDelete, loopbackOnly, nothing)) {
+            assertThat(refused.statusCode()).as(refused.uri().toString()).isEqualTo(502);
+        }
+        String port = "(1029|4000|3999)";
+        assertThat(selfDelete.body().replaceAll(port, "N")).isEqualTo(nothing.body().replaceAll(port, "N"));
+        assertThat(loopbackOnly.body().replaceAll(port, "N")).isEqualTo(nothing.body().replaceAll(port, "N"));
+        assertThat(selfDelete.headers().map().keySet()).isEqualTo(nothing.headers().map().keySet());
+        Thread.sleep(1500); // a self-signal would have been acted on by now (the watcher takes it at once)
+        assertThat(api.get(base, api.aliceKey).data().get("status").asText()).isEqualTo("running");
+        JsonNode stillServing = exec("bash", "-c", "(echo >/dev/tcp/127.0.0.1/1029) 2>/dev/null && echo up");
+        assertThat(stillServing.get("result").get("stdout").asText()).isEqualTo("up\n");
+        // An authenticated tunnel reaches loopback (4000, below) but never the self-signal port either.
+        assertThat(tunnelStatus(api.aliceKey, 1029, "tcp")).startsWith("HTTP/1.1 502")
+                .contains("nothing is listening on port 1029");
+    }
+
+    @Test
     @Order(3)
     void aTunnelCarriesRawBytesToALoopbackOnlyPortAndPassesAHalfClose() throws Exception {
         try (Socket socket = tunnel(api.aliceKey, 4000, "tcp")) {

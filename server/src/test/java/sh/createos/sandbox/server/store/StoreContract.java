@@ -101,6 +101,8 @@ abstract class StoreContract {
         store.insertSandbox(first);
         assertThatThrownBy(() -> store.insertSandbox(sandbox(alice, "web", SandboxStatus.CREATING)))
                 .isInstanceOf(NameTakenException.class);
+        assertThatThrownBy(() -> store.insertSandbox(sandbox(alice, "Web", SandboxStatus.CREATING)))
+                .as("names are unique ignoring case, as DNS matches them").isInstanceOf(NameTakenException.class);
         store.insertSandbox(sandbox(bob, "web", SandboxStatus.CREATING));
         assertThat(store.updateSandbox(first.withStatus(SandboxStatus.DESTROYED), SandboxStatus.RUNNING)).isTrue();
         store.insertSandbox(sandbox(alice, "web", SandboxStatus.CREATING));
@@ -150,6 +152,8 @@ abstract class StoreContract {
         NetworkRecord net = new NetworkRecord("net_" + Ulid.next(), alice.id(), "team-net", null, NOW);
         store.insertNetwork(net);
         assertThatThrownBy(() -> store.insertNetwork(new NetworkRecord("net_" + Ulid.next(), alice.id(), "team-net",
+                null, NOW))).isInstanceOf(NameTakenException.class);
+        assertThatThrownBy(() -> store.insertNetwork(new NetworkRecord("net_" + Ulid.next(), alice.id(), "Team-Net",
                 null, NOW))).isInstanceOf(NameTakenException.class);
         store.insertNetwork(new NetworkRecord("net_" + Ulid.next(), bob.id(), "team-net", null, NOW));
         store.setNetworkCidr(net.id(), "10.201.0.0/24");
