@@ -53,8 +53,8 @@ class QemuCommandLineTest {
     @Test
     void acceleratorPicksCpuModelAndTcgThreading() {
         assertThat(Accelerator.KVM.qemuArgs(1)).containsExactly("-accel", "kvm", "-cpu", "host");
-        assertThat(Accelerator.TCG.qemuArgs(1)).containsExactly("-accel", "tcg", "-cpu", "max");
-        assertThat(Accelerator.TCG.qemuArgs(4)).containsExactly("-accel", "tcg,thread=multi", "-cpu", "max");
+        assertThat(Accelerator.TCG.qemuArgs(1)).containsExactly("-accel", "tcg,tb-size=64", "-cpu", "max");
+        assertThat(Accelerator.TCG.qemuArgs(4)).containsExactly("-accel", "tcg,thread=multi,tb-size=64", "-cpu", "max");
     }
 
     @Test
@@ -72,5 +72,19 @@ class QemuCommandLineTest {
         List<String> argv = QemuCommandLine.forVm(SPEC, KIT, new VmDirectory(Path.of("/data,x/vms/vm-1")), Accelerator.KVM, null).argv();
 
         assertThat(argv).contains("socket,id=qmp,path=/data,,x/vms/vm-1/qmp.sock,server=on,wait=off");
+    }
+
+    @Test
+    void guestRamIsTheBackendRamAnonymousAFileOrAsBeforeBackends() {
+        VmDirectory dir = new VmDirectory(Path.of("/data/vms/vm-1"));
+        assertThat(String.join(" ", QemuCommandLine.forVm(SPEC, KIT, dir, Accelerator.TCG, null).argv()))
+                .contains("-M microvm,rtc=on,pit=on,pic=on,memory-backend=ram -object memory-backend-ram,id=ram,size=256M ");
+        assertThat(String.join(" ", QemuCommandLine.forVm(SPEC, KIT, dir, Accelerator.TCG, null,
+                GuestRam.privateFile(Path.of("/data/templates/k,1/ram"))).argv()))
+                .contains("-object memory-backend-file,id=ram,size=256M,mem-path=/data/templates/k,,1/ram,share=off ");
+        assertThat(String.join(" ", QemuCommandLine.forVm(SPEC, KIT, dir, Accelerator.TCG, null,
+                GuestRam.sharedFile(dir.ramFile())).argv())).contains("mem-path=/data/vms/vm-1/ram,share=on ");
+        assertThat(String.join(" ", QemuCommandLine.forVm(SPEC, KIT, dir, Accelerator.TCG, null, GuestRam.LEGACY).argv()))
+                .contains("-M microvm,rtc=on,pit=on,pic=on -accel").doesNotContain("memory-backend");
     }
 }

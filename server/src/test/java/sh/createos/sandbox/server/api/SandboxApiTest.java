@@ -96,7 +96,12 @@ class SandboxApiTest {
         JsonNode host = api.get("/v1/hosts", api.aliceKey).data().get("data").get(0);
         assertThat(host.get("status").asText()).isEqualTo("active");
         assertThat(host.get("vm_count").asInt()).isEqualTo(1);
-        assertThat(api.get("/readyz", null).status()).isEqualTo(200);
+        // The accelerator probe's finding, for the operator: what VMs run with and why.
+        assertThat(host.get("accelerator").asText()).isIn("kvm", "tcg");
+        assertThat(host.get("accelerator_reason").asText()).isNotBlank();
+        TestApi.Reply ready = api.get("/readyz", null);
+        assertThat(ready.status()).isEqualTo(200);
+        assertThat(ready.data().get("accelerator").asText()).startsWith(host.get("accelerator").asText() + " (");
         assertThat(api.get("/v1/rootfs", null).data().get("rootfs").toString()).contains("devbox:1");
     }
 
