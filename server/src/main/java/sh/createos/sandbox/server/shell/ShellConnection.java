@@ -88,13 +88,23 @@ final class ShellConnection extends AbstractConnection implements Connection.Upg
         InputStream output = shell.output();
         try {
             byte[] bytes = new byte[32 * 1024];
+            boolean clientGone = false;
             for (int n; (n = output.read(bytes)) >= 0; ) {
-                if (n > 0) {
+                if (n > 0 && !clientGone) {
                     FutureCallback written = new FutureCallback();
                     getEndPoint().write(written, ByteBuffer.wrap(bytes, 0, n));
-                    written.get();
-                    onTraffic.run();
+                    try {
+                        written.get();
+                        onTraffic.run();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        // The client left: keep draining while clientToShell hangs the session up (aborting the
+                        // exec here would kill processes the user detached).
+                        clientGone = true;
+                    }
                 }
+            }
+            if (clientGone) {
+                return;
             }
             shell.exitStatus(10_000);
             shell.reapLeftovers();

@@ -26,7 +26,7 @@ import sh.createos.sandbox.model.Json;
  * {@code {"type":"exit","exit_code":N}} before a 1000 close. A ping every 30 s; the container's 60 s idle timeout
  * closes a peer that stopped answering. Closing the socket hangs the shell up, as on {@code /shell}.
  */
-final class ShellWebSocket implements Session.Listener.AutoDemanding {
+public final class ShellWebSocket implements Session.Listener.AutoDemanding {
     private static final Logger log = LoggerFactory.getLogger(ShellWebSocket.class);
     private static final ObjectMapper JSON = Json.mapper();
     private static final ScheduledExecutorService PINGS = Executors.newSingleThreadScheduledExecutor(
@@ -47,6 +47,7 @@ final class ShellWebSocket implements Session.Listener.AutoDemanding {
         this.what = what;
     }
 
+    /** Jetty calls the listener methods through method handles: they must be public, and so must the class. */
     @Override
     public void onWebSocketOpen(Session session) {
         this.session = session;
@@ -108,11 +109,21 @@ final class ShellWebSocket implements Session.Listener.AutoDemanding {
         InputStream output = shell.output();
         try {
             byte[] bytes = new byte[32 * 1024];
+            boolean clientGone = false;
             for (int n; (n = output.read(bytes)) >= 0; ) {
-                if (n > 0) {
-                    send(ByteBuffer.wrap(bytes, 0, n).slice());
-                    onTraffic.run();
+                if (n > 0 && !clientGone) {
+                    try {
+                        send(ByteBuffer.wrap(bytes, 0, n).slice());
+                        onTraffic.run();
+                    } catch (ExecutionException e) {
+                        // The socket closed: keep draining while the close hangs the session up (which must
+                        // not abort the exec: that would kill processes the user detached).
+                        clientGone = true;
+                    }
                 }
+            }
+            if (clientGone) {
+                return;
             }
             ExitStatus status = shell.exitStatus(10_000);
             shell.reapLeftovers();

@@ -42,7 +42,8 @@ public final class CallerAuthenticator implements Authenticator {
     @Override
     public User authenticate(Request request, Router.Match match) {
         String credential = ApiKeys.credential(request.getHeaders());
-        if (credential == null && SHELL_WS.equals("/" + String.join("/", match.route().pattern()))) {
+        boolean shellWs = SHELL_WS.equals("/" + String.join("/", match.route().pattern()));
+        if ((credential == null || credential.isBlank()) && shellWs) {
             credential = Request.extractQueryParameters(request, StandardCharsets.UTF_8).getValue("token");
             if (BrowserTickets.looksLikeTicket(credential)) {
                 BrowserTickets.Ticket ticket = tickets.redeem(credential);
