@@ -46,13 +46,15 @@ public final class ApiHandler extends Handler.Abstract {
         long started = System.nanoTime();
         try {
             Router.Match match = router.match(method, request.getHttpURI().getPath());
-            User user = match.route().authenticated() ? authenticator.authenticate(request.getHeaders()) : null;
+            User user = match.route().authenticated() ? authenticator.authenticate(request, match) : null;
             if (user != null) {
                 rateLimiter.acquire(user.id());
             }
-            exchange = new Exchange(request, response, requestId, match.params(), user);
+            exchange = new Exchange(request, response, requestId, match.params(), user, callback);
             match.route().handler().handle(exchange);
-            callback.succeeded();
+            if (!exchange.callbackTaken()) {
+                callback.succeeded();
+            }
             logAccess(requestId, method, request, response, started);
         } catch (Throwable failure) {
             if (response.isCommitted()) {
@@ -67,7 +69,7 @@ public final class ApiHandler extends Handler.Abstract {
                     response.getHeaders().put("Retry-After", Long.toString(limited.retryAfterSeconds()));
                 }
                 Exchange errorExchange = exchange != null ? exchange
-                        : new Exchange(request, response, requestId, java.util.Map.of(), null);
+                        : new Exchange(request, response, requestId, java.util.Map.of(), null, callback);
                 errorExchange.send(mapped.status(), mapped.body());
                 callback.succeeded();
                 logAccess(requestId, method, request, response, started);

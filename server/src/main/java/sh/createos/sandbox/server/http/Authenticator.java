@@ -1,6 +1,7 @@
 package sh.createos.sandbox.server.http;
 
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.server.Request;
 import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.User;
 
@@ -8,4 +9,14 @@ import sh.createos.sandbox.server.store.User;
 public interface Authenticator {
     /** @throws DomainException 401 when no valid credential is present */
     User authenticate(HttpFields headers);
+
+    /**
+     * The caller of {@code match}'s route: authenticators that scope a credential to some routes (delegated
+     * sandbox tokens) or read it from the query (browser WebSockets) override this.
+     *
+     * @throws DomainException 401 no valid credential, 403 outside the credential's scope, 404 another sandbox
+     */
+    default User authenticate(Request request, Router.Match match) {
+        return authenticate(request.getHeaders());
+    }
 }

@@ -1,9 +1,9 @@
 package sh.createos.sandbox.server.tunnel;
 
 import java.io.IOException;
+import sh.createos.sandbox.host.agent.AgentClient;
 import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.DialConnection;
-import sh.createos.sandbox.host.agent.AgentClient;
 import sh.createos.sandbox.server.DomainException;
 
 /**
@@ -14,6 +14,7 @@ import sh.createos.sandbox.server.DomainException;
  */
 public final class GuestDial {
     public static final String GUEST_LOOPBACK = "127.0.0.1";
+    public static final String GUEST_LOOPBACK6 = "::1";
 
     private GuestDial() {}
 
@@ -32,10 +33,18 @@ public final class GuestDial {
      * @throws PortRefusedException nothing listens on the port (or the guest refused it otherwise)
      * @throws IOException the agent channel failed
      */
+    /** A port that refuses on 127.0.0.1 is tried on [::1] (IPv6-only servers). */
     public static DialConnection open(AgentClient agent, String sandboxId, int port) throws IOException {
         try {
             return agent.dial(GUEST_LOOPBACK, port);
         } catch (AgentException e) {
+            if ("ECONNREFUSED".equals(e.code())) {
+                try {
+                    return agent.dial(GUEST_LOOPBACK6, port);
+                } catch (AgentException ignored) {
+                    // Report the IPv4 refusal: it is the address users think of.
+                }
+            }
             throw new PortRefusedException(sandboxId, port, e);
         }
     }
