@@ -32,6 +32,7 @@ import sh.createos.sandbox.server.lifecycle.NetworkTraffic;
 import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.network.NetworkService;
 import sh.createos.sandbox.server.network.TrafficService;
+import sh.createos.sandbox.server.process.ProcessRoutes;
 import sh.createos.sandbox.server.sandbox.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
@@ -90,6 +91,7 @@ public final class ApiServer implements AutoCloseable {
             NetworkRoutes.register(router, new NetworkService(store, sandboxes, host));
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
+            ProcessRoutes.register(router, sandboxes);
             UnconfiguredRoutes.register(router);
 
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));
