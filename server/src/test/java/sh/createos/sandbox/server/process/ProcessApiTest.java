@@ -181,12 +181,12 @@ class ProcessApiTest {
                 "sleep 301 & sleep 302 & setsid sleep 303 & trap '' TERM; echo up; wait")));
         String id = p.get("process_id").asText();
         connect(id, 0, 1); // "up": the children run
-        assertThat(execStdout("pgrep -c -f 'sleep 30[123]'")).isEqualTo("3\n");
+        assertThat(execStdout("pgrep -c -f '^sleep 30[123]$'")).isEqualTo("3\n");
         Reply deleted = api.delete(base + "/processes/" + id + "?grace_ms=300", api.aliceKey);
         assertThat(deleted.status()).as(deleted.toString()).isEqualTo(200);
         assertThat(deleted.data().get("tree_exited").asBoolean()).isTrue();
         assertThat(deleted.data().get("state").asText()).isEqualTo("exited");
-        assertThat(execStdout("pgrep -c -f 'sleep 30[123]' || true")).isEqualTo("0\n");
+        assertThat(execStdout("pgrep -c -f '^sleep 30[123]$' || true")).isEqualTo("0\n");
         Reply again = api.delete(base + "/processes/" + id, api.aliceKey);
         assertThat(again.status()).isEqualTo(200);
         assertThat(again.data().get("tree_exited").asBoolean()).isTrue();
