@@ -31,6 +31,10 @@ import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.NetworkTraffic;
 import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.network.NetworkService;
+import sh.createos.sandbox.server.metrics.MetricsRoutes;
+import sh.createos.sandbox.server.metrics.MetricsToken;
+import sh.createos.sandbox.server.metrics.OperatorMetrics;
+import sh.createos.sandbox.server.metrics.UsageSeries;
 import sh.createos.sandbox.server.network.TrafficService;
 import sh.createos.sandbox.server.process.ProcessRoutes;
 import sh.createos.sandbox.server.sandbox.LocalHost;
@@ -53,6 +57,7 @@ public final class ApiServer implements AutoCloseable {
     private final Store store;
     private final SandboxService sandboxes;
     private final IdleAutoPause autoPause;
+    private UsageSeries usage; // the in-memory usage sampler behind /v1/metrics
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
             IdleAutoPause autoPause) {
@@ -92,12 +97,18 @@ public final class ApiServer implements AutoCloseable {
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
             ProcessRoutes.register(router, sandboxes);
+            OperatorMetrics operatorMetrics = new OperatorMetrics(store);
+            UsageSeries usage = new UsageSeries(store, sandboxes, traffic);
+            MetricsRoutes.register(router, sandboxes, traffic, store, usage, operatorMetrics,
+                    MetricsToken.load(config.dataDir()));
             UnconfiguredRoutes.register(router);
 
-            Server jetty = jetty(config, new ApiHandler(router, apiKeys));
+            Server jetty = jetty(config, new ApiHandler(router, apiKeys, operatorMetrics));
             jetty.start();
+            usage.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
                     new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
+            server.usage = usage;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
@@ -168,6 +179,9 @@ public final class ApiServer implements AutoCloseable {
             ingress.close();
         }
         autoPause.close();
+        if (usage != null) {
+            usage.close();
+        }
         sandboxes.shutdown();
         store.close();
         log.info("createos-sandbox API stopped; VMs left running");
