@@ -281,6 +281,54 @@ class ProcessApiTest {
         assertFail(post(one + "/signal", map("signal", "SIGTERM")), 409, "finished");
     }
 
+    @Test
+    @Order(7)
+    void metricsReadTheGuestAndTheAccountAndTheOperatorCountsTheRunningSandbox() throws Exception {
+        String spin = create(map("cmd", "sh", "args", List.of("-c", "while :; do :; done"))).get("process_id").asText();
+        assertThat(api.get(base + "/metrics", api.aliceKey).status()).isEqualTo(200); // starts a fresh CPU window
+        Thread.sleep(1500);
+        Reply m = api.get(base + "/metrics", api.aliceKey);
+        assertThat(m.status()).as(m.toString()).isEqualTo(200);
+        JsonNode d = m.data();
+        assertThat(d.get("sandbox_id").asText()).isEqualTo(base.substring(base.lastIndexOf('/') + 1));
+        assertThat(d.get("cpu_cores_allocated").asDouble()).isEqualTo(1.0);
+        assertThat(d.get("cpu_cores_used").asDouble()).as("a busy loop in the guest").isGreaterThan(0.5);
+        assertThat(d.get("cpu_pct").asDouble()).isGreaterThan(50);
+        assertThat(d.get("memory_limit_bytes").asLong()).isBetween(256L << 20, 512L << 20);
+        assertThat(d.get("memory_bytes").asLong()).isPositive().isLessThan(d.get("memory_limit_bytes").asLong());
+        assertThat(d.get("memory_pct").asDouble()).isBetween(0.1, 100.0);
+        assertThat(d.get("disk_total_bytes").asLong()).isGreaterThan(d.get("disk_used_bytes").asLong());
+        assertThat(d.get("as_of").asText()).isNotEmpty();
+        api.delete(base + "/processes/" + spin + "?grace_ms=0", api.aliceKey);
+        assertThat(api.get(base + "/metrics", api.bobKey).status()).isEqualTo(404);
+
+        Reply account = api.get("/v1/metrics", api.aliceKey);
+        assertThat(account.status()).as(account.toString()).isEqualTo(200);
+        assertThat(account.data().get("sandboxes").toString())
+                .isEqualTo("{\"running\":1,\"paused\":0,\"other\":0,\"total\":1}");
+        assertThat(api.get("/v1/metrics", api.bobKey).data().get("sandboxes").get("total").asInt()).isZero();
+        assertFail(api.get("/v1/metrics?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", api.aliceKey), 400,
+                "31 days");
+        assertFail(api.get("/v1/metrics?from=yesterday", api.aliceKey), 400, "RFC 3339");
+        assertFail(api.get("/v1/metrics/timeseries?step=30", api.aliceKey), 400, "step");
+        Reply series = api.get("/v1/metrics/timeseries?step=3600", api.aliceKey);
+        assertThat(series.status()).as(series.toString()).isEqualTo(200);
+        assertThat(series.data().get("points")).hasSize(24);
+        assertThat(series.data().get("step_seconds").asInt()).isEqualTo(3600);
+
+        String token = java.nio.file.Files.readString(dir.resolve("metrics.token")).trim();
+        String text = api.client().send(api.request("/metrics").header("Authorization", "Bearer " + token).GET()
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        var walker = new org.hawkular.agent.prometheus.walkers.CollectorPrometheusMetricsWalker();
+        new org.hawkular.agent.prometheus.text.TextPrometheusMetricsProcessor(
+                new java.io.ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), walker).walk();
+        var running = walker.getAllMetricFamilies().stream().filter(f -> f.getName().equals("createos_sandboxes"))
+                .flatMap(f -> f.getMetrics().stream()).filter(x -> "running".equals(x.getLabels().get("state")))
+                .findFirst().orElseThrow();
+        assertThat(((org.hawkular.agent.prometheus.types.Gauge) running).getValue()).isEqualTo(1.0);
+        assertThat(text).doesNotContain(base.substring(base.lastIndexOf('/') + 1));
+    }
+
     private static void assertFail(Reply r, int status, String messagePart) {
         assertThat(r.status()).as(r.toString()).isEqualTo(status);
         assertThat(r.json().get("status").asText()).isEqualTo("fail");
