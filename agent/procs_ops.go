@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -107,15 +108,13 @@ func foregroundOf(master *os.File) *foreground {
 	if err != nil || pgrp <= 0 {
 		return nil
 	}
-	b, err := os.ReadFile("/proc/" + itoa(pgrp) + "/cmdline")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pgrp) + "/cmdline")
 	if err != nil || len(b) == 0 {
 		return nil
 	}
 	argv := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 	return &foreground{Pid: pgrp, Cmd: filepath.Base(argv[0]), Args: argv[1:]}
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // lookup finds the request's process, answering ENOENT when there is none.
 func (a *Agent) lookup(st *stream, raw []byte) (*managedProc, *procRef) {
@@ -135,6 +134,9 @@ func (a *Agent) procStart(st *stream, raw []byte) {
 	var req procStartRequest
 	if !decode(st, raw, &req) {
 		return
+	}
+	if len(req.Argv) == 0 && req.Shell {
+		req.Argv = defaultShell(req.User)
 	}
 	if len(req.Argv) == 0 {
 		st.fail("bad_request", "proc_start needs a non-empty argv")
@@ -430,4 +432,18 @@ func (a *Agent) procKill(st *stream, raw []byte) {
 	}
 	m.terminate(time.Duration(ref.GraceMs) * time.Millisecond)
 	st.event(map[string]any{"type": "ok", "proc": m.view()})
+}
+
+// defaultShell is the user's login shell from /etc/passwd, else /bin/bash, else /bin/sh, run as a login shell.
+func defaultShell(user string) []string {
+	candidates := []string{"/bin/bash", "/bin/sh"}
+	if acct, err := lookupAccount(user); err == nil && acct.shell != "" && !strings.HasSuffix(acct.shell, "nologin") {
+		candidates = append([]string{acct.shell}, candidates...)
+	}
+	for _, sh := range candidates {
+		if fi, err := os.Stat(sh); err == nil && fi.Mode().IsRegular() {
+			return []string{sh, "-l"}
+		}
+	}
+	return []string{"/bin/sh", "-l"}
 }

@@ -189,9 +189,9 @@ func TestProcKillEndsTheWholeTree(t *testing.T) {
 
 func TestProcPtyResizeSignalAndForeground(t *testing.T) {
 	c := connect(t, newTestAgent(nil))
-	v := procStart(t, c, map[string]any{"argv": []string{"sh"}, "pty": map[string]any{"rows": 24, "cols": 80}, "shell": true})
+	v := procStart(t, c, map[string]any{"pty": map[string]any{"rows": 24, "cols": 80}, "shell": true, "env": map[string]string{"PS1": "$ "}})
 	id := v["process_id"].(string)
-	if v["kind"] != "pty" || v["shell"] != true {
+	if argv := v["argv"].([]any); v["kind"] != "pty" || v["shell"] != true || len(argv) != 2 || argv[1] != "-l" {
 		t.Fatalf("%v", v)
 	}
 	procCall(c, map[string]any{"op": "proc_resize", "id": id, "rows": 50, "cols": 132})
@@ -291,7 +291,6 @@ func TestProcReleasesItsCgroup(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
 
 func TestStatsReportsTheMachine(t *testing.T) {
 	c := connect(t, newTestAgent(nil))
