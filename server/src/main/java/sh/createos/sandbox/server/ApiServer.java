@@ -31,8 +31,13 @@ import sh.createos.sandbox.server.ingress.IngressServer;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.NetworkTraffic;
 import sh.createos.sandbox.server.network.NetworkService;
+import sh.createos.sandbox.server.metrics.MetricsRoutes;
+import sh.createos.sandbox.server.metrics.MetricsToken;
+import sh.createos.sandbox.server.metrics.OperatorMetrics;
+import sh.createos.sandbox.server.metrics.UsageSeries;
 import sh.createos.sandbox.server.network.TrafficService;
 import sh.createos.sandbox.server.host.LocalHost;
+import sh.createos.sandbox.server.process.ProcessRoutes;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
 import sh.createos.sandbox.server.store.JdbcStore;
@@ -57,6 +62,7 @@ public final class ApiServer implements AutoCloseable {
     private final Store store;
     private final SandboxService sandboxes;
     private final IdleAutoPause autoPause;
+    private UsageSeries usage; // the in-memory usage sampler behind /v1/metrics
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
             IdleAutoPause autoPause) {
@@ -100,13 +106,20 @@ public final class ApiServer implements AutoCloseable {
             NetworkRoutes.register(router, new NetworkService(store, sandboxes, host));
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
+            ProcessRoutes.register(router, sandboxes);
+            OperatorMetrics operatorMetrics = new OperatorMetrics(store);
+            UsageSeries usage = new UsageSeries(store, sandboxes, traffic);
+            MetricsRoutes.register(router, sandboxes, traffic, store, usage, operatorMetrics,
+                    MetricsToken.load(config.dataDir()));
             UnconfiguredRoutes.register(router);
 
             Server jetty = jetty(config, new ApiHandler(router,
-                    new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store)));
+                    new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store), operatorMetrics));
             jetty.start();
+            usage.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
                     new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
+            server.usage = usage;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
@@ -164,6 +177,11 @@ public final class ApiServer implements AutoCloseable {
         return store;
     }
 
+    /** The per-minute usage series behind /v1/metrics (tests take a sample at a moment of their choosing). */
+    public UsageSeries usage() {
+        return usage;
+    }
+
     public void join() throws InterruptedException {
         jetty.join();
     }
@@ -179,6 +197,9 @@ public final class ApiServer implements AutoCloseable {
             ingress.close();
         }
         autoPause.close();
+        if (usage != null) {
+            usage.close();
+        }
         sandboxes.shutdown();
         store.close();
         log.info("createos-sandbox API stopped; VMs left running");

@@ -23,11 +23,17 @@ public final class ApiHandler extends Handler.Abstract {
     private final Router router;
     private final Authenticator authenticator;
     private final RateLimiter rateLimiter = RateLimiter.fromEnvironment();
+    private final RequestObserver observer;
 
     public ApiHandler(Router router, Authenticator authenticator) {
+        this(router, authenticator, RequestObserver.NONE);
+    }
+
+    public ApiHandler(Router router, Authenticator authenticator, RequestObserver observer) {
         super(InvocationType.BLOCKING);
         this.router = router;
         this.authenticator = authenticator;
+        this.observer = observer;
     }
 
     @Override
@@ -44,8 +50,10 @@ public final class ApiHandler extends Handler.Abstract {
         }
         Exchange exchange = null;
         long started = System.nanoTime();
+        String route = "unmatched";
         try {
             Router.Match match = router.match(method, request.getHttpURI().getPath());
+            route = "/" + String.join("/", match.route().pattern());
             User user = match.route().authenticated() ? authenticator.authenticate(request, match) : null;
             if (user != null) {
                 rateLimiter.acquire(user.id());
@@ -56,6 +64,7 @@ public final class ApiHandler extends Handler.Abstract {
                 callback.succeeded();
             }
             logAccess(requestId, method, request, response, started);
+            observer.observe(method, route, response.getStatus(), System.nanoTime() - started);
         } catch (Throwable failure) {
             if (response.isCommitted()) {
                 log.warn("request {} {} {} failed after the response started: {}", requestId, method,
@@ -73,6 +82,7 @@ public final class ApiHandler extends Handler.Abstract {
                 errorExchange.send(mapped.status(), mapped.body());
                 callback.succeeded();
                 logAccess(requestId, method, request, response, started);
+                observer.observe(method, route, mapped.status(), System.nanoTime() - started);
             } catch (Throwable sendFailure) {
                 callback.failed(sendFailure);
             }

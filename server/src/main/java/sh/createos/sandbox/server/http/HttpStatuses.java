@@ -8,12 +8,14 @@ public final class HttpStatuses {
 
     public static int of(ErrorCode code) {
         return switch (code) {
-            case VALIDATION, DISK_TOO_LARGE -> 400;
+            case VALIDATION, DISK_TOO_LARGE, SPAWN_FAILED -> 400;
             case UNAUTHORIZED -> 401;
             case PERMISSION_DENIED, SANDBOX_LIMIT -> 403;
-            case NOT_FOUND -> 404;
+            case NOT_FOUND, PROCESS_NOT_FOUND -> 404;
             case METHOD_NOT_ALLOWED -> 405;
-            case INVALID_STATE, NAME_TAKEN, NETWORK_IN_USE, DISK_IN_USE, ALREADY_ATTACHED, IDEMPOTENCY_MISMATCH -> 409;
+            case WAIT_TIMEOUT -> 408;
+            case INVALID_STATE, NAME_TAKEN, NETWORK_IN_USE, DISK_IN_USE, ALREADY_ATTACHED, IDEMPOTENCY_MISMATCH,
+                    PROCESS_LIMIT, NOT_A_PIPE, NOT_A_PTY, STDIN_CLOSED, PROCESS_EXITED -> 409;
             case PAYLOAD_TOO_LARGE -> 413;
             case UPGRADE_REQUIRED -> 426;
             case RATE_LIMITED -> 429;

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -220,6 +221,14 @@ public final class SandboxService implements IdleAutoPause.Pauser {
             default -> log.warn("sandbox {}: unknown self-signal {} ignored", signal.sandboxId(),
                     LogText.quote(signal.action()));
         }
+    }
+
+    /**
+     * The agent of a running sandbox for background readers (metrics sampling) that must not count as activity for
+     * idle auto-pause, unlike {@link #running}; empty when its VM is not live here.
+     */
+    public Optional<AgentClient> agentQuietly(SandboxRecord sandbox) {
+        return host.isRunning(sandbox.id()) ? Optional.of(host.agent(sandbox.id())) : Optional.empty();
     }
 
     /**
