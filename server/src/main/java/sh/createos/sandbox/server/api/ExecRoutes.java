@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import sh.createos.sandbox.model.ExecRequest;
-import sh.createos.sandbox.model.ExecResponse;
 import sh.createos.sandbox.server.http.ApiException;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.sandbox.SandboxService;
@@ -18,7 +17,27 @@ public final class ExecRoutes {
     /** Conventional shell status for "could not execute". */
     static final int START_FAILED_EXIT = 127;
 
+    /** The agent's limit for one request (its OPEN payload), less room for the fields besides argv and env. */
+    static final int MAX_AGENT_REQUEST = 65536 - 1024;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
     private ExecRoutes() {}
+
+    /** 413 before the agent sees it: a request past its frame limit failed as a 500 (issue 18). */
+    static void checkAgentRequestSize(List<String> argv, java.util.Map<String, String> envs) {
+        int bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(java.util.Map.of("argv", argv, "env", envs)).length;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode an exec request", e);
+        }
+        if (bytes > MAX_AGENT_REQUEST) {
+            throw new ApiException(413, sh.createos.sandbox.model.ErrorCode.PAYLOAD_TOO_LARGE.wire(),
+                    "the command line and envs take " + bytes + " bytes of JSON; at most " + MAX_AGENT_REQUEST
+                            + " fit in one request to the agent");
+        }
+    }
 
     public static void register(Router router, SandboxService service) {
         router.post("/v1/sandboxes/{id}/exec", true, ex -> {
@@ -36,13 +55,15 @@ public final class ExecRoutes {
                     return;
                 }
                 long started = System.nanoTime();
-                ExecResponse.ExecResult result;
+                BufferedExec.Result result;
                 try {
                     result = BufferedExec.run(running.agent(), hostRequest);
                 } catch (IOException e) {
                     throw service.explainLostAgent(running.sandbox().id(), e);
                 }
-                ex.ok(new ExecResponse(result, (System.nanoTime() - started) / 1_000_000));
+                try (var out = new java.io.BufferedOutputStream(ex.stream(200, "application/json", -1), 1 << 16)) {
+                    result.write(out, (System.nanoTime() - started) / 1_000_000);
+                }
             }
         });
     }
@@ -58,6 +79,7 @@ public final class ExecRoutes {
                 argv.add(arg);
             }
         }
+        checkAgentRequestSize(argv, sandbox.envs());
         return new sh.createos.sandbox.host.agent.ExecRequest(argv, sandbox.envs(), null, null, null, false);
     }
 }

@@ -68,6 +68,11 @@ public final class LocalHost implements HostNetworking {
         return host;
     }
 
+    /** Where VMs, layers and templates live: disk admission measures its filesystem. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
     @Override
     public Optional<HostNetwork> network() {
         return Optional.ofNullable(network);

@@ -103,12 +103,15 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         synchronized (admissionLocks.computeIfAbsent(user.id(), id -> new Object())) {
             Map<SandboxStatus, Long> counts = store.countByStatus(user.id());
             long live = counts.entrySet().stream()
-                    .filter(e -> e.getKey() != SandboxStatus.DESTROYED && e.getKey() != SandboxStatus.FAILED)
+                    // A DELETE is the user's last word: a sandbox being destroyed no longer counts (issue 18).
+                    .filter(e -> e.getKey() != SandboxStatus.DESTROYED && e.getKey() != SandboxStatus.FAILED
+                            && e.getKey() != SandboxStatus.DESTROYING)
                     .mapToLong(Map.Entry::getValue).sum();
             if (live >= user.sandboxLimit()) {
                 throw ApiException.forbidden("SANDBOX_LIMIT", "sandbox limit reached: " + live + " of "
                         + user.sandboxLimit() + " live sandboxes; destroy one first");
             }
+            DiskAdmission.check(host.dataDir(), row.diskMib());
             host.vmm();
             if (!host.hasMemoryFor(row.memMib())) {
                 throw ApiException.unavailable("no host with capacity: not enough free memory for "
@@ -247,6 +250,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
             throw new ApiException(400, "DISK_TOO_LARGE", "disk_mib " + diskMib + " exceeds the maximum of "
                     + CreateRequests.MAX_DISK_MIB + " MiB");
         }
+        DiskAdmission.check(host.dataDir(), diskMib - current);
         running.vm().resizeDisk(diskMib);
         return states.update(running.sandbox(), SandboxStatus.RUNNING, s -> s.withDiskMib(diskMib));
     }
