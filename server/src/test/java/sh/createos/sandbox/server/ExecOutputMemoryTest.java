@@ -72,6 +72,16 @@ class ExecOutputMemoryTest {
                 assertThat((String) r.get("error")).as(r.toString()).contains("output truncated")
                         .contains("stdout had " + OUTPUT_BYTES + " bytes");
             }
+            // A stopped server leaves its VMs running (for the next start): destroy ours first.
+            HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl()
+                    + "/v1/sandboxes/" + id.group(1))).header("X-Api-Key", server.apiKey).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
+            for (int i = 0; i < 300 && !http.send(HttpRequest.newBuilder(URI.create(server.baseUrl()
+                    + "/v1/sandboxes/" + id.group(1))).header("X-Api-Key", server.apiKey).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().contains("\"destroyed\""); i++) {
+                Thread.sleep(100);
+            }
             assertThat(after).as("live heap after the execs").isLessThan(before + 32);
             assertThat(server.logExcerpt()).doesNotContain("OutOfMemoryError");
         }
