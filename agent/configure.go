@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,8 +81,24 @@ func setHostname(name string) error {
 	return writeFileAtomic("/etc/hostname", []byte(name+"\n"), 0o644)
 }
 
-// writeFileAtomic replaces path by a complete new file, never leaving half of one.
+// writeFileAtomic replaces path by a complete new file, never leaving half of one. A file that already
+// holds data is left alone (a resume configures what the snapshot has), and on a full disk the file is
+// rewritten in place, in the block it already has: a paused sandbox whose disk is full must resume and
+// fork (issue 18: ENOSPC on /etc/hostname bricked it).
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	err := replaceFile(path, data, mode)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		if werr := os.WriteFile(path, data, mode); werr == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func replaceFile(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".createos-*")
 	if err != nil {
 		return fmt.Errorf("configure: %w", err)

@@ -1,8 +1,12 @@
 package agent
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -66,5 +70,40 @@ func TestResolvConf(t *testing.T) {
 	got := string(resolvConf(&networkConfig{DNS: []string{"10.200.0.1"}, Search: []string{"fc.local"}}))
 	if !strings.Contains(got, "nameserver 10.200.0.1\n") || !strings.Contains(got, "search fc.local\n") {
 		t.Fatalf("resolv.conf:\n%s", got)
+	}
+}
+
+// Issue 18: on a full disk a resume or fork failed in configure (ENOSPC writing /etc/hostname).
+func TestConfigureFilesAreWrittenOnAFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer syscall.Unmount(dir, 0)
+	path := filepath.Join(dir, "hostname")
+	if err := writeFileAtomic(path, []byte("parent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	filler, _ := os.Create(filepath.Join(dir, "filler"))
+	for {
+		if _, err := filler.Write(make([]byte, 4096)); err != nil {
+			break // full
+		}
+	}
+	filler.Close()
+	if err := replaceFile(path, []byte("fork\n"), 0o644); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("the disk is not full: %v", err)
+	}
+	if err := writeFileAtomic(path, []byte("parent\n"), 0o644); err != nil {
+		t.Fatalf("unchanged content on a full disk: %v", err)
+	}
+	if err := writeFileAtomic(path, []byte("fork\n"), 0o644); err != nil {
+		t.Fatalf("new content on a full disk: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "fork\n" {
+		t.Fatalf("hostname file holds %q", b)
 	}
 }

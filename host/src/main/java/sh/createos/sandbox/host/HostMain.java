@@ -102,12 +102,42 @@ public final class HostMain {
         AcceleratorChoice accelerator = AcceleratorProbe.choose(dataDir, kit);
         QemuVmm vmm = new QemuVmm(dataDir, kit, accelerator.accelerator(), BOOT_TIMEOUT);
         long started = System.nanoTime();
-        Vm vm = vmm.boot(new VmSpec(id, image, vcpus, memMib, diskMib, id));
+        // Ctrl-C, SIGTERM or a timeout on this process must not leave the detached QEMU behind, also while it boots
+        // (issue 18: an interrupted boot left the VM running).
+        java.util.concurrent.atomic.AtomicReference<Vm> booted = new java.util.concurrent.atomic.AtomicReference<>();
+        Path vmDir = dataDir.resolve("vms").resolve(id);
+        java.util.concurrent.CountDownLatch bootEnded = new java.util.concurrent.CountDownLatch(1);
+        Thread cleanup = new Thread(() -> {
+            if (booted.get() == null) {
+                killBooting(vmDir); // its QEMU dies, so the boot ends (fails) soon: wait for it, it may have more
+                try {
+                    bootEnded.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            Vm done = booted.get();
+            if (done != null) {
+                destroyQuietly(done);
+            } else {
+                killBooting(vmDir);
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        Vm vm;
+        try {
+            vm = vmm.boot(new VmSpec(id, image, vcpus, memMib, diskMib, id));
+            booted.set(vm);
+        } catch (Exception e) {
+            if (removeShutdownHook(cleanup)) {
+                killBooting(vmDir);
+            }
+            throw e;
+        } finally {
+            bootEnded.countDown();
+        }
         err.printf("[createos] VM %s booted in %d ms (%s)%n", id, (System.nanoTime() - started) / 1_000_000,
                 accelerator);
-        // Ctrl-C on this process must not leave the VM behind.
-        Thread cleanup = new Thread(() -> destroyQuietly(vm));
-        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             ExitStatus status = execStreaming(vm, command);
             err.println("[createos] exit code " + status.code()
@@ -187,6 +217,35 @@ public final class HostMain {
             }
         } catch (IOException e) {
             System.err.println("[createos] output stream broke: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A VM interrupted while booting: every process started for it (QEMU names its directory on its command line,
+     * before and after it daemonizes) and its directory go.
+     */
+    private void killBooting(Path vmDir) {
+        try {
+            String marker = vmDir.toAbsolutePath() + "/";
+            List<ProcessHandle> vmms = ProcessHandle.allProcesses()
+                    .filter(p -> p.pid() != ProcessHandle.current().pid())
+                    .filter(p -> p.info().commandLine().orElse("").contains(marker)).toList();
+            vmms.forEach(ProcessHandle::destroyForcibly);
+            for (ProcessHandle vmm : vmms) {
+                vmm.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            if (Files.exists(vmDir)) {
+                try (var files = Files.walk(vmDir)) {
+                    for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException
+                | java.util.concurrent.TimeoutException e) {
+            err.println("[createos] could not remove the booting VM in " + vmDir + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

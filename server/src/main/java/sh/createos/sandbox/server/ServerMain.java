@@ -20,7 +20,7 @@ import sh.createos.sandbox.server.store.User;
 public final class ServerMain {
     private static final String USAGE = """
             usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
-                                          [--auto-pause-min-seconds N] [--network on|off]
+                                          [--auto-pause-min-seconds N] [--network on|off] [--egress-open-private CIDR,…]
                                           [--ingress-listen HOST:PORT|off] [--ingress-domain DOMAIN]
                                           [--ingress-tls-cert PEM --ingress-tls-key PEM
                                            | --ingress-tls-keystore FILE [--ingress-tls-keystore-password P]]
@@ -92,10 +92,18 @@ public final class ServerMain {
     private static NetworkConfig network(List<String> args, Path dataDir) throws java.io.IOException {
         String mode = option(args, "--network", "CREATEOS_SANDBOX_NETWORK", "on");
         return switch (mode) {
-            case "on" -> NetworkConfig.defaults(dataDir.toAbsolutePath().normalize());
+            case "on" -> NetworkConfig.defaults(dataDir.toAbsolutePath().normalize())
+                    .withOpenedPrivate(openedPrivate(option(args, "--egress-open-private",
+                            "CREATEOS_SANDBOX_EGRESS_OPEN_PRIVATE", "")));
             case "off" -> null;
             default -> throw new IllegalArgumentException("--network wants on or off, not '" + mode + "'");
         };
+    }
+
+    /** {@code --egress-open-private CIDR,…}: private ranges sandboxes with open egress may reach (default none). */
+    private static List<sh.createos.sandbox.host.net.Ipv4Cidr> openedPrivate(String list) {
+        return java.util.Arrays.stream(list.split(",")).map(String::strip).filter(c -> !c.isEmpty())
+                .map(sh.createos.sandbox.host.net.Ipv4Cidr::parse).toList();
     }
 
     private static IngressConfig ingress(List<String> args) {

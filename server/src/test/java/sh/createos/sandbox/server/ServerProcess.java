@@ -34,17 +34,25 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts a server and returns once {@code /healthz} answers; the key is the bootstrap user's. */
     public static ServerProcess start(Path dataDir) throws Exception {
+        return start(dataDir, List.of());
+    }
+
+    /** With options for the child JVM, e.g. a maximum heap. */
+    public static ServerProcess start(Path dataDir, List<String> jvmOptions) throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
         String java = ProcessHandle.current().info().command().orElseThrow();
         Path log = dataDir.resolve("server-" + (++started) + ".log");
-        Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+        List<String> command = new java.util.ArrayList<>(List.of(java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 ServerMain.class.getName(), "serve", "--data-dir", dataDir.toString(), "--listen",
                 "127.0.0.1:" + port,
                 // Never the machine's shared host network ("csb") nor the default ingress port of a real serve.
-                "--network", "off", "--ingress-listen", "127.0.0.1:0"))
+                "--network", "off", "--ingress-listen", "127.0.0.1:0"));
+        Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -81,6 +89,10 @@ public final class ServerProcess implements AutoCloseable {
         return String.join("\n", Files.readAllLines(log).stream()
                 .filter(l -> l.matches(".*(WARN|ERROR|Reconciler|SandboxSnapshots|sh\\.createos\\.sandbox\\.host).*"))
                 .toList());
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     public String baseUrl() {

@@ -534,7 +534,8 @@ public final class HostNetwork implements NicSource, Closeable {
         }
         List<Ipv4Cidr> closed = new ArrayList<>(List.of(config.sandboxPool(), config.networkPool()));
         closed.addAll(config.blocked());
-        nft.apply(rules.table(closed, config.sandboxPool(), config.networkPool(), sandboxes));
+        nft.apply(rules.table(closed, NetworkConfig.PRIVATE_RANGES, config.openedPrivate(), config.sandboxPool(),
+                config.networkPool(), sandboxes));
     }
 
     private void reindex() {

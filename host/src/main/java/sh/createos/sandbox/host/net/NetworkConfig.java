@@ -25,10 +25,24 @@ import sh.createos.sandbox.host.kit.DataDir;
  * @param dnsPort      the forwarder's port on the host (0: any free one); guests reach it as {@code <gateway>:53}
  * @param blocked      destinations no sandbox reaches even with an open allowlist (besides the pools and the host)
  * @param searchDomain the guests' DNS search domain, under which member names resolve ("fc.local")
+ * @param openedPrivate ranges of {@link #PRIVATE_RANGES} the operator opens to sandboxes with open egress (by default
+ *                      none: a sandbox reaches only the public internet unless its allowlist names a private range)
  */
 public record NetworkConfig(Path stateDir, String instance, Ipv4Cidr sandboxPool, Ipv4Cidr networkPool,
                             List<InetSocketAddress> upstreamDns, int dnsPort, List<Ipv4Cidr> blocked,
-                            String searchDomain) {
+                            String searchDomain, List<Ipv4Cidr> openedPrivate) {
+    /**
+     * What "the public internet only" leaves out (issue 18): RFC 1918, CGNAT, loopback, link-local, multicast, "this
+     * network" and the reserved 240/4. Closed to open egress unless {@code openedPrivate} opens part of it; an
+     * allowlist that names an address or CIDR in it opens that for its sandbox (a host name that resolves into it
+     * does not: DNS rebinding must not open the operator's LAN). The host's own addresses are closed apart from this
+     * (the input hook admits only the DNS forwarder).
+     */
+    public static final List<Ipv4Cidr> PRIVATE_RANGES = List.of(Ipv4Cidr.parse("0.0.0.0/8"),
+            Ipv4Cidr.parse("10.0.0.0/8"), Ipv4Cidr.parse("100.64.0.0/10"), Ipv4Cidr.parse("127.0.0.0/8"),
+            Ipv4Cidr.parse("169.254.0.0/16"), Ipv4Cidr.parse("172.16.0.0/12"), Ipv4Cidr.parse("192.168.0.0/16"),
+            Ipv4Cidr.parse("224.0.0.0/4"), Ipv4Cidr.parse("240.0.0.0/4"));
+
     private static final Pattern INSTANCE = Pattern.compile("[a-z][a-z0-9]{1,6}");
     public static final String DEFAULT_INSTANCE = "csb";
 
@@ -47,6 +61,19 @@ public record NetworkConfig(Path stateDir, String instance, Ipv4Cidr sandboxPool
         }
         upstreamDns = List.copyOf(upstreamDns);
         blocked = List.copyOf(blocked);
+        openedPrivate = List.copyOf(openedPrivate);
+    }
+
+    /** Without opened private ranges. */
+    public NetworkConfig(Path stateDir, String instance, Ipv4Cidr sandboxPool, Ipv4Cidr networkPool,
+                         List<InetSocketAddress> upstreamDns, int dnsPort, List<Ipv4Cidr> blocked, String searchDomain) {
+        this(stateDir, instance, sandboxPool, networkPool, upstreamDns, dnsPort, blocked, searchDomain, List.of());
+    }
+
+    /** The same with {@code ranges} opened to sandboxes with open egress. */
+    public NetworkConfig withOpenedPrivate(List<Ipv4Cidr> ranges) {
+        return new NetworkConfig(stateDir, instance, sandboxPool, networkPool, upstreamDns, dnsPort, blocked,
+                searchDomain, ranges);
     }
 
     /**

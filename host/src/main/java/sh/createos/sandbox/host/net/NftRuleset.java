@@ -32,7 +32,8 @@ final class NftRuleset {
                    long quotaBytes, long usedBytes, long ingressBytes, long quotaUsed) {}
 
     /** Replaces the whole table (an existing one is deleted in the same transaction). */
-    String table(Collection<Ipv4Cidr> closed, Ipv4Cidr sandboxPool, Ipv4Cidr networkPool, List<Sandbox> sandboxes) {
+    String table(Collection<Ipv4Cidr> closed, Collection<Ipv4Cidr> privateRanges, Collection<Ipv4Cidr> opened,
+            Ipv4Cidr sandboxPool, Ipv4Cidr networkPool, List<Sandbox> sandboxes) {
         String taps = "\"" + tapPrefix + "*\"";
         StringBuilder s = new StringBuilder();
         s.append("table inet ").append(table).append(" {}\n");
@@ -43,11 +44,14 @@ final class NftRuleset {
         // The instance's claim on its address pools, read by any other instance that starts (Nft.claimedPools).
         s.append("  set ").append(Nft.POOLS_SET).append(" {\n    type ipv4_addr; flags interval;\n    elements = { ")
                 .append(sandboxPool).append(", ").append(networkPool).append(" }\n  }\n");
+        s.append(intervalSet("private", privateRanges));
+        s.append(intervalSet("opened", opened));
         s.append("  set netpool {\n    type ipv4_addr; flags interval;\n    elements = { ").append(networkPool)
                 .append(" }\n  }\n");
         s.append("  set taps {\n    type ifname;\n  }\n");
         s.append("  map from_tap {\n    type ifname : verdict;\n  }\n");
         s.append("  map to_tap {\n    type ifname : verdict;\n  }\n");
+        s.append("  map to_host {\n    type ifname : verdict;\n  }\n");
         // DNS to any host address goes to the forwarder, the guests' only resolver on the host.
         s.append("  chain dns_redirect {\n    type nat hook prerouting priority dstnat; policy accept;\n")
                 .append("    iifname ").append(taps).append(" fib daddr type local meta l4proto { tcp, udp } th dport 53")
@@ -57,6 +61,10 @@ final class NftRuleset {
                 .append("    iifname ").append(taps).append(" jump from_guest\n  }\n");
         s.append("  chain from_guest {\n")
                 .append("    meta nfproto ipv6 drop\n")
+                // A guest speaks to the host (its DNS forwarder) only from its own address: a query spoofing
+                // another sandbox's must not be answered, nor admit addresses, for that sandbox.
+                .append("    iifname != @taps drop\n")
+                .append("    iifname vmap @to_host\n")
                 .append("    ct state established,related accept\n")
                 .append("    ct status dnat meta l4proto { tcp, udp } th dport ").append(dnsPort).append(" accept\n")
                 .append("    meta l4proto tcp reject with tcp reset\n")
@@ -79,6 +87,12 @@ final class NftRuleset {
         return s.toString();
     }
 
+    private static String intervalSet(String name, Collection<Ipv4Cidr> ranges) {
+        String elements = ranges.isEmpty() ? ""
+                : "\n    elements = { " + ranges.stream().map(Ipv4Cidr::toString).collect(Collectors.joining(", ")) + " }";
+        return "  set " + name + " {\n    type ipv4_addr; flags interval; auto-merge;" + elements + "\n  }\n";
+    }
+
     /** Adds a sandbox's objects, chains and map entries. */
     String add(Sandbox sb) {
         int n = sb.slot();
@@ -91,9 +105,10 @@ final class NftRuleset {
         s.append(String.format("add set inet %s dnsport_%d { type ipv4_addr . inet_service; flags timeout; }%n", table, n));
         s.append(String.format("add counter inet %s cout_%d { packets 0 bytes %d }%n", table, n, sb.usedBytes()));
         s.append(String.format("add counter inet %s cin_%d { packets 0 bytes %d }%n", table, n, sb.ingressBytes()));
-        for (String chain : List.of("out_", "pass_", "in_", "inpass_")) {
+        for (String chain : List.of("out_", "pass_", "in_", "inpass_", "host_")) {
             s.append(String.format("add chain inet %s %s%d%n", table, chain, n));
         }
+        s.append(String.format("add rule inet %s host_%d ip saddr != @src_%d drop%n", table, n, n));
         s.append(elements("src_" + n, sb.addresses()));
         s.append(elements("peers_" + n, sb.peers()));
         s.append(passRules(sb));
@@ -106,6 +121,7 @@ final class NftRuleset {
         s.append(String.format("add element inet %s taps { \"%s\" }%n", table, sb.tap()));
         s.append(String.format("add element inet %s from_tap { \"%s\" : jump out_%d }%n", table, sb.tap(), n));
         s.append(String.format("add element inet %s to_tap { \"%s\" : jump in_%d }%n", table, sb.tap(), n));
+        s.append(String.format("add element inet %s to_host { \"%s\" : jump host_%d }%n", table, sb.tap(), n));
         return s.toString();
     }
 
@@ -114,11 +130,12 @@ final class NftRuleset {
         StringBuilder s = new StringBuilder();
         s.append(String.format("delete element inet %s from_tap { \"%s\" }%n", table, tap));
         s.append(String.format("delete element inet %s to_tap { \"%s\" }%n", table, tap));
+        s.append(String.format("delete element inet %s to_host { \"%s\" }%n", table, tap));
         s.append(String.format("delete element inet %s taps { \"%s\" }%n", table, tap));
-        for (String chain : List.of("out_", "pass_", "in_", "inpass_")) {
+        for (String chain : List.of("out_", "pass_", "in_", "inpass_", "host_")) {
             s.append(String.format("flush chain inet %s %s%d%n", table, chain, n));
         }
-        for (String chain : List.of("out_", "pass_", "in_", "inpass_")) {
+        for (String chain : List.of("out_", "pass_", "in_", "inpass_", "host_")) {
             s.append(String.format("delete chain inet %s %s%d%n", table, chain, n));
         }
         for (String set : List.of("src_", "peers_", "allow_", "allowport_", "dns_", "dnsport_")) {
@@ -194,7 +211,9 @@ final class NftRuleset {
         s.append(rule).append("ct state established,related goto pass_").append(n).append('\n');
         s.append(rule).append("ip daddr @peers_").append(n).append(" goto pass_").append(n).append('\n');
         s.append(rule).append("ip daddr @closed goto deny\n");
+        String privateDenied = "ip daddr @private ip daddr != @opened goto deny\n";
         if (egress.isOpen()) {
+            s.append(rule).append(privateDenied); // the public internet only, unless the operator opened a range
             s.append(rule).append("goto pass_").append(n).append('\n');
         } else {
             Set<String> any = new LinkedHashSet<>();
@@ -213,6 +232,8 @@ final class NftRuleset {
             s.append(rule).append("ip daddr @allow_").append(n).append(" goto pass_").append(n).append('\n');
             s.append(rule).append("meta l4proto { tcp, udp } ip daddr . th dport @allowport_").append(n)
                     .append(" goto pass_").append(n).append('\n');
+            // Named addresses and ranges above may be private; what a host name resolved to may not (rebinding).
+            s.append(rule).append(privateDenied);
             s.append(rule).append("ip daddr @dns_").append(n).append(" goto pass_").append(n).append('\n');
             s.append(rule).append("meta l4proto { tcp, udp } ip daddr . th dport @dnsport_").append(n)
                     .append(" goto pass_").append(n).append('\n');

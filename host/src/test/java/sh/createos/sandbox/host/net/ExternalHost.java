@@ -72,6 +72,16 @@ public final class ExternalHost implements AutoCloseable {
         Thread.ofVirtual().start(() -> out.lines().forEach(l -> System.err.println("[external] " + l)));
     }
 
+    /**
+     * Puts {@code hostAddress}/24 on the host's end and {@code address}/24 in the namespace: a machine on the host's
+     * LAN, for what sandboxes must not reach by default.
+     */
+    public void addLanAddress(String hostAddress, String address) throws IOException {
+        String nsVeth = "cxn" + hostVeth.substring(3);
+        run("ip", "addr", "add", hostAddress + "/24", "dev", hostVeth);
+        inside("ip", "addr", "add", address + "/24", "dev", nsVeth);
+    }
+
     private void inside(String... argv) throws IOException {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
         full.addAll(List.of(argv));

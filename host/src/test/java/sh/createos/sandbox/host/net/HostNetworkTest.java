@@ -149,6 +149,64 @@ class HostNetworkTest {
 
     @Test
     @Order(3)
+    void privateRangesAreClosedToOpenEgressUnlessTheAllowlistOrTheOperatorOpensThem() throws Exception {
+        // Issue 18: with egress open a guest routed to the host's LAN (RFC 1918) and its resolver.
+        int r = ThreadLocalRandom.current().nextInt(200);
+        String lan = "172.31." + r + ".2";
+        outside.addLanAddress("172.31." + r + ".1", lan);
+        assertThat(get("http://" + lan + "/hello")).as("the LAN host answers the host").isEqualTo("hello from " + lan);
+        assertThat(curl(alpha, "http://" + lan + "/hello").exitCode()).as("open egress, a LAN address").isNotZero();
+        assertThat(curl(alpha, "http://" + outside.address(2) + "/hello").stdout()).as("open egress, the internet")
+                .isEqualTo("hello from " + outside.address(2));
+        net.setEgress(alphaLease.vmId(), EgressPolicy.of(List.of("172.31." + r + ".0/24")));
+        assertThat(curl(alpha, "http://" + lan + "/hello").stdout()).as("an allowlist naming the range")
+                .isEqualTo("hello from " + lan);
+        net.setEgress(alphaLease.vmId(), EgressPolicy.OPEN);
+        assertThat(curl(alpha, "http://" + lan + "/hello").exitCode()).isNotZero();
+        // The operator opens the range (a restart with --egress-open-private).
+        net.close();
+        net = HostNetwork.open(net.config().withOpenedPrivate(List.of(Ipv4Cidr.parse("172.31." + r + ".0/24"))));
+        try {
+            assertThat(curl(alpha, "http://" + lan + "/hello").stdout()).as("opened by the operator")
+                    .isEqualTo("hello from " + lan);
+            assertThat(curl(bravo, "http://" + lan + "/hello").stdout()).isEqualTo("hello from " + lan);
+        } finally {
+            net.close();
+            net = HostNetwork.open(net.config().withOpenedPrivate(List.of()));
+        }
+        assertThat(curl(alpha, "http://" + lan + "/hello").exitCode()).isNotZero();
+    }
+
+    @Test
+    @Order(3)
+    void aDnsQuerySpoofingAnotherSandboxsAddressAdmitsNothingForIt() throws Exception {
+        // Issue 18: the forwarder took a query's source address at its word, so alpha could make it resolve (and
+        // admit through bravo's allowlist) names for bravo.
+        net.setEgress(bravoLease.vmId(), EgressPolicy.of(List.of("allowed.test")));
+        try {
+            assertThat(curl(bravo, "http://" + outside.address(2) + "/hello").exitCode())
+                    .as("not admitted before bravo resolves the name").isNotZero();
+            String bravoIp = bravoLease.address();
+            ExecResult spoof = sh(alpha, "nic=$(ls /sys/class/net | grep -v '^lo$' | head -1);"
+                    + " ip addr add " + bravoIp + "/32 dev $nic && python3 -c \"import socket, struct\n"
+                    + "q = struct.pack('>HHHHHH', 9, 0x0100, 1, 0, 0, 0) + b'\\x07allowed\\x04test\\x00'"
+                    + " + struct.pack('>HH', 1, 1)\n"
+                    + "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('" + bravoIp + "', 0))\n"
+                    + "for _ in range(3): s.sendto(q, ('" + alphaLease.gateway() + "', 53))\"; rc=$?;"
+                    + " ip addr del " + bravoIp + "/32 dev $nic; exit $rc");
+            assertThat(spoof.exitCode()).as(spoof.stderr()).isZero();
+            Thread.sleep(1500); // the forwarder answers (and admits) within milliseconds
+            assertThat(curl(bravo, "http://" + outside.address(2) + "/hello").exitCode())
+                    .as("admitted for bravo by a query alpha sent from bravo's address").isNotZero();
+            assertThat(curl(bravo, "http://allowed.test/hello").stdout()).as("bravo's own query still works")
+                    .isEqualTo("hello from " + outside.address(2));
+        } finally {
+            net.setEgress(bravoLease.vmId(), EgressPolicy.OPEN);
+        }
+    }
+
+    @Test
+    @Order(3)
     void anAllowlistAdmitsAllowedNamesAndBlocksTheRestForTcpAndUdp() throws Exception {
         net.setEgress(alphaLease.vmId(), EgressPolicy.of(List.of("allowed.test:80", outside.address(4) + ":9999")));
 

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import sh.createos.sandbox.model.ExecRequest;
-import sh.createos.sandbox.model.ExecResponse;
+import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.sandbox.SandboxService;
@@ -25,7 +25,26 @@ public final class ExecRoutes {
     /** Room for a 10 MiB+ {@code stdin} string after JSON escaping (interactive-api.md §6). */
     static final int MAX_BODY = 32 << 20;
 
+    /** The agent's limit for one request (its OPEN payload), less room for the fields besides argv and env. */
+    static final int MAX_AGENT_REQUEST = 65536 - 1024;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
     private ExecRoutes() {}
+
+    /** 413 before the agent sees it: a request past its frame limit failed as a 500 (issue 18). */
+    static void checkAgentRequestSize(List<String> argv, java.util.Map<String, String> envs) {
+        int bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(java.util.Map.of("argv", argv, "env", envs)).length;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode an exec request", e);
+        }
+        if (bytes > MAX_AGENT_REQUEST) {
+            throw new DomainException(ErrorCode.PAYLOAD_TOO_LARGE, "the command line and envs take " + bytes + " bytes of JSON; at most " + MAX_AGENT_REQUEST
+                            + " fit in one request to the agent");
+        }
+    }
 
     public static void register(Router router, SandboxService service) {
         router.post("/v1/sandboxes/{id}/exec", true, ex -> {
@@ -44,13 +63,15 @@ public final class ExecRoutes {
                     return;
                 }
                 long started = System.nanoTime();
-                ExecResponse.ExecResult result;
+                BufferedExec.Result result;
                 try {
                     result = BufferedExec.run(running.agent(), hostRequest, stdin);
                 } catch (IOException e) {
                     throw service.explainLostAgent(running.sandbox().id(), e);
                 }
-                ex.ok(new ExecResponse(result, (System.nanoTime() - started) / 1_000_000));
+                try (var out = new java.io.BufferedOutputStream(ex.stream(200, "application/json", -1), 1 << 16)) {
+                    result.write(out, (System.nanoTime() - started) / 1_000_000);
+                }
             }
         });
     }
@@ -66,8 +87,9 @@ public final class ExecRoutes {
                 argv.add(arg);
             }
         }
-        return new sh.createos.sandbox.host.agent.ExecRequest(argv, env(sandbox.envs(), req.env()), null, null,
-                null, req.stdin() != null);
+        Map<String, String> env = env(sandbox.envs(), req.env());
+        checkAgentRequestSize(argv, env);
+        return new sh.createos.sandbox.host.agent.ExecRequest(argv, env, null, null, null, req.stdin() != null);
     }
 
     /**

@@ -29,6 +29,11 @@ public interface Host {
     /** Whether a VM of {@code memMib} fits now. */
     boolean hasMemoryFor(int memMib);
 
+    /** The disk VMs are written to, for disk admission; empty when the host does not report it. */
+    default java.util.Optional<DiskSpace> diskSpace() {
+        return java.util.Optional.empty();
+    }
+
     /** Its public view, with live capacity ({@code GET /v1/hosts}). */
     HostPublic view();
 

@@ -143,6 +143,16 @@ public final class LocalHost implements Host {
     }
 
     @Override
+    public Optional<DiskSpace> diskSpace() {
+        try {
+            var store = java.nio.file.Files.getFileStore(dataDir);
+            return Optional.of(new DiskSpace(store.getUsableSpace() >> 20, store.getTotalSpace() >> 20));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the free space of " + dataDir, e);
+        }
+    }
+
+    @Override
     public boolean hasMemoryFor(int memMib) {
         return availableMib() >= memMib + RESERVED_MIB;
     }

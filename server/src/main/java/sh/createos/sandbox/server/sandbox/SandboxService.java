@@ -118,6 +118,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         host.problem().ifPresent(p -> {
             throw DomainException.unavailable("no host with capacity: " + p);
         });
+        DiskAdmission.check(host.diskSpace(), row.diskMib());
         if (!host.hasMemoryFor(row.memMib())) {
             throw DomainException.unavailable("no host with capacity: not enough free memory for "
                     + row.memMib() + " MiB");
@@ -300,6 +301,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
             throw new DomainException(ErrorCode.DISK_TOO_LARGE, "disk_mib " + diskMib + " exceeds the maximum of "
                     + CreateRequests.MAX_DISK_MIB + " MiB");
         }
+        DiskAdmission.check(host.diskSpace(), diskMib - current);
         host.resize(running.sandbox().id(), diskMib);
         return states.update(running.sandbox(), SandboxStatus.RUNNING, s -> s.withDiskMib(diskMib));
     }

@@ -181,8 +181,9 @@ public final class JdbcStore implements Store {
                 // database's only write lock.
                 query("SELECT id FROM users WHERE id = ? FOR UPDATE", rs -> rs.getString(1), s.userId());
             }
+            // A DELETE is the user's last word: a sandbox being destroyed no longer counts (issue 18).
             long live = queryOne("SELECT COUNT(*) FROM sandboxes WHERE user_id = ? AND status <> 'destroyed' "
-                    + "AND status <> 'failed'", rs -> rs.getLong(1), s.userId()).orElse(0L);
+                    + "AND status <> 'failed' AND status <> 'destroying'", rs -> rs.getLong(1), s.userId()).orElse(0L);
             if (live >= liveLimit) {
                 return false;
             }

@@ -269,14 +269,37 @@ class ApiWithoutVmsTest {
         cases.put("{\"shape\":\"s-1vcpu-256mb\",\"ssh_pubkeys\":[\"ssh-ed25519 !!!\"]}", "base64");
         cases.put("{\"shape\":\"s-1vcpu-256mb\",\"name\":\"../etc\"}", "invalid name");
         cases.put("{\"shape\":\"s-1vcpu-256mb\",\"disks\":[{\"disk_id\":\"d\",\"mount_path\":\"/mnt\"}]}", "disk");
+        // Issue 18: these were 500s that showed a NullPointerException, or stored a key with a second line.
+        cases.put("{\"shape\":\"s-1vcpu-256mb\",\"disks\":[null]}", "'disks' must not contain null");
+        cases.put("{\"shape\":\"s-1vcpu-256mb\",\"ssh_pubkeys\":[\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a\\nssh-ed25519 AAAA b\"]}",
+                "one line");
         for (var c : cases.entrySet()) {
             Reply reply = api.post("/v1/sandboxes", api.aliceKey, c.getKey());
             assertThat(reply.status()).as(c.getKey()).isEqualTo(400);
             assertThat(reply.json().get("status").asText()).isEqualTo("fail");
-            assertThat(reply.data().get("message").asText()).as(c.getKey()).contains((String) c.getValue());
+            assertThat(reply.data().get("message").asText()).as(c.getKey()).contains((String) c.getValue())
+                    .doesNotContain("java.", "Exception");
         }
+        Reply envs = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb",
+                "envs", Map.of("BIG", "x".repeat(40_000))));
+        assertThat(envs.status()).as(envs.toString()).isEqualTo(413);
+        assertThat(envs.data().get("code").asText()).isEqualTo("PAYLOAD_TOO_LARGE");
         assertThat(api.get("/v1/sandboxes?status=creating", api.aliceKey).data().get("data")).isEmpty();
         assertThat(api.get("/v1/sandboxes?status=failed", api.aliceKey).data().get("data")).isEmpty();
+    }
+
+    @Test
+    void aDiskLargerThanTheHostCanHoldIsRefusedBeforeAnyRow() throws Exception {
+        // Issue 18: a 200 GiB disk was accepted with 76 GiB free.
+        long freeMib = java.nio.file.Files.getFileStore(api.dataDir).getUsableSpace() >> 20;
+        org.junit.jupiter.api.Assumptions.assumeTrue(2 * freeMib < 1024 * 1024, "more than 512 GiB free here");
+        Reply reply = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb",
+                "disk_mib", (int) Math.min(1024 * 1024, 2 * freeMib + 1)));
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(400);
+        assertThat(reply.data().get("code").asText()).isEqualTo("DISK_TOO_LARGE");
+        assertThat(reply.data().get("message").asText()).contains("can be admitted on this host");
+        assertThat(api.get("/v1/sandboxes?status=failed", api.aliceKey).data().get("data")).isEmpty();
+        assertThat(api.get("/v1/sandboxes?status=creating", api.aliceKey).data().get("data")).isEmpty();
     }
 
     @Test
@@ -301,6 +324,12 @@ class ApiWithoutVmsTest {
         Reply reply = api.post("/v1/sandboxes", key, map("shape", "s-1vcpu-256mb"));
         assertThat(reply.status()).isEqualTo(403);
         assertThat(reply.data().get("code").asText()).isEqualTo("SANDBOX_LIMIT");
+        // Issue 18: a sandbox stuck in destroying kept counting against the cap.
+        User deleting = new Accounts(api.server.store()).createUser("deleting@example.com", 1);
+        String deletingKey = new Accounts(api.server.store()).createKey(deleting.id()).secret();
+        insert(deleting, "going", SandboxStatus.DESTROYING, null);
+        Reply admitted = api.post("/v1/sandboxes", deletingKey, map("shape", "s-1vcpu-256mb"));
+        assertThat(admitted.status()).as("past the cap check: no host here").isEqualTo(503);
     }
 
     @Test
