@@ -34,6 +34,11 @@ public final class JdbcStore implements Store {
         this.pool = new ConnectionPool(url, properties);
     }
 
+    /** The connections, for stores of other tables in this database ({@link IdempotencyStore}). */
+    ConnectionPool pool() {
+        return pool;
+    }
+
     /** The default store: {@code <dataDir>/control.db} in WAL mode. */
     public static JdbcStore sqlite(Path dbFile) {
         return open("jdbc:sqlite:" + dbFile.toAbsolutePath());
