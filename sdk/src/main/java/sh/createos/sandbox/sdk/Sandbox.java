@@ -202,7 +202,7 @@ public final class Sandbox {
 
     /** Joins a private network. */
     public void attachNetwork(String networkId) {
-        transport.data(new Transport.Call("POST", path("/networks")).json(Map.of("network_id", networkId)));
+        transport.data(new Transport.Call("POST", path("/networks")).json(Map.of("id", networkId)));
     }
 
     /** Leaves a private network. */

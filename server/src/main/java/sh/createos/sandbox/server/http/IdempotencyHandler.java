@@ -106,17 +106,12 @@ public final class IdempotencyHandler extends Handler.Wrapper {
     private boolean runFirst(Request request, Response response, Callback callback, String userId, String key,
             byte[] body) throws Exception {
         Capturing capturing = new Capturing(request, response);
+        // Stored even when sending failed (the client went away): the work is done, and its retry must see it.
         Callback store = new Callback() {
             @Override
             public void succeeded() {
                 try {
-                    int status = capturing.getStatus();
-                    if (status == 429 || status == 503) {
-                        keys.release(userId, key);
-                    } else {
-                        keys.complete(userId, key, status, capturing.getHeaders().get(HttpHeader.CONTENT_TYPE),
-                                capturing.captured.toString(StandardCharsets.UTF_8));
-                    }
+                    remember(userId, key, capturing);
                 } finally {
                     callback.succeeded();
                 }
@@ -125,7 +120,7 @@ public final class IdempotencyHandler extends Handler.Wrapper {
             @Override
             public void failed(Throwable failure) {
                 try {
-                    keys.release(userId, key);
+                    remember(userId, key, capturing);
                 } finally {
                     callback.failed(failure);
                 }
@@ -136,6 +131,17 @@ public final class IdempotencyHandler extends Handler.Wrapper {
         } catch (Exception | Error e) {
             keys.release(userId, key);
             throw e;
+        }
+    }
+
+    /** A whole answer is kept, unless it says nothing was done (429, 503); anything less frees the key. */
+    private void remember(String userId, String key, Capturing capturing) {
+        int status = capturing.getStatus();
+        if (capturing.whole && status != 429 && status != 503) {
+            keys.complete(userId, key, status, capturing.getHeaders().get(HttpHeader.CONTENT_TYPE),
+                    capturing.captured.toString(StandardCharsets.UTF_8));
+        } else {
+            keys.release(userId, key);
         }
     }
 
@@ -213,6 +219,8 @@ public final class IdempotencyHandler extends Handler.Wrapper {
     /** The response as sent, with a copy of its (small, JSON) body for the store. */
     private static final class Capturing extends Response.Wrapper {
         final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        /** The handler wrote its last chunk: {@link #captured} is the whole body. */
+        volatile boolean whole;
 
         Capturing(Request request, Response response) {
             super(request, response);
@@ -225,6 +233,9 @@ public final class IdempotencyHandler extends Handler.Wrapper {
                 byte[] bytes = new byte[copy.remaining()];
                 copy.get(bytes);
                 captured.write(bytes, 0, bytes.length);
+            }
+            if (last) {
+                whole = true;
             }
             super.write(last, content, callback);
         }
