@@ -181,7 +181,7 @@ class SdkEndToEndTest {
         }
     }
 
-    /** Samples the heap in use right after a GC, four times a second, and reports the peak over the baseline. */
+    /** Samples the heap in use right after a GC, twice a second, and reports the peak over the baseline. */
     static final class HeapWatch {
         private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         final AtomicInteger samples = new AtomicInteger();
@@ -198,7 +198,7 @@ class SdkEndToEndTest {
                     w.peak.accumulateAndGet(w.sample(), Math::max);
                     w.samples.incrementAndGet();
                     try {
-                        Thread.sleep(250);
+                        Thread.sleep(500);
                     } catch (InterruptedException e) {
                         return;
                     }
