@@ -27,7 +27,7 @@ public class Quickstart {
                 try (ExecStream stream = sandbox.streamCommand("sh", List.of("-c", "for i in 1 2 3; do echo tick $i; done"))) {
                     for (ExecEvent event : stream) {
                         if (event instanceof ExecEvent.Stdout) {
-                            System.out.print("stream " + ((ExecEvent.Stdout) event).data());
+                            System.out.print(((ExecEvent.Stdout) event).data());
                         } else if (event instanceof ExecEvent.Exit) {
                             System.out.println("stream exit=" + ((ExecEvent.Exit) event).exitCode());
                         }

@@ -144,8 +144,8 @@ class SdkEndToEndTest {
         String text = new String(output, StandardCharsets.UTF_8);
         System.out.println(text);
         assertThat(p.exitValue()).as(text).isZero();
-        assertThat(text).contains("created sb_", " RUNNING", "uname exit=0 kernel=", "stream tick 1\n",
-                "stream tick 3\n", "stream exit=0", "download hello from Java\n", "forward 200 served\n",
+        assertThat(text).contains("created sb_", " RUNNING", "uname exit=0 kernel=", "tick 1\ntick 2\ntick 3\n",
+                "stream exit=0", "download hello from Java\n", "forward 200 served\n",
                 "forked sb_", "resumed RUNNING", "listed ", "destroyed ", "not found: NOT_FOUND 404");
     }
 
