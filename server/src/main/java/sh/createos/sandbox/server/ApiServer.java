@@ -12,6 +12,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.server.api.CatalogRoutes;
@@ -41,6 +42,11 @@ import sh.createos.sandbox.server.sandbox.SandboxViews;
 import sh.createos.sandbox.server.store.IdempotencyStore;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
+import sh.createos.sandbox.server.shell.ShellRoutes;
+import sh.createos.sandbox.server.tokens.AccessTokenRoutes;
+import sh.createos.sandbox.server.tokens.AccessTokens;
+import sh.createos.sandbox.server.tokens.BrowserTickets;
+import sh.createos.sandbox.server.tokens.CallerAuthenticator;
 import sh.createos.sandbox.server.tunnel.TunnelRoutes;
 
 /**
@@ -80,6 +86,8 @@ public final class ApiServer implements AutoCloseable {
             host.addListener(new SelfSignalWatcher(sandboxes));
             sandboxes.reconcile();
             ApiKeys apiKeys = new ApiKeys(store);
+            AccessTokens accessTokens = new AccessTokens(store);
+            BrowserTickets browserTickets = new BrowserTickets();
 
             Router router = new Router();
             HealthRoutes.register(router, store, host);
@@ -91,6 +99,8 @@ public final class ApiServer implements AutoCloseable {
             SandboxRoutes.register(router, sandboxes, store,
                     new SandboxViews(ingress == null ? null : ingress.urls(), traffic::ingressBytes));
             TunnelRoutes.register(router, sandboxes);
+            ShellRoutes.register(router, sandboxes, browserTickets);
+            AccessTokenRoutes.register(router, sandboxes, accessTokens);
             TrafficRoutes.register(router, traffic);
             NetworkRoutes.register(router, new NetworkService(store, sandboxes, host));
             ExecRoutes.register(router, sandboxes);
@@ -98,7 +108,8 @@ public final class ApiServer implements AutoCloseable {
             UnconfiguredRoutes.register(router);
             OpenApiRoutes.register(router);
 
-            Server jetty = jetty(config, new IdempotencyHandler(new ApiHandler(router, apiKeys), apiKeys,
+            CallerAuthenticator callers = new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store);
+            Server jetty = jetty(config, new IdempotencyHandler(new ApiHandler(router, callers), callers,
                     IdempotencyStore.on(store)));
             jetty.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
@@ -140,6 +151,8 @@ public final class ApiServer implements AutoCloseable {
         connector.setPort(config.port());
         server.addConnector(connector);
         server.setHandler(new GracefulHandler(handler));
+        // For shell-ws (ShellRoutes): the 60 s idle timeout closes a peer that stopped answering the 30 s pings.
+        ServerWebSocketContainer.ensure(server).setIdleTimeout(java.time.Duration.ofSeconds(60));
         server.setErrorHandler(new JsonErrorHandler());
         server.setStopTimeout(STOP_TIMEOUT_MS);
         server.setStopAtShutdown(false);

@@ -24,7 +24,13 @@ final class BufferedExec {
     private BufferedExec() {}
 
     static ExecResponse.ExecResult run(AgentClient agent, ExecRequest request) throws IOException {
+        return run(agent, request, null);
+    }
+
+    /** With {@code stdin} (null = none) written to the command and closed. */
+    static ExecResponse.ExecResult run(AgentClient agent, ExecRequest request, byte[] stdin) throws IOException {
         try (ExecSession session = agent.exec(request)) {
+            StdinFeeder.start(session, stdin);
             FutureTask<Capture> stderr = new FutureTask<>(() -> Capture.of(session.stderr()));
             Thread.ofVirtual().name("exec-stderr").start(stderr);
             Capture stdout = Capture.of(session.stdout());

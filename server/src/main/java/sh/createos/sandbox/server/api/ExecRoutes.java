@@ -1,8 +1,12 @@
 package sh.createos.sandbox.server.api;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import sh.createos.sandbox.model.ExecRequest;
 import sh.createos.sandbox.model.ExecResponse;
 import sh.createos.sandbox.server.http.ApiException;
@@ -12,33 +16,37 @@ import sh.createos.sandbox.server.store.SandboxRecord;
 
 /**
  * {@code POST /v1/sandboxes/{id}/exec}: {@code cmd} + {@code args} run directly (no shell) with the sandbox's
- * envs; buffered by default, NDJSON with {@code ?stream=true} or {@code "stream":true}.
+ * envs (values of declared keys overridden by {@code env}) and {@code stdin} as the command's input; buffered by
+ * default, NDJSON with {@code ?stream=true} or {@code "stream":true}.
  */
 public final class ExecRoutes {
     /** Conventional shell status for "could not execute". */
     static final int START_FAILED_EXIT = 127;
+    /** Room for a 10 MiB+ {@code stdin} string after JSON escaping (interactive-api.md §6). */
+    static final int MAX_BODY = 32 << 20;
 
     private ExecRoutes() {}
 
     public static void register(Router router, SandboxService service) {
         router.post("/v1/sandboxes/{id}/exec", true, ex -> {
-            ExecRequest req = ex.body(ExecRequest.class);
+            ExecRequest req = ex.body(ExecRequest.class, MAX_BODY);
             if (req.cmd() == null || req.cmd().isBlank()) {
                 throw ApiException.badRequest("'cmd' is required");
             }
             var running = service.running(ex.user(), ex.param("id"));
+            byte[] stdin = req.stdin() == null ? null : req.stdin().getBytes(StandardCharsets.UTF_8);
             var hostRequest = hostRequest(running.sandbox(), req);
             boolean stream = "true".equals(ex.query("stream")) || Boolean.TRUE.equals(req.stream());
             // A command that runs is activity for as long as it runs: no idle auto-pause under it.
             try (var busy = service.activity().busy(running.sandbox().id())) {
                 if (stream) {
-                    ExecStream.run(ex, running.agent(), hostRequest);
+                    ExecStream.run(ex, running.agent(), hostRequest, stdin);
                     return;
                 }
                 long started = System.nanoTime();
                 ExecResponse.ExecResult result;
                 try {
-                    result = BufferedExec.run(running.agent(), hostRequest);
+                    result = BufferedExec.run(running.agent(), hostRequest, stdin);
                 } catch (IOException e) {
                     throw service.explainLostAgent(running.sandbox().id(), e);
                 }
@@ -58,6 +66,33 @@ public final class ExecRoutes {
                 argv.add(arg);
             }
         }
-        return new sh.createos.sandbox.host.agent.ExecRequest(argv, sandbox.envs(), null, null, null, false);
+        return new sh.createos.sandbox.host.agent.ExecRequest(argv, env(sandbox.envs(), req.env()), null, null,
+                null, req.stdin() != null);
+    }
+
+    /**
+     * The sandbox's envs with the per-exec overrides laid over them. An override may change a value, never add a
+     * key (interactive-api.md §6): undeclared keys are a 400 that names them all.
+     */
+    static Map<String, String> env(Map<String, String> declared, Map<String, String> overrides) {
+        if (overrides == null || overrides.isEmpty()) {
+            return declared;
+        }
+        TreeSet<String> undeclared = new TreeSet<>();
+        for (var e : overrides.entrySet()) {
+            if (e.getValue() == null) {
+                throw ApiException.badRequest("env value of '" + e.getKey() + "' must be a string, not null");
+            }
+            if (!declared.containsKey(e.getKey())) {
+                undeclared.add(e.getKey());
+            }
+        }
+        if (!undeclared.isEmpty()) {
+            throw ApiException.badRequest("env key(s) not declared in the sandbox's envs at create: "
+                    + String.join(", ", undeclared) + " (an exec may override declared keys, not add new ones)");
+        }
+        Map<String, String> merged = new HashMap<>(declared);
+        merged.putAll(overrides);
+        return merged;
     }
 }

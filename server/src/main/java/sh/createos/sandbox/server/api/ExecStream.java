@@ -40,6 +40,12 @@ final class ExecStream {
     }
 
     static void run(Exchange ex, AgentClient agent, ExecRequest request) throws IOException, InterruptedException {
+        run(ex, agent, request, null);
+    }
+
+    /** With {@code stdin} (null = none) written to the command and closed. */
+    static void run(Exchange ex, AgentClient agent, ExecRequest request, byte[] stdin)
+            throws IOException, InterruptedException {
         ExecSession session;
         try {
             session = agent.exec(request);
@@ -51,6 +57,7 @@ final class ExecStream {
             }
             return;
         }
+        StdinFeeder.start(session, stdin);
         try (session; OutputStream out = ex.stream(200, "application/x-ndjson", -1)) {
             new ExecStream(out, session).pump();
         }

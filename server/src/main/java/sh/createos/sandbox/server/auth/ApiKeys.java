@@ -45,7 +45,11 @@ public final class ApiKeys implements Authenticator {
 
     @Override
     public User authenticate(HttpFields headers) {
-        String secret = credential(headers);
+        return authenticateSecret(credential(headers));
+    }
+
+    /** The user of a credential however it arrived (a header, a query parameter of a browser WebSocket). */
+    public User authenticateSecret(String secret) {
         if (secret == null || secret.isBlank()) {
             throw ApiException.unauthorized("missing API key: send it as X-Api-Key");
         }
@@ -57,7 +61,7 @@ public final class ApiKeys implements Authenticator {
         return store.user(key.userId()).orElseThrow(() -> ApiException.unauthorized("the key's user no longer exists"));
     }
 
-    private static String credential(HttpFields headers) {
+    public static String credential(HttpFields headers) {
         String authorization = headers.get("Authorization");
         if (authorization != null) {
             return authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7) : authorization;
@@ -71,7 +75,7 @@ public final class ApiKeys implements Authenticator {
         return null;
     }
 
-    static String hash(String secret) {
+    public static String hash(String secret) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest);

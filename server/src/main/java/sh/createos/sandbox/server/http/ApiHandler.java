@@ -45,10 +45,12 @@ public final class ApiHandler extends Handler.Abstract {
         long started = System.nanoTime();
         try {
             Router.Match match = router.match(method, request.getHttpURI().getPath());
-            User user = match.route().authenticated() ? authenticator.authenticate(request.getHeaders()) : null;
-            exchange = new Exchange(request, response, requestId, match.params(), user);
+            User user = match.route().authenticated() ? authenticator.authenticate(request, match) : null;
+            exchange = new Exchange(request, response, requestId, match.params(), user, callback);
             match.route().handler().handle(exchange);
-            callback.succeeded();
+            if (!exchange.callbackTaken()) {
+                callback.succeeded();
+            }
             logAccess(requestId, method, request, response, started);
         } catch (Throwable failure) {
             if (response.isCommitted()) {
@@ -60,7 +62,7 @@ public final class ApiHandler extends Handler.Abstract {
             try {
                 ErrorMapper.Mapped mapped = ErrorMapper.map(failure, requestId);
                 Exchange errorExchange = exchange != null ? exchange
-                        : new Exchange(request, response, requestId, java.util.Map.of(), null);
+                        : new Exchange(request, response, requestId, java.util.Map.of(), null, callback);
                 errorExchange.send(mapped.status(), mapped.body());
                 callback.succeeded();
                 logAccess(requestId, method, request, response, started);

@@ -15,7 +15,10 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.eclipse.jetty.websocket.server.WebSocketCreator;
 import sh.createos.sandbox.model.Envelope;
 import sh.createos.sandbox.model.Json;
 import sh.createos.sandbox.server.store.User;
@@ -30,9 +33,13 @@ public final class Exchange {
     private final String requestId;
     private final Map<String, String> params;
     private final User user;
+    private final Callback callback;
+    private boolean callbackTaken;
     private Fields query;
 
-    Exchange(Request request, Response response, String requestId, Map<String, String> params, User user) {
+    Exchange(Request request, Response response, String requestId, Map<String, String> params, User user,
+            Callback callback) {
+        this.callback = callback;
         this.request = request;
         this.response = response;
         this.requestId = requestId;
@@ -71,6 +78,19 @@ public final class Exchange {
         if (bytes.length > MAX_JSON_BODY) {
             throw ApiException.badRequest("JSON body larger than " + MAX_JSON_BODY + " bytes");
         }
+        return parse(bytes, type);
+    }
+
+    /** Parses a JSON body of up to {@code maxBytes} (exec with stdin); a larger one is a 413. */
+    public <T> T body(Class<T> type, int maxBytes) throws IOException {
+        byte[] bytes = Content.Source.asInputStream(request).readNBytes(maxBytes + 1);
+        if (bytes.length > maxBytes) {
+            throw new ApiException(413, "PAYLOAD_TOO_LARGE", "JSON body larger than " + maxBytes + " bytes");
+        }
+        return parse(bytes, type);
+    }
+
+    private static <T> T parse(byte[] bytes, Class<T> type) throws IOException {
         if (bytes.length == 0 || new String(bytes, StandardCharsets.UTF_8).isBlank()) {
             throw ApiException.badRequest("a JSON object body is required");
         }
@@ -130,6 +150,28 @@ public final class Exchange {
         response.setStatus(101);
         response.getHeaders().put(HttpHeader.UPGRADE, token);
         response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
+    }
+
+    /**
+     * Hands the request to Jetty's WebSocket upgrade; the endpoint {@code creator} makes takes the connection.
+     *
+     * @return false when the request is not a WebSocket upgrade (nothing was sent)
+     */
+    public boolean upgradeToWebSocket(WebSocketCreator creator) {
+        ServerWebSocketContainer container = ServerWebSocketContainer.get(request.getContext());
+        if (container == null) {
+            throw new IllegalStateException("the server has no WebSocket container");
+        }
+        if (container.upgrade(creator, request, response, callback)) {
+            callbackTaken = true;
+            return true;
+        }
+        return false;
+    }
+
+    /** Jetty's upgrade completes the request's callback itself. */
+    boolean callbackTaken() {
+        return callbackTaken;
     }
 
     boolean committed() {

@@ -274,6 +274,55 @@ public final class JdbcStore implements Store {
                 Instant.ofEpochMilli(rs.getLong("attached_at")));
     }
 
+    private static final String TOKEN_COLUMNS = "sandbox_id, user_id, token_hash, token_hint, created_at, rotated_at";
+
+    @Override
+    public boolean insertAccessToken(AccessTokenRecord t) {
+        try {
+            update("INSERT INTO sandbox_access_tokens (" + TOKEN_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)",
+                    t.sandboxId(), t.userId(), t.tokenHash(), t.tokenHint(), t.createdAt().toEpochMilli(),
+                    t.rotatedAt() == null ? null : t.rotatedAt().toEpochMilli());
+            return true;
+        } catch (StoreException e) {
+            if (e.getCause() instanceof SQLException sql && isUniqueViolation(sql)
+                    && accessToken(t.sandboxId()).isPresent()) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean replaceAccessToken(AccessTokenRecord t) {
+        return update("UPDATE sandbox_access_tokens SET token_hash = ?, token_hint = ?, rotated_at = ? "
+                + "WHERE sandbox_id = ?", t.tokenHash(), t.tokenHint(),
+                t.rotatedAt() == null ? null : t.rotatedAt().toEpochMilli(), t.sandboxId()) == 1;
+    }
+
+    @Override
+    public Optional<AccessTokenRecord> accessToken(String sandboxId) {
+        return queryOne("SELECT " + TOKEN_COLUMNS + " FROM sandbox_access_tokens WHERE sandbox_id = ?",
+                JdbcStore::toAccessToken, sandboxId);
+    }
+
+    @Override
+    public Optional<AccessTokenRecord> accessTokenByHash(String tokenHash) {
+        return queryOne("SELECT " + TOKEN_COLUMNS + " FROM sandbox_access_tokens WHERE token_hash = ?",
+                JdbcStore::toAccessToken, tokenHash);
+    }
+
+    @Override
+    public boolean deleteAccessToken(String sandboxId) {
+        return update("DELETE FROM sandbox_access_tokens WHERE sandbox_id = ?", sandboxId) == 1;
+    }
+
+    private static AccessTokenRecord toAccessToken(ResultSet rs) throws SQLException {
+        long rotated = rs.getLong("rotated_at");
+        Instant rotatedAt = rs.wasNull() ? null : Instant.ofEpochMilli(rotated);
+        return new AccessTokenRecord(rs.getString("sandbox_id"), rs.getString("user_id"), rs.getString("token_hash"),
+                rs.getString("token_hint"), Instant.ofEpochMilli(rs.getLong("created_at")), rotatedAt);
+    }
+
     private interface RowMapper<T> {
         T map(ResultSet rs) throws SQLException;
     }

@@ -83,4 +83,17 @@ public interface Store extends AutoCloseable {
 
     @Override
     void close();
+
+    /** @return false when the sandbox already has a token (nothing changed) */
+    boolean insertAccessToken(AccessTokenRecord token);
+
+    /** Replaces the sandbox's token (rotate); @return false when it has none */
+    boolean replaceAccessToken(AccessTokenRecord token);
+
+    Optional<AccessTokenRecord> accessToken(String sandboxId);
+
+    Optional<AccessTokenRecord> accessTokenByHash(String tokenHash);
+
+    /** @return false when the sandbox had no token */
+    boolean deleteAccessToken(String sandboxId);
 }

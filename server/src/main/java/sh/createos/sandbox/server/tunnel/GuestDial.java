@@ -1,6 +1,7 @@
 package sh.createos.sandbox.server.tunnel;
 
 import java.io.IOException;
+import sh.createos.sandbox.host.agent.AgentClient;
 import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.DialConnection;
 import sh.createos.sandbox.host.vmm.Vm;
@@ -12,6 +13,7 @@ import sh.createos.sandbox.server.http.ApiException;
  */
 public final class GuestDial {
     public static final String GUEST_LOOPBACK = "127.0.0.1";
+    public static final String GUEST_LOOPBACK6 = "::1";
 
     private GuestDial() {}
 
@@ -31,9 +33,21 @@ public final class GuestDial {
      * @throws IOException the agent channel failed
      */
     public static DialConnection open(Vm vm, String sandboxId, int port) throws IOException {
+        return open(vm.agent(), sandboxId, port);
+    }
+
+    /** As {@link #open(Vm, String, int)}; a port that refuses on 127.0.0.1 is tried on [::1] (IPv6-only servers). */
+    public static DialConnection open(AgentClient agent, String sandboxId, int port) throws IOException {
         try {
-            return vm.agent().dial(GUEST_LOOPBACK, port);
+            return agent.dial(GUEST_LOOPBACK, port);
         } catch (AgentException e) {
+            if ("ECONNREFUSED".equals(e.code())) {
+                try {
+                    return agent.dial(GUEST_LOOPBACK6, port);
+                } catch (AgentException ignored) {
+                    // Report the IPv4 refusal: it is the address users think of.
+                }
+            }
             throw new PortRefusedException(sandboxId, port, e);
         }
     }

@@ -1,6 +1,7 @@
 package sh.createos.sandbox.server.tunnel;
 
-import java.util.Arrays;
+import java.util.Set;
+import org.eclipse.jetty.io.Connection;
 import sh.createos.sandbox.host.agent.DialConnection;
 import sh.createos.sandbox.server.http.ApiException;
 import sh.createos.sandbox.server.http.Router;
@@ -8,37 +9,51 @@ import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxService.RunningSandbox;
 
 /**
- * {@code POST /v1/sandboxes/{id}/tunnel/{port}} with {@code Connection: Upgrade} and {@code Upgrade: tcp}: answers
- * {@code 101 Switching Protocols} ({@code Upgrade: tcp}) and from then on the connection carries the raw bytes of a
- * TCP connection to that guest port (loopback-bound ones too). Errors come before the upgrade, as JSON.
+ * {@code POST /v1/sandboxes/{id}/tunnel/{port}} with {@code Connection: Upgrade} and {@code Upgrade: tcp-tunnel}
+ * (the CLI's token; {@code tcp} too): answers {@code 101 Switching Protocols} with the token asked for, and from
+ * then on the connection carries the raw bytes of one TCP connection to that guest port (loopback-bound ones
+ * too), half-closes included. Every check, the guest dial included, happens before the 101; errors are JSON.
  */
 public final class TunnelRoutes {
-    public static final String UPGRADE_TOKEN = "tcp";
+    /** What a client sent before the CLI's token was supported; still accepted. */
+    public static final String UPGRADE_TOKEN = UpgradeRequests.LEGACY_TOKEN;
+    static final int MAX_TUNNELS_PER_SANDBOX = 64;
 
     private TunnelRoutes() {}
 
     public static void register(Router router, SandboxService service) {
+        ConnectionLimits limits = new ConnectionLimits("tunnels", MAX_TUNNELS_PER_SANDBOX);
         router.post("/v1/sandboxes/{id}/tunnel/{port}", true, ex -> {
             int port = GuestDial.port(ex.param("port"));
-            if (!UPGRADE_TOKEN.equalsIgnoreCase(ex.header("Upgrade")) || !asksForUpgrade(ex.header("Connection"))) {
-                throw new ApiException(426, "UPGRADE_REQUIRED",
-                        "a tunnel is an HTTP/1.1 upgrade: send 'Connection: Upgrade' and 'Upgrade: tcp'");
-            }
+            String token = UpgradeRequests.token(ex,
+                    Set.of(UpgradeRequests.CLI_TOKEN, UpgradeRequests.LEGACY_TOKEN), 426);
             RunningSandbox running = service.running(ex.user(), ex.param("id"));
             String id = running.sandbox().id();
+            ConnectionLimits.Slot slot = limits.acquire(id);
             DialConnection dial;
             try {
-                dial = GuestDial.open(running.vm(), id, port);
+                dial = GuestDial.open(running.agent(), id, port);
             } catch (GuestDial.PortRefusedException e) {
+                slot.run();
                 throw new ApiException(502, "PORT_UNREACHABLE", e.getMessage());
+            } catch (java.io.IOException | RuntimeException e) {
+                slot.run();
+                throw e;
             }
-            ex.switchProtocols(UPGRADE_TOKEN, (endPoint, executor) -> new DialTunnel(endPoint, executor, dial,
-                    new byte[0], () -> service.activity().touch(id), id + ":" + port));
+            // An open tunnel is activity (a quiet SSH session too) until it closes: no idle auto-pause under it.
+            var busy = service.activity().busy(id);
+            ex.switchProtocols(token, (endPoint, executor) -> {
+                DialTunnel tunnel = new DialTunnel(endPoint, executor, dial, new byte[0],
+                        () -> service.activity().touch(id), id + ":" + port);
+                tunnel.addEventListener(new Connection.Listener() {
+                    @Override
+                    public void onClosed(Connection connection) {
+                        busy.close();
+                        slot.run();
+                    }
+                });
+                return tunnel;
+            });
         });
-    }
-
-    private static boolean asksForUpgrade(String connection) {
-        return connection != null && Arrays.stream(connection.split(","))
-                .anyMatch(token -> token.trim().equalsIgnoreCase("upgrade"));
     }
 }
