@@ -26,6 +26,7 @@ type Agent struct {
 	// OwnsSystem: PID 1 of a guest, allowed to set the clock and hostname (configure); not in serve mode.
 	OwnsSystem bool
 	Self       *SelfSignals // queued until a watch stream takes them
+	procs      procTable    // managed processes (procs.go): the agent's, not a connection's
 	bootMs     int64
 }
 

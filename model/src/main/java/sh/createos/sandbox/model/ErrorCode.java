@@ -56,6 +56,22 @@ public enum ErrorCode {
     FORK_FAILED,
     /** A paused sandbox's snapshot cannot be read. */
     SNAPSHOT_UNREADABLE,
+    /** Managed processes (interactive-api.md §5): unknown, evicted or foreign process id. */
+    PROCESS_NOT_FOUND,
+    /** The process could not be started (no such program, bad cwd…). */
+    SPAWN_FAILED,
+    /** Too many unfinished processes in the sandbox. */
+    PROCESS_LIMIT,
+    /** A pipe-only call on a PTY process. */
+    NOT_A_PIPE,
+    /** A PTY-only call on a pipe process. */
+    NOT_A_PTY,
+    /** Input after the process's stdin was closed. */
+    STDIN_CLOSED,
+    /** A call that needs a live process on one that has finished. */
+    PROCESS_EXITED,
+    /** A long poll that ended before its condition held. */
+    WAIT_TIMEOUT,
     /** Anything else that went wrong on the server. */
     INTERNAL;
 

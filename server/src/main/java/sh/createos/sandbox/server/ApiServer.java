@@ -35,7 +35,12 @@ import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.NetworkTraffic;
 import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.network.NetworkService;
+import sh.createos.sandbox.server.metrics.MetricsRoutes;
+import sh.createos.sandbox.server.metrics.MetricsToken;
+import sh.createos.sandbox.server.metrics.OperatorMetrics;
+import sh.createos.sandbox.server.metrics.UsageSeries;
 import sh.createos.sandbox.server.network.TrafficService;
+import sh.createos.sandbox.server.process.ProcessRoutes;
 import sh.createos.sandbox.server.sandbox.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
@@ -63,6 +68,7 @@ public final class ApiServer implements AutoCloseable {
     private final SandboxService sandboxes;
     private final IdleAutoPause autoPause;
     private Router router;
+    private UsageSeries usage; // the in-memory usage sampler behind /v1/metrics
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
             IdleAutoPause autoPause) {
@@ -105,16 +111,23 @@ public final class ApiServer implements AutoCloseable {
             NetworkRoutes.register(router, new NetworkService(store, sandboxes, host));
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
+            ProcessRoutes.register(router, sandboxes);
+            OperatorMetrics operatorMetrics = new OperatorMetrics(store);
+            UsageSeries usage = new UsageSeries(store, sandboxes, traffic);
+            MetricsRoutes.register(router, sandboxes, traffic, store, usage, operatorMetrics,
+                    MetricsToken.load(config.dataDir()));
             UnconfiguredRoutes.register(router);
             OpenApiRoutes.register(router);
 
             CallerAuthenticator callers = new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store);
-            Server jetty = jetty(config, new IdempotencyHandler(new ApiHandler(router, callers), callers,
-                    IdempotencyStore.on(store)));
+            ApiHandler api = new ApiHandler(router, callers, operatorMetrics);
+            Server jetty = jetty(config, new IdempotencyHandler(api, callers, IdempotencyStore.on(store)));
             jetty.start();
+            usage.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
                     new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
             server.router = router;
+            server.usage = usage;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
@@ -192,6 +205,9 @@ public final class ApiServer implements AutoCloseable {
             ingress.close();
         }
         autoPause.close();
+        if (usage != null) {
+            usage.close();
+        }
         sandboxes.shutdown();
         store.close();
         log.info("createos-sandbox API stopped; VMs left running");

@@ -259,6 +259,16 @@ public final class AgentClient implements Closeable {
         return new SelfSignalWatch(stream, listener);
     }
 
+    /** The guest's managed processes (proc_* ops), which the agent keeps across connections. */
+    public AgentProcesses processes() {
+        return new AgentProcesses(connection);
+    }
+
+    /** The guest's CPU, memory, disk and network figures, read from its /proc. */
+    public GuestStats stats() throws IOException {
+        return expect(call(new Messages.Ping("stats"), "stats"), "ok", "stats").as(GuestStats.class);
+    }
+
     /** Opens a stream for {@code request} and returns the agent's first event, throwing its error if it sent one. */
     private Messages.Event call(Object request, String what) throws IOException {
         return call(connection.open(request, what), what);

@@ -22,11 +22,17 @@ public final class ApiHandler extends Handler.Abstract {
 
     private final Router router;
     private final Authenticator authenticator;
+    private final RequestObserver observer;
 
     public ApiHandler(Router router, Authenticator authenticator) {
+        this(router, authenticator, RequestObserver.NONE);
+    }
+
+    public ApiHandler(Router router, Authenticator authenticator, RequestObserver observer) {
         super(InvocationType.BLOCKING);
         this.router = router;
         this.authenticator = authenticator;
+        this.observer = observer;
     }
 
     @Override
@@ -43,8 +49,10 @@ public final class ApiHandler extends Handler.Abstract {
         }
         Exchange exchange = null;
         long started = System.nanoTime();
+        String route = "unmatched";
         try {
             Router.Match match = router.match(method, request.getHttpURI().getPath());
+            route = "/" + String.join("/", match.route().pattern());
             User user = match.route().authenticated() ? authenticator.authenticate(request, match) : null;
             exchange = new Exchange(request, response, requestId, match.params(), user, callback);
             match.route().handler().handle(exchange);
@@ -52,6 +60,7 @@ public final class ApiHandler extends Handler.Abstract {
                 callback.succeeded();
             }
             logAccess(requestId, method, request, response, started);
+            observer.observe(method, route, response.getStatus(), System.nanoTime() - started);
         } catch (Throwable failure) {
             if (response.isCommitted()) {
                 log.warn("request {} {} {} failed after the response started: {}", requestId, method,
@@ -66,6 +75,7 @@ public final class ApiHandler extends Handler.Abstract {
                 errorExchange.send(mapped.status(), mapped.body());
                 callback.succeeded();
                 logAccess(requestId, method, request, response, started);
+                observer.observe(method, route, mapped.status(), System.nanoTime() - started);
             } catch (Throwable sendFailure) {
                 callback.failed(sendFailure);
             }

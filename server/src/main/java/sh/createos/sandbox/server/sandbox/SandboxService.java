@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Phaser;
@@ -172,6 +173,14 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         public AgentClient agent() {
             return vm.agent();
         }
+    }
+
+    /**
+     * The agent of a running sandbox for background readers (metrics sampling) that must not count as activity for
+     * idle auto-pause, unlike {@link #running}; empty when its VM is not live here.
+     */
+    public Optional<AgentClient> agentQuietly(SandboxRecord sandbox) {
+        return host.vm(sandbox.id()).filter(Vm::isAlive).map(Vm::agent);
     }
 
     /**
