@@ -61,15 +61,20 @@ class SdkInteractiveTest {
         StringBuilder stderr = new StringBuilder();
         long lastSeq = 0;
         Integer exit = null;
+        boolean sent = false;
+        List<String> frames = new ArrayList<>();
         try (ProcessStream stream = processes.attach(p.processId(), 0)) {
             for (ProcessEvent e : stream) {
                 if (e instanceof ProcessEvent.Data d) {
                     assertThat(d.seq()).isGreaterThan(lastSeq);
                     lastSeq = d.seq();
-                    (d.stream().equals("stderr") ? stderr : stdout).append(new String(d.data(), StandardCharsets.UTF_8));
-                    if (stdout.toString().equals("ready\n")) {
+                    String text = new String(d.data(), StandardCharsets.UTF_8);
+                    frames.add(d.seq() + " " + d.stream() + " " + text);
+                    (d.stream().equals("stderr") ? stderr : stdout).append(text);
+                    if (!sent && stdout.toString().equals("ready\n")) {
+                        sent = true;
                         assertThat(processes.input(p.processId(), "hello\n".getBytes(StandardCharsets.UTF_8)))
-                                .isEqualTo(1);
+                                .as("input_seq of the first write; frames so far %s", frames).isEqualTo(1);
                     }
                     if (stderr.toString().equals("done\n")) {
                         processes.closeStdin(p.processId());
@@ -105,8 +110,23 @@ class SdkInteractiveTest {
         assertThat(killed.state()).isEqualTo("exited");
 
         ManagedProcess trapped = processes.start(ProcessRequest.command("sh")
-                .args("-c", "trap 'echo usr1; exit 9' USR1; while true; do sleep 0.2; done").build());
-        processes.signal(trapped.processId(), "SIGUSR1");
+                .args("-c", "trap 'echo usr1; exit 9' USR1; echo armed; while true; do sleep 0.2; done").build());
+        StringBuilder out = new StringBuilder();
+        ProcessEvent last = null;
+        try (ProcessStream stream = processes.attach(trapped.processId(), 0)) {
+            for (ProcessEvent e : stream) {
+                last = e;
+                if (e instanceof ProcessEvent.Data d && d.stream().equals("stdout")) {
+                    out.append(new String(d.data(), StandardCharsets.UTF_8));
+                    if (out.toString().equals("armed\n")) { // the trap is set: only now is USR1 caught
+                        processes.signal(trapped.processId(), "SIGUSR1");
+                    }
+                }
+            }
+        }
+        // the group's sleep dies of USR1 too (sh reports that on stderr); the leader's trap decides the exit
+        assertThat(out.toString()).isEqualTo("armed\nusr1\n");
+        assertThat(last).isEqualTo(new ProcessEvent.Exit(9, null));
         assertThat(processes.waitFor(trapped.processId(), false, WAIT).exitCode()).isEqualTo(9);
         assertThatThrownBy(() -> processes.get("proc_01J0000000000000000000000")).isInstanceOf(NotFoundException.class);
     }
