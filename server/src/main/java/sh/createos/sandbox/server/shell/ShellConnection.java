@@ -115,9 +115,4 @@ final class ShellConnection extends AbstractConnection implements Connection.Upg
         }
         getEndPoint().close();
     }
-
-    @Override
-    public void onClose(Throwable cause) {
-        super.onClose(cause);
-    }
 }

@@ -44,7 +44,11 @@ public final class CallerAuthenticator implements Authenticator {
         String credential = ApiKeys.credential(request.getHeaders());
         boolean shellWs = SHELL_WS.equals("/" + String.join("/", match.route().pattern()));
         if ((credential == null || credential.isBlank()) && shellWs) {
-            credential = Request.extractQueryParameters(request, StandardCharsets.UTF_8).getValue("token");
+            try {
+                credential = Request.extractQueryParameters(request, StandardCharsets.UTF_8).getValue("token");
+            } catch (RuntimeException e) {
+                throw ApiException.badRequest("malformed query string: " + e.getMessage());
+            }
             if (BrowserTickets.looksLikeTicket(credential)) {
                 BrowserTickets.Ticket ticket = tickets.redeem(credential);
                 if (!ticket.sandboxId().equals(match.params().get("id"))) {

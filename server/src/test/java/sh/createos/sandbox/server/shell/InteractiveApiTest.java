@@ -384,8 +384,8 @@ class InteractiveApiTest {
     @Order(6)
     void pausingClosesOpenShellsAndTunnelsAndRefusesNewOnesThenDestroyRevokesTheToken() throws Exception {
         String token = api.post(base + "/access-token", api.aliceKey, "").data().get("token").asText();
-        execOut("bash", "-c", "nohup setsid node -e \"require('net').createServer(s=>s.pipe(s)).listen(5006)\""
-                + " >/dev/null 2>&1 &");
+        execOut("bash", "-c", "nohup setsid node -e \"require('net').createServer(s=>{s.on('error',()=>{});"
+                + "s.pipe(s)}).listen(5006)\" >/dev/null 2>&1 &");
         assertThat(execOut("bash", "-c", "for i in $(seq 150); do (echo >/dev/tcp/127.0.0.1/5006) 2>/dev/null"
                 + " && echo up && exit 0; sleep 0.2; done")).contains("up");
         Socket shell = upgrade("/shell", api.aliceKey, "tcp-tunnel");

@@ -38,29 +38,34 @@ public final class InteractiveBenchmark {
             }
             String base = "/v1/sandboxes/" + created.data().get("id").asText();
             exec(api, base, "bash", "-c", "head -c " + mib + "M /dev/urandom >/root/blob; nohup setsid node -e "
-                    + "\"require('net').createServer(s=>require('fs').createReadStream('/root/blob').pipe(s))"
+                    + "\"require('net').createServer(s=>{s.on('error',()=>{});"
+                    + "require('fs').createReadStream('/root/blob').pipe(s)})"
                     + ".listen(5007)\" >/dev/null 2>&1 & for i in $(seq 150); do (echo >/dev/tcp/127.0.0.1/5007)"
                     + " 2>/dev/null && exit 0; sleep 0.2; done; exit 1");
             System.out.printf("%d runs: %d keystrokes, %d exec round trips, a %d MiB download each way; load %s%n",
                     runs, keys, keys, mib, loadAverage());
-            System.out.printf("%4s %16s %14s %18s %18s%n", "run", "pty_echo_ms", "exec_ms", "files_MiB_per_s",
-                    "tunnel_MiB_per_s");
+            System.out.printf("%4s %16s %14s %18s %18s %20s%n", "run", "pty_echo_ms", "exec_ms", "files_MiB_per_s",
+                    "tunnel_MiB_per_s", "in_guest_MiB_per_s");
             List<Double> echo = new ArrayList<>();
             List<Double> execs = new ArrayList<>();
             List<Double> files = new ArrayList<>();
             List<Double> tunnel = new ArrayList<>();
+            List<Double> inGuest = new ArrayList<>();
             for (int run = 1; run <= runs; run++) {
                 echo.add(echoMillis(api, base, keys));
                 execs.add(execMillis(api, base, keys));
                 files.add(filesMibPerSecond(api, base, mib));
                 tunnel.add(tunnelMibPerSecond(api, base, mib));
-                System.out.printf("%4d %16.2f %14.2f %18.1f %18.1f%n", run, echo.getLast(), execs.getLast(),
-                        files.getLast(), tunnel.getLast());
+                inGuest.add(inGuestMibPerSecond(api, base, mib));
+                System.out.printf("%4d %16.2f %14.2f %18.1f %18.1f %20.1f%n", run, echo.getLast(), execs.getLast(),
+                        files.getLast(), tunnel.getLast(), inGuest.getLast());
             }
             System.out.printf("median round trip: keystroke echo %.2f ms, exec %.2f ms (%.2f x)%n", medianOf(echo),
                     medianOf(execs), medianOf(echo) / medianOf(execs));
             System.out.printf("median download: files %.1f MiB/s, tunnel %.1f MiB/s (%.2f x)%n", medianOf(files),
                     medianOf(tunnel), medianOf(tunnel) / medianOf(files));
+            System.out.printf("the guest's node server read from inside the guest (no agent, no host): %.1f MiB/s%n",
+                    medianOf(inGuest));
             System.out.printf("load average at the end: %s%n", loadAverage());
         } finally {
             try (var paths = Files.walk(dataDir)) {
@@ -129,6 +134,18 @@ public final class InteractiveBenchmark {
             got = in.transferTo(OutputStream.nullOutputStream());
         }
         return rate(got, mib, started);
+    }
+
+    /** The same download from the same guest server, read by bash inside the guest: what the server itself gives. */
+    private static double inGuestMibPerSecond(TestApi api, String base, int mib) throws Exception {
+        TestApi.Reply reply = api.post(base + "/exec", api.aliceKey, map("cmd", "bash", "args", List.of("-c",
+                "s=$(date +%s%N); exec 3<>/dev/tcp/127.0.0.1/5007; n=$(wc -c <&3); e=$(date +%s%N);"
+                        + " echo $n $(( (e - s) / 1000 ))")));
+        String[] out = reply.data().get("result").get("stdout").asText().trim().split(" ");
+        if (Long.parseLong(out[0]) != (long) mib << 20) {
+            throw new IllegalStateException("in-guest download got " + out[0] + " bytes: " + reply);
+        }
+        return mib / (Long.parseLong(out[1]) / 1e6);
     }
 
     private static double rate(long got, int mib, long started) {
