@@ -190,6 +190,11 @@ public final class ApiServer implements AutoCloseable {
         return store;
     }
 
+    /** The per-minute usage series behind /v1/metrics (tests take a sample at a moment of their choosing). */
+    public UsageSeries usage() {
+        return usage;
+    }
+
     public void join() throws InterruptedException {
         jetty.join();
     }

@@ -44,11 +44,16 @@ final class AgentConnection implements Closeable {
      */
     AgentHello handshake(Duration timeout) throws IOException {
         AtomicBoolean timedOut = new AtomicBoolean();
+        // Whichever comes first, the answer or the timeout, wins: a watchdog that wakes just as the answer arrives
+        // must not close the transport of a handshake that succeeded.
+        AtomicBoolean settled = new AtomicBoolean();
         Thread watchdog = timeout == null ? null : Thread.ofVirtual().name("agent-hello-timeout").start(() -> {
             try {
                 Thread.sleep(timeout);
-                timedOut.set(true);
-                closeTransport();
+                if (settled.compareAndSet(false, true)) {
+                    timedOut.set(true);
+                    closeTransport();
+                }
             } catch (InterruptedException e) {
                 // the answer came in time
             }
@@ -61,6 +66,9 @@ final class AgentConnection implements Closeable {
                     throw new IOException("the agent at " + peer + " closed the connection before answering HELLO");
                 }
                 if (frame.stream() == 0 && frame.type() == Frame.HELLO) {
+                    if (!settled.compareAndSet(false, true)) {
+                        throw new IOException("the HELLO answer of " + peer + " came as the timeout closed it");
+                    }
                     return checkedHello(Messages.decode(frame.payload(), Messages.HelloAnswer.class));
                 }
                 log.debug("{}: skipping {} before the HELLO answer", peer, frame);

@@ -43,7 +43,8 @@ public final class OperatorMetrics implements RequestObserver {
         Timer.builder("createos_api_request")
                 .description("API requests by route pattern; streams count their whole duration")
                 .tag("method", method).tag("route", route).tag("status", Integer.toString(status))
-                .publishPercentileHistogram().register(registry).record(Duration.ofNanos(nanos));
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(60)).register(registry).record(Duration.ofNanos(nanos));
         String op = operation(method, route);
         if (op != null) {
             boolean failed = status >= 500;
@@ -57,7 +58,9 @@ public final class OperatorMetrics implements RequestObserver {
     private Timer operationTimer(String op, String outcome) {
         return Timer.builder("createos_sandbox_operation")
                 .description("Durations of sandbox create, pause, resume and fork requests")
-                .tag("op", op).tag("outcome", outcome).publishPercentileHistogram().register(registry);
+                .tag("op", op).tag("outcome", outcome).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofMinutes(5))
+                .register(registry);
     }
 
     private Counter failures(String op) {

@@ -35,6 +35,7 @@ public final class UsageSeries implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UsageSeries.class);
     static final Duration RESOLUTION = Duration.ofMinutes(1);
     static final int RETAINED = 24 * 60;
+    public static final String MANUAL = "createos.sandbox.usage.manual";
 
     /** One minute of one user's usage. */
     public record Point(long minute, int running, double vcpuSeconds, double memoryMibSeconds,
@@ -57,7 +58,11 @@ public final class UsageSeries implements AutoCloseable {
         this.traffic = traffic;
     }
 
+    /** Starts the minute sampler, unless the system property {@value #MANUAL} is true (tests sample by hand). */
     public UsageSeries start() {
+        if (Boolean.getBoolean(MANUAL)) {
+            return this;
+        }
         long delay = RESOLUTION.toMillis() - System.currentTimeMillis() % RESOLUTION.toMillis();
         sampler.scheduleAtFixedRate(() -> {
             try {
@@ -69,8 +74,8 @@ public final class UsageSeries implements AutoCloseable {
         return this;
     }
 
-    /** Records the minute that {@code at} falls in for every user with a running sandbox. */
-    void sample(Instant at) {
+    /** Records the minute that {@code at} falls in for every user with a running sandbox (once per minute). */
+    public void sample(Instant at) {
         long minute = at.getEpochSecond() / 60 * 60;
         double seconds = RESOLUTION.toSeconds();
         java.util.Set<String> seen = new java.util.HashSet<>();
