@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -19,12 +20,14 @@ import sh.createos.sandbox.server.api.ExecRoutes;
 import sh.createos.sandbox.server.api.FileRoutes;
 import sh.createos.sandbox.server.api.HealthRoutes;
 import sh.createos.sandbox.server.api.NetworkRoutes;
+import sh.createos.sandbox.server.api.OpenApiRoutes;
 import sh.createos.sandbox.server.api.TrafficRoutes;
 import sh.createos.sandbox.server.api.IdentityRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
 import sh.createos.sandbox.server.api.UnconfiguredRoutes;
 import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.http.ApiHandler;
+import sh.createos.sandbox.server.http.IdempotencyHandler;
 import sh.createos.sandbox.server.http.JsonErrorHandler;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.ingress.IngressServer;
@@ -40,6 +43,7 @@ import sh.createos.sandbox.server.host.LocalHost;
 import sh.createos.sandbox.server.process.ProcessRoutes;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
+import sh.createos.sandbox.server.store.IdempotencyStore;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.shell.ShellRoutes;
@@ -62,6 +66,7 @@ public final class ApiServer implements AutoCloseable {
     private final Store store;
     private final SandboxService sandboxes;
     private final IdleAutoPause autoPause;
+    private Router router;
     private UsageSeries usage; // the in-memory usage sampler behind /v1/metrics
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
@@ -112,13 +117,16 @@ public final class ApiServer implements AutoCloseable {
             MetricsRoutes.register(router, sandboxes, traffic, store, usage, operatorMetrics,
                     MetricsToken.load(config.dataDir()));
             UnconfiguredRoutes.register(router);
+            OpenApiRoutes.register(router);
 
-            Server jetty = jetty(config, new ApiHandler(router,
-                    new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store), operatorMetrics));
+            CallerAuthenticator callers = new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store);
+            ApiHandler api = new ApiHandler(router, callers, operatorMetrics);
+            Server jetty = jetty(config, new IdempotencyHandler(api, callers, IdempotencyStore.on(store)));
             jetty.start();
             usage.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
                     new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
+            server.router = router;
             server.usage = usage;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
@@ -142,7 +150,7 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private static Server jetty(ServerConfig config, ApiHandler handler) {
+    private static Server jetty(ServerConfig config, Handler handler) {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("api");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -171,6 +179,11 @@ public final class ApiServer implements AutoCloseable {
     /** The ingress listener's port; -1 when ingress is off. */
     public int ingressPort() {
         return ingress == null ? -1 : ingress.port();
+    }
+
+    /** The routes this server registered, in order (checked against /openapi.json by a test). */
+    public java.util.List<sh.createos.sandbox.server.http.Route> routes() {
+        return router.routes();
     }
 
     public Store store() {

@@ -14,6 +14,11 @@ public final class Router {
 
     public record Match(Route route, Map<String, String> params) {}
 
+    /** Every registered route, in order (the OpenAPI test checks the document against these). */
+    public List<Route> routes() {
+        return List.copyOf(routes);
+    }
+
     public void get(String path, boolean auth, Route.Handler handler) {
         routes.add(Route.of("GET", path, auth, handler));
     }

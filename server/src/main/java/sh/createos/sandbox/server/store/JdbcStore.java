@@ -50,6 +50,11 @@ public final class JdbcStore implements Store {
         this.pool = new HikariDataSource(config);
     }
 
+    /** The connections, for stores of other tables in this database ({@link IdempotencyStore}). */
+    javax.sql.DataSource pool() {
+        return pool;
+    }
+
     /** The default store: {@code <dataDir>/control.db} in WAL mode. */
     public static JdbcStore sqlite(Path dbFile) {
         return open("jdbc:sqlite:" + dbFile.toAbsolutePath());
