@@ -35,6 +35,7 @@ import sh.createos.sandbox.server.network.TrafficService;
 import sh.createos.sandbox.server.sandbox.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
+import sh.createos.sandbox.server.ssh.SshGateway;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.tunnel.TunnelRoutes;
@@ -52,14 +53,16 @@ public final class ApiServer implements AutoCloseable {
     private final Store store;
     private final SandboxService sandboxes;
     private final IdleAutoPause autoPause;
+    private final SshGateway ssh;
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
-            IdleAutoPause autoPause) {
+            IdleAutoPause autoPause, SshGateway ssh) {
         this.jetty = jetty;
         this.ingress = ingress;
         this.store = store;
         this.sandboxes = sandboxes;
         this.autoPause = autoPause;
+        this.ssh = ssh;
     }
 
     public static ApiServer start(ServerConfig config) throws Exception {
@@ -69,6 +72,7 @@ public final class ApiServer implements AutoCloseable {
         }
         Store store = JdbcStore.open(config.effectiveDatabaseUrl());
         IngressServer ingress = null;
+        SshGateway ssh = null;
         try {
             LocalHost host = LocalHost.open(config.dataDir(), config.network());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
@@ -92,14 +96,18 @@ public final class ApiServer implements AutoCloseable {
             FileRoutes.register(router, sandboxes);
             UnconfiguredRoutes.register(router);
 
+            ssh = config.ssh() == null ? null : SshGateway.start(config.ssh(), config.dataDir(), sandboxes);
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));
             jetty.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
-                    new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
+                    new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start(), ssh);
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
         } catch (Exception | Error e) {
+            if (ssh != null) {
+                ssh.close();
+            }
             if (ingress != null) {
                 ingress.close();
             }
@@ -147,6 +155,11 @@ public final class ApiServer implements AutoCloseable {
         return ingress == null ? -1 : ingress.port();
     }
 
+    /** The SSH gateway's port; -1 when it is off. */
+    public int sshPort() {
+        return ssh == null ? -1 : ssh.port();
+    }
+
     public Store store() {
         return store;
     }
@@ -161,6 +174,9 @@ public final class ApiServer implements AutoCloseable {
             jetty.stop();
         } catch (Exception e) {
             log.warn("stopping the HTTP server: {}", e.toString());
+        }
+        if (ssh != null) {
+            ssh.close();
         }
         if (ingress != null) {
             ingress.close();
