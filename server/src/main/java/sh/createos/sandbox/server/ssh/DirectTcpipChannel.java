@@ -73,23 +73,30 @@ final class DirectTcpipChannel extends AbstractServerChannel {
                 String target = "localhost".equals(host) || host.isEmpty() ? "127.0.0.1" : host;
                 dial = running.agent().dial(target, port);
             } catch (SshRefusal refusal) {
-                opened.setException(new SshChannelOpenException(getChannelId(),
-                        SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, refusal.getMessage()));
+                refuse(opened, SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, refusal.getMessage());
                 return;
             } catch (AgentException e) {
-                opened.setException(new SshChannelOpenException(getChannelId(), SshConstants.SSH_OPEN_CONNECT_FAILED,
-                        "the guest could not connect to " + host + ":" + port + ": " + e.getMessage()));
+                refuse(opened, SshConstants.SSH_OPEN_CONNECT_FAILED,
+                        "the guest could not connect to " + host + ":" + port + ": " + e.getMessage());
                 return;
             } catch (IOException | RuntimeException e) {
-                opened.setException(new SshChannelOpenException(getChannelId(), SshConstants.SSH_OPEN_CONNECT_FAILED,
-                        "connecting to " + host + ":" + port + " in the guest: " + e.getMessage()));
+                refuse(opened, SshConstants.SSH_OPEN_CONNECT_FAILED,
+                        "connecting to " + host + ":" + port + " in the guest: " + e.getMessage());
                 return;
             }
+            signalChannelOpenSuccess(); // MINA sends the confirmation on this signal
             opened.setOpened();
             Thread.ofVirtual().name("ssh-fwd-out").start(this::guestToClient);
             Thread.ofVirtual().name("ssh-fwd-in").start(this::clientToGuest);
         });
         return opened;
+    }
+
+    private void refuse(DefaultOpenFuture opened, int reason, String message) {
+        SshChannelOpenException e = new SshChannelOpenException(getChannelId(), reason, message);
+        signalChannelOpenFailure(e);
+        opened.setException(e);
+        close(true);
     }
 
     private void guestToClient() {

@@ -48,7 +48,8 @@ public final class SshGateway implements AutoCloseable {
         server.setShellFactory(channel -> new GuestCommand(sessions, access, null));
         server.setCommandFactory((channel, command) -> new GuestCommand(sessions, access, command));
         server.setFileSystemFactory(new AgentFileSystemFactory(sessions));
-        server.setSubsystemFactories(List.of(new SftpSubsystemFactory.Builder().build()));
+        server.setSubsystemFactories(List.of(new SftpSubsystemFactory.Builder()
+                .withFileSystemAccessor(AgentSftpAccessor.INSTANCE).build()));
         server.setChannelFactories(List.of(GuestChannelSession.FACTORY, DirectTcpipChannel.factory(sessions)));
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE); // -R, agent and X11 forwarding
         server.addSessionListener(sessions);
