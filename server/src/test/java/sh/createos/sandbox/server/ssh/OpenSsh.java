@@ -80,9 +80,9 @@ final class OpenSsh {
                     in.write(stdin.getBytes(StandardCharsets.UTF_8));
                 }
             }
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            if (!p.waitFor(600, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IOException(argv + " did not finish in 180 s");
+                throw new IOException(argv + " did not finish in 600 s");
             }
             return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
         } finally {
