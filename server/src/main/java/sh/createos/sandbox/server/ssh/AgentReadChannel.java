@@ -54,21 +54,18 @@ final class AgentReadChannel implements SeekableByteChannel {
         if (position >= size) {
             return -1;
         }
-        int n;
-        if (dst.hasArray()) {
-            n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
-            if (n > 0) {
-                dst.position(dst.position() + n);
-            }
-        } else {
-            byte[] chunk = new byte[Math.min(dst.remaining(), 64 * 1024)];
-            n = in.read(chunk);
-            if (n > 0) {
-                dst.put(chunk, 0, n);
-            }
-        }
-        if (n < 0) {
+        // Fill the whole request: a short read makes SFTP clients ask again for the rest, behind the stream.
+        int want = (int) Math.min(dst.remaining(), size - position);
+        byte[] chunk = dst.hasArray() ? dst.array() : new byte[want];
+        int base = dst.hasArray() ? dst.arrayOffset() + dst.position() : 0;
+        int n = in.readNBytes(chunk, base, want);
+        if (n <= 0) {
             return -1;
+        }
+        if (dst.hasArray()) {
+            dst.position(dst.position() + n);
+        } else {
+            dst.put(chunk, 0, n);
         }
         position += n;
         streamPosition += n;

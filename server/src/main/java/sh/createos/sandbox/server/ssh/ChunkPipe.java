@@ -47,27 +47,35 @@ final class ChunkPipe extends InputStream {
         return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
+    /** Blocks for the first bytes, then takes what is already queued, so the agent gets full frames. */
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        if (current == END) {
-            return -1;
-        }
-        if (current == null || offset == current.length) {
-            try {
-                current = chunks.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for SFTP data");
+        int copied = 0;
+        while (copied < len && current != END) {
+            if (current == null || offset == current.length) {
+                byte[] next = copied == 0 ? take() : chunks.poll();
+                if (next == null) {
+                    break;
+                }
+                current = next;
+                offset = 0;
+                continue;
             }
-            offset = 0;
-            if (current == END) {
-                return -1;
-            }
+            int n = Math.min(len - copied, current.length - offset);
+            System.arraycopy(current, offset, b, off + copied, n);
+            offset += n;
+            copied += n;
         }
-        int n = Math.min(len, current.length - offset);
-        System.arraycopy(current, offset, b, off, n);
-        offset += n;
-        return n;
+        return copied == 0 && current == END ? -1 : copied;
+    }
+
+    private byte[] take() throws IOException {
+        try {
+            return chunks.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for SFTP data");
+        }
     }
 
     /** The reader stopped (the upload failed): writers fail from now on instead of blocking. */
