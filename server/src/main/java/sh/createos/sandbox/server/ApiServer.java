@@ -44,6 +44,7 @@ import sh.createos.sandbox.server.process.ProcessRoutes;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
 import sh.createos.sandbox.server.store.IdempotencyStore;
+import sh.createos.sandbox.server.ssh.SshGateway;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.shell.ShellRoutes;
@@ -68,14 +69,16 @@ public final class ApiServer implements AutoCloseable {
     private final IdleAutoPause autoPause;
     private Router router;
     private UsageSeries usage; // the in-memory usage sampler behind /v1/metrics
+    private final SshGateway ssh;
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
-            IdleAutoPause autoPause) {
+            IdleAutoPause autoPause, SshGateway ssh) {
         this.jetty = jetty;
         this.ingress = ingress;
         this.store = store;
         this.sandboxes = sandboxes;
         this.autoPause = autoPause;
+        this.ssh = ssh;
     }
 
     public static ApiServer start(ServerConfig config) throws Exception {
@@ -87,6 +90,7 @@ public final class ApiServer implements AutoCloseable {
         Store store = JdbcStore.open(config.effectiveDatabaseUrl())
                 .sealingEnvsWith(sh.createos.sandbox.server.secrets.SecretBox.open(config.dataDir(), System.getenv()));
         IngressServer ingress = null;
+        SshGateway ssh = null;
         try {
             LocalHost host = LocalHost.open(config.dataDir(), config.network());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
@@ -119,19 +123,23 @@ public final class ApiServer implements AutoCloseable {
             UnconfiguredRoutes.register(router);
             OpenApiRoutes.register(router);
 
+            ssh = config.ssh() == null ? null : SshGateway.start(config.ssh(), config.dataDir(), sandboxes);
             CallerAuthenticator callers = new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store);
             ApiHandler api = new ApiHandler(router, callers, operatorMetrics);
             Server jetty = jetty(config, new IdempotencyHandler(api, callers, IdempotencyStore.on(store)));
             jetty.start();
             usage.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
-                    new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
+                    new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start(), ssh);
             server.router = router;
             server.usage = usage;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
         } catch (Exception | Error e) {
+            if (ssh != null) {
+                ssh.close();
+            }
             if (ingress != null) {
                 ingress.close();
             }
@@ -186,6 +194,11 @@ public final class ApiServer implements AutoCloseable {
         return router.routes();
     }
 
+    /** The SSH gateway's port; -1 when it is off. */
+    public int sshPort() {
+        return ssh == null ? -1 : ssh.port();
+    }
+
     public Store store() {
         return store;
     }
@@ -205,6 +218,9 @@ public final class ApiServer implements AutoCloseable {
             jetty.stop();
         } catch (Exception e) {
             log.warn("stopping the HTTP server: {}", e.toString());
+        }
+        if (ssh != null) {
+            ssh.close();
         }
         if (ingress != null) {
             ingress.close();

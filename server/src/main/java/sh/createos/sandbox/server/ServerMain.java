@@ -8,6 +8,7 @@ import sh.createos.sandbox.host.net.NetworkConfig;
 import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.ingress.IngressConfig;
 import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
+import sh.createos.sandbox.server.ssh.SshConfig;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
@@ -24,6 +25,8 @@ public final class ServerMain {
                                           [--ingress-listen HOST:PORT|off] [--ingress-domain DOMAIN]
                                           [--ingress-tls-cert PEM --ingress-tls-key PEM
                                            | --ingress-tls-keystore FILE [--ingress-tls-keystore-password P]]
+                                          [--ssh-listen HOST:PORT|off] [--ssh-max-auth-attempts N]
+                                          [--ssh-idle-timeout-seconds N] [--ssh-max-sessions-per-sandbox N]
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
             admin commands:
                    user create EMAIL [--sandbox-limit N]
@@ -37,7 +40,10 @@ public final class ServerMain {
                          CREATEOS_SANDBOX_INGRESS_LISTEN (default 127.0.0.1:8081; off: no ingress),
                          CREATEOS_SANDBOX_INGRESS_DOMAIN (default sb.localhost), CREATEOS_SANDBOX_INGRESS_TLS_CERT,
                          CREATEOS_SANDBOX_INGRESS_TLS_KEY, CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE,
-                         CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE_PASSWORD""";
+                         CREATEOS_SANDBOX_INGRESS_TLS_KEYSTORE_PASSWORD,
+                         CREATEOS_SANDBOX_SSH_LISTEN (default 127.0.0.1:2222; off: no SSH gateway),
+                         CREATEOS_SANDBOX_SSH_MAX_AUTH_ATTEMPTS (default 6), CREATEOS_SANDBOX_SSH_IDLE_TIMEOUT_SECONDS
+                         (default 900), CREATEOS_SANDBOX_SSH_MAX_SESSIONS_PER_SANDBOX (default 10)""";
 
     private ServerMain() {}
 
@@ -63,7 +69,7 @@ public final class ServerMain {
                     option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl)
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
                             "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
-                    .withIngress(ingress(args)).withNetwork(network(args, dataDir)), args);
+                    .withIngress(ingress(args)).withNetwork(network(args, dataDir)).withSsh(ssh(args)), args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
@@ -104,6 +110,18 @@ public final class ServerMain {
     private static List<sh.createos.sandbox.host.net.Ipv4Cidr> openedPrivate(String list) {
         return java.util.Arrays.stream(list.split(",")).map(String::strip).filter(c -> !c.isEmpty())
                 .map(sh.createos.sandbox.host.net.Ipv4Cidr::parse).toList();
+    }
+
+    /** The SSH gateway ({@code --ssh-listen}, default 127.0.0.1:2222; {@code off}: none) and its limits. */
+    private static SshConfig ssh(List<String> args) {
+        SshConfig ssh = SshConfig.of(option(args, "--ssh-listen", "CREATEOS_SANDBOX_SSH_LISTEN", SshConfig.DEFAULT_LISTEN));
+        int attempts = intOption(args, "--ssh-max-auth-attempts", "CREATEOS_SANDBOX_SSH_MAX_AUTH_ATTEMPTS",
+                SshConfig.DEFAULT_MAX_AUTH_ATTEMPTS);
+        int idle = intOption(args, "--ssh-idle-timeout-seconds", "CREATEOS_SANDBOX_SSH_IDLE_TIMEOUT_SECONDS",
+                (int) SshConfig.DEFAULT_IDLE_TIMEOUT.toSeconds());
+        int sessions = intOption(args, "--ssh-max-sessions-per-sandbox", "CREATEOS_SANDBOX_SSH_MAX_SESSIONS_PER_SANDBOX",
+                SshConfig.DEFAULT_MAX_SESSIONS_PER_SANDBOX);
+        return ssh == null ? null : ssh.withLimits(attempts, java.time.Duration.ofSeconds(idle), sessions);
     }
 
     private static IngressConfig ingress(List<String> args) {

@@ -51,7 +51,7 @@ public final class ServerProcess implements AutoCloseable {
                 ServerMain.class.getName(), "serve", "--data-dir", dataDir.toString(), "--listen",
                 "127.0.0.1:" + port,
                 // Never the machine's shared host network ("csb") nor the default ingress port of a real serve.
-                "--network", "off", "--ingress-listen", "127.0.0.1:0"));
+                "--network", "off", "--ingress-listen", "127.0.0.1:0", "--ssh-listen", "off"));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();

@@ -146,6 +146,22 @@ public final class SandboxService implements IdleAutoPause.Pauser {
                 .orElseThrow(() -> DomainException.notFound("sandbox " + id + " not found"));
     }
 
+    /**
+     * For the SSH gateway's key lookup, across every user: the sandbox with id {@code idOrName} or those named so,
+     * that are not destroyed, destroying or failed, each with its owner. The gateway picks the one the offered key
+     * opens, so a name never reveals another tenant's sandbox.
+     */
+    public List<Owned> liveByIdOrName(String idOrName) {
+        EnumSet<SandboxStatus> gone = EnumSet.of(SandboxStatus.DESTROYED, SandboxStatus.DESTROYING, SandboxStatus.FAILED);
+        List<SandboxRecord> rows = store.sandbox(idOrName).map(List::of).orElseGet(() ->
+                store.sandboxesIn(EnumSet.complementOf(gone)).stream().filter(s -> s.name().equals(idOrName)).toList());
+        return rows.stream().filter(s -> !gone.contains(s.status()))
+                .flatMap(s -> store.user(s.userId()).map(u -> new Owned(u, s)).stream()).toList();
+    }
+
+    /** A sandbox row with the user who owns it. */
+    public record Owned(User user, SandboxRecord sandbox) {}
+
     public SandboxRecord byIp(User user, String ip) {
         return store.sandboxByIp(user.id(), ip)
                 .orElseThrow(() -> DomainException.notFound("no sandbox with IP " + ip));

@@ -1,0 +1,287 @@
+package sh.createos.sandbox.server.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static sh.createos.sandbox.server.TestApi.map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.store.SandboxRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.server.TestApi;
+import sh.createos.sandbox.server.TestApi.Reply;
+
+/** The SSH gateway with Debian's OpenSSH client against a real server and one real sandbox. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SshGatewayTest {
+    @TempDir
+    static Path dir;
+    @TempDir
+    static Path keys;
+    private TestApi api;
+    private OpenSsh ssh;
+    private Path aliceKey;
+    private Path bobKey;
+    private String id;
+
+    @BeforeAll
+    void bootOneSandbox() throws Exception {
+        api = TestApi.start(dir, true, c -> c.withSsh(SshConfig.of("127.0.0.1:0")));
+        ssh = new OpenSsh(api.server.sshPort());
+        aliceKey = OpenSsh.keygen(keys, "alice");
+        bobKey = OpenSsh.keygen(keys, "bob");
+        Reply created = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-512mb", "name", "ssh-box",
+                "ssh_pubkeys", List.of(OpenSsh.publicKey(aliceKey))));
+        assertThat(created.status()).as(created.toString()).isEqualTo(200);
+        id = created.data().get("id").asText();
+        byte[] script;
+        try (InputStream in = getClass().getResourceAsStream("/guest/ingress-test-server.js")) {
+            script = in.readAllBytes();
+        }
+        Reply put = api.send(TestApi.withKey(api.request("/v1/sandboxes/" + id + "/files?path=%2Froot%2Fsrv.js"),
+                api.aliceKey).PUT(HttpRequest.BodyPublishers.ofByteArray(script)).build());
+        assertThat(put.status()).as(put.toString()).isEqualTo(200);
+        exec("bash", "-lc", "nohup setsid node /root/srv.js >/tmp/srv.log 2>&1 &");
+        JsonNode ready = exec("bash", "-c", "for i in $(seq 150); do (echo >/dev/tcp/127.0.0.1/3000) 2>/dev/null"
+                + " && exit 0; sleep 0.2; done; cat /tmp/srv.log; exit 1");
+        assertThat(ready.get("result").get("exit_code").asInt()).as(ready.toString()).isZero();
+    }
+
+    private JsonNode exec(String cmd, String... args) throws Exception {
+        Reply r = api.post("/v1/sandboxes/" + id + "/exec", api.aliceKey, map("cmd", cmd, "args", List.of(args)));
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        return r.data();
+    }
+
+    @AfterAll
+    void cleanUp() {
+        if (api != null) {
+            api.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void execPrintsTheGuestKernelAndKeepsTheExitStatus() throws Exception {
+        Reply rest = api.post("/v1/sandboxes/" + id + "/exec", api.aliceKey, map("cmd", "uname", "args", List.of("-r")));
+        String kernel = rest.data().get("result").get("stdout").asText().strip();
+        OpenSsh.Result uname = ssh.exec(aliceKey, id, "uname -r");
+        assertThat(uname.exit()).as(uname.toString()).isZero();
+        assertThat(uname.stdout().strip()).isEqualTo(kernel);
+        OpenSsh.Result seven = ssh.exec(aliceKey, "ssh-box", "exit 7");
+        assertThat(seven.exit()).as(seven.toString()).isEqualTo(7);
+    }
+
+    @Test
+    @Order(2)
+    void ttyShowsTheRequestedSizeAndEnvRequestsPassOnlyTermAndLocale() throws Exception {
+        // script(1) gives ssh a terminal of a known size; ssh -tt sends it in its pty-req.
+        String sshLine = String.join(" ", ssh.ssh(aliceKey, id, "-tt")) + " 'stty size'";
+        OpenSsh.Result tty = OpenSsh.run(List.of("script", "-q", "-e", "-c",
+                "stty rows 33 cols 101; " + sshLine, "/dev/null"), null);
+        assertThat(tty.exit()).as(tty.toString()).isZero();
+        assertThat(tty.stdout()).contains("33 101");
+
+        OpenSsh.Result env = ssh.exec(aliceKey, id, "echo \"$LANG|$LC_TIME|$FOO\"", "-o",
+                "SetEnv=LANG=de_DE.UTF-8 LC_TIME=C FOO=bar");
+        assertThat(env.stdout().strip()).as(env.toString()).isEqualTo("de_DE.UTF-8|C|");
+    }
+
+    @Test
+    @Order(3)
+    void ctrlCInAPtyInterruptsTheForegroundProcess() throws Exception {
+        List<String> argv = ssh.ssh(aliceKey, id, "-tt");
+        argv.add("trap 'echo got-int; exit 3' INT; echo ready; sleep 60");
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        try {
+            StringBuilder seen = new StringBuilder();
+            InputStream out = p.getInputStream();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!seen.toString().contains("ready") && System.nanoTime() < deadline) {
+                int b = out.read();
+                if (b < 0) {
+                    break;
+                }
+                seen.append((char) b);
+            }
+            assertThat(seen.toString()).contains("ready");
+            p.getOutputStream().write(3); // ^C: the guest's terminal turns it into SIGINT
+            p.getOutputStream().flush();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            seen.append(new String(out.readAllBytes(), StandardCharsets.UTF_8));
+            assertThat(seen.toString()).contains("got-int");
+            assertThat(p.exitValue()).isEqualTo(3);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void sftpPutGetListRenameRemove() throws Exception {
+        byte[] data = new byte[20 << 20];
+        new Random(14).nextBytes(data);
+        Path local = keys.resolve("big.bin");
+        Files.write(local, data);
+        Path back = keys.resolve("back.bin");
+        OpenSsh.Result batch = ssh.sftpBatch(aliceKey, id, String.join("\n",
+                "mkdir /root/up", "put " + local + " /root/up/big.bin", "ls -l /root/up",
+                "rename /root/up/big.bin /root/up/moved.bin", "get /root/up/moved.bin " + back, "ls /root/up") + "\n");
+        assertThat(batch.exit()).as(batch.toString()).isZero();
+        assertThat(batch.stdout()).contains("big.bin").contains("20971520").contains("moved.bin");
+        assertThat(sha256(Files.readAllBytes(back))).isEqualTo(sha256(data));
+        JsonNode inGuest = exec("sha256sum", "/root/up/moved.bin");
+        assertThat(inGuest.get("result").get("stdout").asText()).startsWith(sha256(data));
+
+        OpenSsh.Result rm = ssh.sftpBatch(aliceKey, id, "rm /root/up/moved.bin\nrmdir /root/up\n");
+        assertThat(rm.exit()).as(rm.toString()).isZero();
+        OpenSsh.Result gone = ssh.sftpBatch(aliceKey, id, "ls /root/up\n");
+        assertThat(gone.exit()).isNotZero();
+        assertThat(gone.stderr()).contains("not found");
+
+        // scp is SFTP underneath in OpenSSH 9
+        Path small = keys.resolve("small.txt");
+        Files.writeString(small, "via scp\n");
+        List<String> scp = new ArrayList<>(List.of("scp", "-P", String.valueOf(api.server.sshPort())));
+        scp.addAll(ssh.options(aliceKey));
+        scp.addAll(List.of(small.toString(), id + "@127.0.0.1:/tmp/small.txt"));
+        OpenSsh.Result copied = OpenSsh.run(scp, null);
+        assertThat(copied.exit()).as(copied.toString()).isZero();
+        assertThat(ssh.exec(aliceKey, id, "cat /tmp/small.txt").stdout()).isEqualTo("via scp\n");
+    }
+
+    @Test
+    @Order(5)
+    void localForwardServesTwentyConcurrentCurls() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        List<String> argv = ssh.ssh(aliceKey, id, "-N", "-L", port + ":localhost:3000", "-o", "ExitOnForwardFailure=yes");
+        Process tunnel = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                try (Socket probe = new Socket("127.0.0.1", port)) {
+                    break;
+                } catch (java.io.IOException notYet) {
+                    if (!tunnel.isAlive()) {
+                        throw new AssertionError("ssh -L exited: " + new String(tunnel.getInputStream().readAllBytes()));
+                    }
+                    assertThat(System.nanoTime()).as("ssh -L listening").isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+            }
+            List<Process> curls = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                curls.add(new ProcessBuilder("curl", "-sS", "--max-time", "120", "http://127.0.0.1:" + port + "/hello")
+                        .redirectErrorStream(true).start());
+            }
+            for (Process curl : curls) {
+                assertThat(curl.waitFor(150, TimeUnit.SECONDS)).isTrue();
+                String body = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(body).startsWith("hello from the guest");
+                assertThat(curl.exitValue()).isZero();
+            }
+        } finally {
+            tunnel.destroy();
+            tunnel.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void wrongKeyForeignSandboxDestroyedAndUnknownAreRefusedAlike() throws Exception {
+        // bob's own sandbox row, destroyed: a row with bob's key that must no longer open
+        SandboxRecord alive = api.server.store().sandbox(id).orElseThrow();
+        SandboxRecord destroyed = new SandboxRecord("sb_01M8SSHDESTROYED00000000000", api.bob.id(), "gone-box",
+                SandboxStatus.DESTROYED, alive.shape(), alive.rootfs(), alive.vcpu(), alive.memMib(), alive.diskMib(),
+                null, null, false, null, java.util.Map.of(), List.of(), List.of(OpenSsh.publicKey(bobKey)),
+                alive.bandwidthQuotaBytes(), null, Instant.now(), null, Instant.now(), null, null);
+        api.server.store().insertSandbox(destroyed);
+        Path strangerKey = OpenSsh.keygen(keys, "stranger");
+
+        List<OpenSsh.Result> refused = List.of(
+                ssh.exec(strangerKey, id, "true"),              // a wrong key
+                ssh.exec(bobKey, id, "true"),                   // another tenant's sandbox
+                ssh.exec(bobKey, destroyed.id(), "true"),       // a destroyed sandbox
+                ssh.exec(bobKey, "gone-box", "true"),           // ... by name
+                ssh.exec(aliceKey, "sb_NOSUCHSANDBOX", "true")); // an unknown one
+        for (OpenSsh.Result r : refused) {
+            assertThat(r.exit()).as(r.toString()).isEqualTo(255);
+            assertThat(r.stderr().replaceFirst("^\\S+@127\\.0\\.0\\.1: ", "").strip()).as(r.toString())
+                    .isEqualTo("Permission denied (publickey).");
+        }
+    }
+
+    @Test
+    @Order(7)
+    void aKeyAddedLaterWorksAtOnce() throws Exception {
+        Path later = OpenSsh.keygen(keys, "later");
+        assertThat(ssh.exec(later, id, "true").exit()).isEqualTo(255);
+        Reply added = api.post("/v1/sandboxes/" + id + "/ssh-pubkeys", api.aliceKey,
+                map("keys", List.of(OpenSsh.publicKey(later))));
+        assertThat(added.status()).as(added.toString()).isEqualTo(200);
+        exec("useradd", "-m", "-s", "/bin/bash", "dev");
+        OpenSsh.Result ok = ssh.exec(later, "dev+ssh-box", "id -un; pwd");
+        assertThat(ok.stdout()).as(ok.toString()).isEqualTo("dev\n/home/dev\n");
+        OpenSsh.Result sftp = ssh.sftpBatch(later, "dev+ssh-box", "pwd\nmkdir made\n");
+        assertThat(sftp.stdout()).as(sftp.toString()).contains("/home/dev");
+        assertThat(exec("stat", "-c", "%U", "/home/dev/made").get("result").get("stdout").asText()).isEqualTo("dev\n");
+    }
+
+    @Test
+    @Order(8)
+    void pauseEndsTheSessionPausedIsRefusedUnlessAutoPauseResumes() throws Exception {
+        List<String> argv = ssh.ssh(aliceKey, id);
+        argv.add("echo started; sleep 120");
+        Process session = new ProcessBuilder(argv).start();
+        try {
+            InputStream out = session.getInputStream();
+            byte[] started = out.readNBytes("started\n".length());
+            assertThat(new String(started, StandardCharsets.UTF_8)).isEqualTo("started\n");
+            Reply paused = api.post("/v1/sandboxes/" + id + "/pause", api.aliceKey, map());
+            assertThat(paused.status()).as(paused.toString()).isEqualTo(200);
+            assertThat(session.waitFor(30, TimeUnit.SECONDS)).as("the session ends with the pause").isTrue();
+            assertThat(session.exitValue()).isNotZero();
+        } finally {
+            session.destroyForcibly();
+        }
+        OpenSsh.Result refused = ssh.exec(aliceKey, id, "true");
+        assertThat(refused.exit()).isEqualTo(255);
+        assertThat(refused.stderr()).contains("is paused and has no auto-pause").contains("/resume");
+
+        assertThat(api.post("/v1/sandboxes/" + id + "/resume", api.aliceKey, map()).status()).isEqualTo(200);
+        assertThat(api.patch("/v1/sandboxes/" + id, api.aliceKey, map("auto_pause_after_seconds", 3600)).status())
+                .isEqualTo(200);
+        assertThat(api.post("/v1/sandboxes/" + id + "/pause", api.aliceKey, map()).status()).isEqualTo(200);
+        OpenSsh.Result resumed = ssh.exec(aliceKey, id, "echo awake");
+        assertThat(resumed.stdout()).as(resumed.toString()).isEqualTo("awake\n");
+        assertThat(api.get("/v1/sandboxes/" + id, api.aliceKey).data().get("status").asText()).isEqualTo("running");
+    }
+
+    private static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}
