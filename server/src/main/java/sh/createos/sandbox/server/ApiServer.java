@@ -14,6 +14,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.server.api.CatalogRoutes;
+import sh.createos.sandbox.server.api.DiskRoutes;
+import sh.createos.sandbox.server.api.SandboxHooks;
 import sh.createos.sandbox.server.api.ExecRoutes;
 import sh.createos.sandbox.server.api.FileRoutes;
 import sh.createos.sandbox.server.api.HealthRoutes;
@@ -23,6 +25,7 @@ import sh.createos.sandbox.server.api.IdentityRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
 import sh.createos.sandbox.server.api.UnconfiguredRoutes;
 import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.disks.DiskService;
 import sh.createos.sandbox.server.http.ApiHandler;
 import sh.createos.sandbox.server.http.JsonErrorHandler;
 import sh.createos.sandbox.server.http.Router;
@@ -35,6 +38,8 @@ import sh.createos.sandbox.server.network.TrafficService;
 import sh.createos.sandbox.server.sandbox.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
+import sh.createos.sandbox.server.secrets.SecretBox;
+import sh.createos.sandbox.server.store.DiskStore;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.tunnel.TunnelRoutes;
@@ -52,6 +57,7 @@ public final class ApiServer implements AutoCloseable {
     private final Store store;
     private final SandboxService sandboxes;
     private final IdleAutoPause autoPause;
+    private DiskStore diskStore;
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
             IdleAutoPause autoPause) {
@@ -69,6 +75,7 @@ public final class ApiServer implements AutoCloseable {
         }
         Store store = JdbcStore.open(config.effectiveDatabaseUrl());
         IngressServer ingress = null;
+        DiskStore diskStore = null;
         try {
             LocalHost host = LocalHost.open(config.dataDir(), config.network());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
@@ -83,25 +90,43 @@ public final class ApiServer implements AutoCloseable {
             ingress = config.ingress().enabled()
                     ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;
             TrafficService traffic = new TrafficService(store, sandboxes, host);
+            DiskService disks = null;
+            try {
+                SecretBox secrets = SecretBox.open(config.dataDir(), System.getenv());
+                diskStore = DiskStore.open(config.effectiveDatabaseUrl());
+                disks = new DiskService(diskStore, sandboxes, host, secrets);
+                disks.reconcile();
+            } catch (java.io.IOException e) {
+                log.error("disks API not configured: the secret key does not open: {}", e.getMessage());
+            }
             SandboxRoutes.register(router, sandboxes, store,
-                    new SandboxViews(ingress == null ? null : ingress.urls(), traffic::ingressBytes));
+                    new SandboxViews(ingress == null ? null : ingress.urls(), traffic::ingressBytes),
+                    disks == null ? SandboxHooks.NONE : DiskRoutes.hooks(disks));
             TunnelRoutes.register(router, sandboxes);
             TrafficRoutes.register(router, traffic);
             NetworkRoutes.register(router, new NetworkService(store, sandboxes, host));
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
-            UnconfiguredRoutes.register(router);
+            if (disks != null) {
+                DiskRoutes.register(router, disks);
+            } else {
+                UnconfiguredRoutes.register(router);
+            }
 
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));
             jetty.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,
                     new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start());
+            server.diskStore = diskStore;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
         } catch (Exception | Error e) {
             if (ingress != null) {
                 ingress.close();
+            }
+            if (diskStore != null) {
+                diskStore.close();
             }
             store.close();
             throw e;
@@ -167,6 +192,9 @@ public final class ApiServer implements AutoCloseable {
         }
         autoPause.close();
         sandboxes.shutdown();
+        if (diskStore != null) {
+            diskStore.close();
+        }
         store.close();
         log.info("createos-sandbox API stopped; VMs left running");
     }

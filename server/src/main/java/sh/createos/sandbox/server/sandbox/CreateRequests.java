@@ -45,9 +45,6 @@ public final class CreateRequests {
             throw ApiException.badRequest("region '" + req.region() + "' is not this server's region '"
                     + SandboxViews.REGION + "'");
         }
-        if (req.disks() != null && !req.disks().isEmpty()) {
-            throw ApiException.badRequest("unknown disk '" + req.disks().get(0).diskId() + "'");
-        }
         if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(LocalHost.ID)) {
             throw ApiException.badRequest("unknown host '" + req.hostId() + "'");
         }

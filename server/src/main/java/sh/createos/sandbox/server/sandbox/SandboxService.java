@@ -153,6 +153,12 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         return new RunningSandbox(sandbox, vm);
     }
 
+    /** The running sandbox of this id, for a feature's background work: no owner check, no activity. */
+    public java.util.Optional<RunningSandbox> runningNow(String id) {
+        return store.sandbox(id).filter(s -> s.status() == SandboxStatus.RUNNING)
+                .flatMap(s -> host.vm(s.id()).filter(Vm::isAlive).map(vm -> new RunningSandbox(s, vm)));
+    }
+
     private Vm liveVm(SandboxRecord sandbox) {
         Vm vm = host.vm(sandbox.id()).filter(Vm::isAlive).orElse(null);
         if (vm == null) {
