@@ -152,11 +152,19 @@ public final class DiskService {
         return views;
     }
 
-    /** Validates attachments of a create before anything boots. */
+    /**
+     * Validates attachments of a create before anything boots: a bad body is a 400, an unknown disk (or another
+     * tenant's) included.
+     */
     public void checkAttachments(User user, List<DiskAttachment> attachments) {
         Set<String> paths = new LinkedHashSet<>();
         for (DiskAttachment a : attachments) {
-            owned(user, required(a.diskId(), "disk_id"));
+            String ref = required(a.diskId(), "disks[].disk_id");
+            try {
+                owned(user, ref);
+            } catch (ApiException notFound) {
+                throw ApiException.badRequest("unknown disk '" + ref + "'");
+            }
             String path = checkMountPath(a.mountPath());
             checkSubPath(a.subPath());
             if (!paths.add(path)) {

@@ -59,7 +59,7 @@ final class GuestMounts {
      * Args: mount path, key, {@code force} or {@code keep}. Flushes and unmounts, then waits for s3fs to finish its
      * uploads and exit. With {@code keep}, a mount that a process still uses is unmounted lazily: it leaves the
      * file tree at once, and s3fs uploads the open files as they are closed, then exits. With {@code force} (the
-     * sandbox is being destroyed) the processes holding files open there are stopped first (TERM, then KILL), so
+     * sandbox is being destroyed) the processes holding files open there are stopped first (TERM twice, then KILL), so
      * their files are closed, hence uploaded. Exit 0 (also when nothing was mounted); 1 with the reason.
      */
     private static final String UNMOUNT = """
@@ -68,12 +68,8 @@ final class GuestMounts {
             pidf=%1$s/$key.pid
             pid=$(cat "$pidf" 2>/dev/null || true)
             if [ "$mode" = force ] && mountpoint -q "$mp" 2>/dev/null; then
-              for sig in TERM TERM TERM KILL; do
-                holders=""
-                for p in /proc/[0-9]*; do
-                  [ "${p#/proc/}" = "$pid" ] && continue
-                  if ls -l "$p/fd" 2>/dev/null | grep -qF -e " -> $mp/"; then holders="$holders ${p#/proc/}"; fi
-                done
+              for sig in TERM TERM KILL; do
+                holders=$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$mp/*" 2>/dev/null | cut -d/ -f3 | sort -u)
                 [ -z "$holders" ] && break
                 kill -s $sig $holders 2>/dev/null; sleep 1
               done
