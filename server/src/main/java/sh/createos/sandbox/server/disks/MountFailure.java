@@ -2,12 +2,14 @@ package sh.createos.sandbox.server.disks;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /** Why a mount failed, in the three words the spec names, read from what s3fs (or the bucket check) said. */
 final class MountFailure {
     static final String BAD_CREDENTIALS = "bad credentials";
     static final String UNKNOWN_BUCKET = "unknown bucket";
     static final String UNREACHABLE = "endpoint unreachable";
+    private static final Pattern S3FS_PREFIX = Pattern.compile("^\\S+ \\[\\w+\\] \\S+?\\(\\d+\\): ");
 
     private MountFailure() {}
 
@@ -27,6 +29,13 @@ final class MountFailure {
             reason = UNREACHABLE;
         }
         List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+        // s3fs's own verdicts ("2026-… [CRT] s3fs.cpp:s3fs_check_service(3590): invalid credentials(…)") say it best;
+        // the XML of the S3 error around them does not.
+        List<String> verdicts = lines.stream().filter(l -> l.contains("[CRT]") || l.contains("[ERR]"))
+                .map(l -> S3FS_PREFIX.matcher(l).replaceFirst("")).toList();
+        if (!verdicts.isEmpty()) {
+            lines = verdicts;
+        }
         String tail = String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
         if (tail.length() > 500) {
             tail = tail.substring(tail.length() - 500);

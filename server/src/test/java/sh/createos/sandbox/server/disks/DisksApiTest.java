@@ -93,6 +93,12 @@ class DisksApiTest {
         Reply noBucket = api.post("/v1/disks", api.aliceKey, disk("data", "no-such-bucket", S3ProxyServer.SECRET_KEY));
         assertThat(noBucket.status()).isEqualTo(400);
         assertThat(noBucket.toString()).contains("unknown bucket");
+        Map<String, Object> nobodyThere = disk("data", BUCKET, S3ProxyServer.SECRET_KEY);
+        nobodyThere.put("config", map("bucket", BUCKET, "endpoint", "http://" + outside.address(3) + ":9000",
+                "use_path_style", true));
+        Reply unreachable = api.post("/v1/disks", api.aliceKey, nobodyThere);
+        assertThat(unreachable.status()).isEqualTo(400);
+        assertThat(unreachable.toString()).contains("endpoint unreachable");
         Reply badName = api.post("/v1/disks", api.aliceKey, disk("Data_1", BUCKET, S3ProxyServer.SECRET_KEY));
         assertThat(badName.status()).isEqualTo(400);
 
