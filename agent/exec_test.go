@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -166,5 +167,17 @@ func TestChattyBackgroundProcessCannotHoldTheExecOpen(t *testing.T) {
 	syscall.Kill(pid, syscall.SIGKILL)
 	if took := time.Since(start); res.code != 0 || took > 5*time.Second {
 		t.Fatalf("exit %d after %v", res.code, took)
+	}
+}
+
+// An agent started with signals ignored (a background job of a non-interactive shell ignores SIGINT and
+// SIGQUIT) must not hand that on: the exec would then survive the host's `signal INT`.
+func TestExecStartsWithDefaultSignalsWhateverTheAgentIgnores(t *testing.T) {
+	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
+	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
+	c := connect(t, newTestAgent(nil))
+	res := c.run(argv("grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"))
+	if res.code != 0 || res.stdout != "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n" {
+		t.Fatalf("%+v", res)
 	}
 }

@@ -67,5 +67,6 @@ func runShim(arg string) error {
 	if err != nil {
 		return err
 	}
+	resetSignals()
 	return &exec.Error{Name: spec.Argv[0], Err: syscall.Exec(path, spec.Argv, os.Environ())}
 }

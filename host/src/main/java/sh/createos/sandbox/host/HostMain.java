@@ -17,7 +17,8 @@ import sh.createos.sandbox.host.agent.ExecSession;
 import sh.createos.sandbox.host.agent.ExitStatus;
 import sh.createos.sandbox.host.kit.DataDir;
 import sh.createos.sandbox.host.kit.GuestKit;
-import sh.createos.sandbox.host.vmm.Accelerator;
+import sh.createos.sandbox.host.vmm.AcceleratorChoice;
+import sh.createos.sandbox.host.vmm.AcceleratorProbe;
 import sh.createos.sandbox.host.vmm.QemuVmm;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.VmSpec;
@@ -98,11 +99,12 @@ public final class HostMain {
             diskMib = (int) ((Files.size(kit.image(image)) + MIB - 1) / MIB) + DEFAULT_FREE_DISK_MIB;
         }
         String id = "run-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-        QemuVmm vmm = new QemuVmm(dataDir, kit, Accelerator.detect(), BOOT_TIMEOUT);
+        AcceleratorChoice accelerator = AcceleratorProbe.choose(dataDir, kit);
+        QemuVmm vmm = new QemuVmm(dataDir, kit, accelerator.accelerator(), BOOT_TIMEOUT);
         long started = System.nanoTime();
         Vm vm = vmm.boot(new VmSpec(id, image, vcpus, memMib, diskMib, id));
         err.printf("[createos] VM %s booted in %d ms (%s)%n", id, (System.nanoTime() - started) / 1_000_000,
-                vmm.accelerator());
+                accelerator);
         // Ctrl-C on this process must not leave the VM behind.
         Thread cleanup = new Thread(() -> destroyQuietly(vm));
         Runtime.getRuntime().addShutdownHook(cleanup);

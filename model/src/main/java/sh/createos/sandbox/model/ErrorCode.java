@@ -22,6 +22,8 @@ public enum ErrorCode {
     INVALID_STATE,
     /** A name already used by another resource of the same owner. */
     NAME_TAKEN,
+    /** The sandbox already is a member of that network. */
+    ALREADY_ATTACHED,
     /** A network that still has members. */
     NETWORK_IN_USE,
     /** A disk that is still attached. */
@@ -56,6 +58,8 @@ public enum ErrorCode {
     FORK_FAILED,
     /** A paused sandbox's snapshot cannot be read. */
     SNAPSHOT_UNREADABLE,
+    /** The guest agent answered a request with an error the caller cannot act on. */
+    AGENT_ERROR,
     /** Anything else that went wrong on the server. */
     INTERNAL;
 

@@ -6,5 +6,6 @@ public final class Probes {
 
     public record Healthz(boolean up) {}
 
-    public record Readyz(boolean ready, String reason, Long schedulerLastOkMsAgo) {}
+    /** {@code accelerator}: what VMs run with and why, e.g. "tcg (… the kit's kernel did not reach user space under KVM …)". */
+    public record Readyz(boolean ready, String reason, Long schedulerLastOkMsAgo, String accelerator) {}
 }

@@ -32,10 +32,9 @@ import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.ingress.IngressServer;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.NetworkTraffic;
-import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.network.NetworkService;
 import sh.createos.sandbox.server.network.TrafficService;
-import sh.createos.sandbox.server.sandbox.LocalHost;
+import sh.createos.sandbox.server.host.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
 import sh.createos.sandbox.server.secrets.SecretBox;
@@ -79,7 +78,6 @@ public final class ApiServer implements AutoCloseable {
         try {
             LocalHost host = LocalHost.open(config.dataDir(), config.network());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
-            host.addListener(new SelfSignalWatcher(sandboxes));
             sandboxes.reconcile();
             ApiKeys apiKeys = new ApiKeys(store);
 

@@ -11,7 +11,8 @@ import org.eclipse.jetty.http.HttpFields;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sh.createos.sandbox.server.auth.ApiKeys;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.JdbcStore;
 
 /** {@code admin} subcommands as an operator types them, against the data directory's database. */
@@ -37,7 +38,7 @@ class ServerMainAdminTest {
         try (JdbcStore store = JdbcStore.sqlite(dir.resolve("control.db"))) {
             var headers = HttpFields.build().add("X-Api-Key", key[1]);
             assertThatThrownBy(() -> new ApiKeys(store).authenticate(headers))
-                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(401));
+                    .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.UNAUTHORIZED));
         }
     }
 

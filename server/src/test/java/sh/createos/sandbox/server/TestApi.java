@@ -66,7 +66,7 @@ public final class TestApi implements AutoCloseable {
         return new TestApi(dataDir, again, alice, aliceKey, bob, bobKey);
     }
 
-    static void linkKit(Path dataDir) throws IOException {
+    public static void linkKit(Path dataDir) throws IOException {
         Path shared = DataDir.fromEnvironment();
         try {
             GuestKit.load(shared);

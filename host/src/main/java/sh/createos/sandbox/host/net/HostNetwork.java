@@ -79,6 +79,7 @@ public final class HostNetwork implements NicSource, Closeable {
         state.networks().forEach(n -> networks.put(n.id(), n));
         Taps.enableForwarding();
         dns = DnsForwarder.start(config.dnsPort(), config.upstreamDns(), new ForwarderPolicy());
+        refuseOverlappingInstances();
         rules = new NftRuleset(config.table(), config.tapPrefix(), dns.port());
         Set<String> kept = new HashSet<>();
         for (SandboxLease lease : leases.values()) {
@@ -99,6 +100,27 @@ public final class HostNetwork implements NicSource, Closeable {
         reindex();
         log.info("host network {}: {} leases, {} networks, DNS forwarder on port {}", config.instance(),
                 leases.size(), networks.size(), dns.port());
+    }
+
+    /**
+     * Two instances on one machine must share nothing in the kernel: their tables and taps differ by name, and
+     * their pools must not overlap, or each would route the other's guests. The pools of every other instance are in
+     * its table's {@code pools} set.
+     */
+    private void refuseOverlappingInstances() throws IOException {
+        for (Map.Entry<String, List<Ipv4Cidr>> other : Nft.claimedPools().entrySet()) {
+            if (other.getKey().equals(config.table())) {
+                continue;
+            }
+            for (Ipv4Cidr pool : other.getValue()) {
+                if (pool.overlaps(config.sandboxPool()) || pool.overlaps(config.networkPool())) {
+                    throw new IOException("host network " + config.instance() + " (pools " + config.sandboxPool() + ", "
+                            + config.networkPool() + ") overlaps nft table " + other.getKey() + " of another"
+                            + " createos-sandbox server on this machine (pools " + other.getValue() + "): stop that"
+                            + " server, or run this one with other pools or with its network off");
+                }
+            }
+        }
     }
 
     public NetworkConfig config() {
@@ -538,7 +560,8 @@ public final class HostNetwork implements NicSource, Closeable {
         }
         List<Ipv4Cidr> closed = new ArrayList<>(List.of(config.sandboxPool(), config.networkPool()));
         closed.addAll(config.blocked());
-        StringBuilder script = new StringBuilder(rules.table(closed, config.networkPool(), sandboxes));
+        StringBuilder script = new StringBuilder(rules.table(closed, config.sandboxPool(), config.networkPool(),
+                sandboxes));
         for (SandboxLease lease : leases()) {
             Set<String> endpoints = diskEndpoints.get(lease.vmId());
             if (endpoints != null) {

@@ -2,11 +2,16 @@ package sh.createos.sandbox.host.net;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
+import sh.createos.sandbox.host.kit.DataDir;
 
 /**
  * How one {@link HostNetwork} lays out the host. {@code instance} names everything it creates in the kernel (nft
@@ -44,11 +49,42 @@ public record NetworkConfig(Path stateDir, String instance, Ipv4Cidr sandboxPool
         blocked = List.copyOf(blocked);
     }
 
-    /** {@code <data>/net}, instance "csb", 10.200.0.0/16 and 10.201.0.0/16, the host's resolvers, link-local blocked. */
+    /**
+     * {@code <data>/net}, the host's resolvers, link-local blocked; for the default data directory instance "csb" with
+     * 10.200.0.0/16 and 10.201.0.0/16; for any other one an instance and a pair of /16s of 10.202–10.249 derived from
+     * its path, so that two servers with different data directories share nothing in the kernel (should two paths
+     * draw the same pair, the second server refuses to start: {@link HostNetwork#open}).
+     */
     public static NetworkConfig defaults(Path dataDir) throws IOException {
-        return new NetworkConfig(dataDir.resolve("net"), DEFAULT_INSTANCE, Ipv4Cidr.parse("10.200.0.0/16"),
-                Ipv4Cidr.parse("10.201.0.0/16"), resolvConf(Path.of("/etc/resolv.conf")), 0,
+        Path dir = dataDir.toAbsolutePath().normalize();
+        String instance = DEFAULT_INSTANCE;
+        int sandboxOctet = 200;
+        if (!dir.equals(DataDir.DEFAULT)) {
+            byte[] hash = sha256(dir.toString());
+            instance = "d" + HexFormat.of().formatHex(hash).substring(0, 5);
+            sandboxOctet = 202 + 2 * Math.floorMod(hash[4], DERIVED_POOL_PAIRS);
+        }
+        return new NetworkConfig(dir.resolve("net"), instance, Ipv4Cidr.parse("10." + sandboxOctet + ".0.0/16"),
+                Ipv4Cidr.parse("10." + (sandboxOctet + 1) + ".0.0/16"), resolvConf(Path.of("/etc/resolv.conf")), 0,
                 List.of(Ipv4Cidr.parse("169.254.0.0/16")), "fc.local");
+    }
+
+    private static final Pattern SERVER_INSTANCE = Pattern.compile(DEFAULT_INSTANCE + "|d[0-9a-f]{5}");
+
+    /** True for the instance names {@link #defaults} gives a server's data directory. */
+    static boolean isServerInstance(String instance) {
+        return SERVER_INSTANCE.matcher(instance).matches();
+    }
+
+    /** 10.202/16 … 10.249/16 (10.120–10.199 and 10.250/16, 10.251/16 are the tests'). */
+    private static final int DERIVED_POOL_PAIRS = 24;
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The IPv4 nameservers of a resolv.conf, port 53. */

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import sh.createos.sandbox.host.proc.Command;
 import sh.createos.sandbox.host.proc.CommandFailedException;
@@ -16,12 +18,48 @@ final class Nft {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The set in every instance's table that holds its two pools. */
+    static final String POOLS_SET = "pools";
+    private static final String TABLE_PREFIX = "createos_";
+
     private final Path scratchDir;
     private final String table;
 
     Nft(Path scratchDir, String table) {
         this.scratchDir = scratchDir;
         this.table = table;
+    }
+
+    /**
+     * The pools each server's createos table on this machine claims (its {@link #POOLS_SET} set), by table name.
+     * Only instances {@link NetworkConfig#defaults} names count: a test's table that a crashed run left behind must not
+     * stop a later run.
+     */
+    static Map<String, List<Ipv4Cidr>> claimedPools() throws IOException {
+        Map<String, List<Ipv4Cidr>> claims = new HashMap<>();
+        String tables = Command.of("nft", "-j", "list", "tables", "inet").timeout(TIMEOUT).run().stdout();
+        for (JsonNode item : JSON.readTree(tables).path("nftables")) {
+            String name = item.path("table").path("name").asText("");
+            if (!name.startsWith(TABLE_PREFIX) || !NetworkConfig.isServerInstance(name.substring(TABLE_PREFIX.length()))) {
+                continue;
+            }
+            String out;
+            try {
+                out = Command.of("nft", "-j", "list", "set", "inet", name, POOLS_SET).timeout(TIMEOUT).run().stdout();
+            } catch (CommandFailedException e) {
+                continue; // a table of an older version, or one being replaced right now
+            }
+            List<Ipv4Cidr> pools = new ArrayList<>();
+            for (JsonNode set : JSON.readTree(out).path("nftables")) {
+                for (JsonNode element : set.path("set").path("elem")) {
+                    JsonNode prefix = element.path("prefix");
+                    pools.add(prefix.isObject() ? Ipv4Cidr.parse(prefix.path("addr").asText() + "/" + prefix.path("len").asInt())
+                            : Ipv4Cidr.parse(element.asText()));
+                }
+            }
+            claims.put(name, pools);
+        }
+        return claims;
     }
 
     /** Applies {@code script} atomically: all of it or, on error, none (the error names the line). */

@@ -33,7 +33,7 @@ final class NftRuleset {
                    long quotaBytes, long usedBytes, long ingressBytes, long quotaUsed) {}
 
     /** Replaces the whole table (an existing one is deleted in the same transaction). */
-    String table(Collection<Ipv4Cidr> closed, Ipv4Cidr networkPool, List<Sandbox> sandboxes) {
+    String table(Collection<Ipv4Cidr> closed, Ipv4Cidr sandboxPool, Ipv4Cidr networkPool, List<Sandbox> sandboxes) {
         String taps = "\"" + tapPrefix + "*\"";
         StringBuilder s = new StringBuilder();
         s.append("table inet ").append(table).append(" {}\n");
@@ -41,6 +41,9 @@ final class NftRuleset {
         s.append("table inet ").append(table).append(" {\n");
         s.append("  set closed {\n    type ipv4_addr; flags interval; auto-merge;\n    elements = { ")
                 .append(closed.stream().map(Ipv4Cidr::toString).collect(Collectors.joining(", "))).append(" }\n  }\n");
+        // The instance's claim on its address pools, read by any other instance that starts (Nft.claimedPools).
+        s.append("  set ").append(Nft.POOLS_SET).append(" {\n    type ipv4_addr; flags interval;\n    elements = { ")
+                .append(sandboxPool).append(", ").append(networkPool).append(" }\n  }\n");
         s.append("  set netpool {\n    type ipv4_addr; flags interval;\n    elements = { ").append(networkPool)
                 .append(" }\n  }\n");
         s.append("  set taps {\n    type ifname;\n  }\n");

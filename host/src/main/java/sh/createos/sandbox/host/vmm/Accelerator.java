@@ -1,63 +1,29 @@
 package sh.createos.sandbox.host.vmm;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sh.createos.sandbox.host.proc.Command;
-import sh.createos.sandbox.host.proc.CommandFailedException;
 
-/** How QEMU runs guest code: KVM where the host can really run a KVM vCPU, TCG software emulation everywhere else. */
+/** How QEMU runs guest code: KVM where the kit's kernel really boots under it, TCG software emulation everywhere else. */
 public enum Accelerator {
     KVM,
     TCG;
 
     private static final Logger log = LoggerFactory.getLogger(Accelerator.class);
     static final Path KVM_DEVICE = Path.of("/dev/kvm");
-    /**
-     * A paused microvm with one host-model vCPU that quits at once. Setting up the vCPU is what fails where /dev/kvm
-     * opens but cannot run this guest (e.g. a nested KVM without hardware virtualization rejects the vCPU's MSRs).
-     */
-    private static final String KVM_PROBE = "printf '%s\\n' '{\"execute\":\"qmp_capabilities\"}' '{\"execute\":\"quit\"}'"
-            + " | exec " + QemuCommandLine.BINARY + " -M microvm -accel kvm -cpu host -nodefaults -display none -S -qmp stdio";
-
     /** Forces the accelerator: {@code kvm}, {@code tcg} or {@code auto} (the default: probe). */
     public static final String ENV = "CREATEOS_SANDBOX_ACCEL";
 
     /**
-     * {@link #ENV} when it names one; otherwise KVM when /dev/kvm opens read-write (what QEMU needs) and QEMU can
-     * set up a KVM vCPU; otherwise TCG.
+     * {@link #ENV} when it names one; otherwise what {@link AcceleratorProbe} finds for the guest kit of
+     * {@code CREATEOS_SANDBOX_DATA_DIR} (KVM only where that kit's kernel boots under KVM); TCG without a kit.
      */
     public static Accelerator detect() {
-        String forced = System.getenv(ENV);
-        if ("tcg".equalsIgnoreCase(forced) || "kvm".equalsIgnoreCase(forced)) {
-            log.info("using {}: forced by {}", forced.toUpperCase(), ENV);
-            return valueOf(forced.toUpperCase());
-        }
-        try (FileChannel ignored = FileChannel.open(KVM_DEVICE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            // opened: now see whether QEMU can use it
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            log.info("using TCG: cannot open {} read-write ({})", KVM_DEVICE, e.toString());
-            return TCG;
-        }
-        try {
-            Command.of("sh", "-c", KVM_PROBE).timeout(Duration.ofSeconds(20)).run();
-            return KVM;
-        } catch (CommandFailedException e) {
-            log.info("using TCG: {} opens but QEMU cannot run a KVM vCPU: {}", KVM_DEVICE,
-                    e.stderr().lines().findFirst().orElse("exit code " + e.exitCode()));
-            log.debug("KVM probe: {}", e.getMessage());
-            return TCG;
-        } catch (IOException e) {
-            log.info("using TCG: the KVM probe failed: {}", e.getMessage());
-            return TCG;
-        }
+        return AcceleratorProbe.fromEnvironment().accelerator();
     }
 
     /**

@@ -11,7 +11,15 @@ record PausedManifest(
         VmSpec spec,
         String layer,
         @JsonProperty("paused_at_ms") long pausedAtMs,
-        @JsonProperty("memory_bytes") long memoryBytes) {
+        @JsonProperty("memory_bytes") long memoryBytes,
+        /** {@link #RAM_BACKEND}, or null for a snapshot of a version before RAM backends ({@link GuestRam#LEGACY}). */
+        @JsonProperty("ram_layout") String ramLayout) {
+    static final String RAM_BACKEND = "backend";
+
+    /** What a restore of this snapshot's full memory stream runs with. */
+    GuestRam restoreRam() {
+        return RAM_BACKEND.equals(ramLayout) ? GuestRam.ANONYMOUS : GuestRam.LEGACY;
+    }
 
     Path layerPath() {
         return Path.of(layer);

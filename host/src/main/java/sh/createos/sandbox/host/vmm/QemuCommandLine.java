@@ -27,8 +27,12 @@ final class QemuCommandLine {
 
     /** {@code nic} null: the NIC is on a backend with no connectivity. */
     static QemuCommandLine forVm(VmSpec spec, GuestKit kit, VmDirectory dir, Accelerator accelerator, VmNic nic) {
+        return forVm(spec, kit, dir, accelerator, nic, GuestRam.ANONYMOUS);
+    }
+
+    static QemuCommandLine forVm(VmSpec spec, GuestKit kit, VmDirectory dir, Accelerator accelerator, VmNic nic, GuestRam ram) {
         return new QemuCommandLine()
-                .machine(spec, accelerator)
+                .machine(spec, accelerator, ram)
                 .kernel(spec, kit, accelerator)
                 .rootDisk(dir.overlay())
                 .nic(nic)
@@ -36,6 +40,16 @@ final class QemuCommandLine {
                 .qmp(dir.qmpSocket())
                 .serialConsole(dir.consoleLog())
                 .daemonize(dir.pidFile());
+    }
+
+    /** Waits for {@code migrate-incoming} over QMP, after which the VM starts from the state it receives. */
+    QemuCommandLine awaitingIncoming() {
+        return add("-incoming", "defer");
+    }
+
+    /** The exec: URI that streams {@code file} into QEMU. */
+    static String catUri(Path file) {
+        return "exec:cat " + shellQuote(file.toString());
     }
 
     /** Starts the VM from a saved memory + device state instead of booting its kernel. */
@@ -52,9 +66,10 @@ final class QemuCommandLine {
         return this;
     }
 
-    private QemuCommandLine machine(VmSpec spec, Accelerator accelerator) {
+    private QemuCommandLine machine(VmSpec spec, Accelerator accelerator, GuestRam ram) {
         // rtc, pit and pic keep the guest's timers working across a snapshot restore under QEMU 7.2.
-        add("-M", "microvm,rtc=on,pit=on,pic=on");
+        add("-M", "microvm,rtc=on,pit=on,pic=on" + ram.machineOption());
+        args.addAll(ram.qemuArgs(spec.memMib()));
         args.addAll(accelerator.qemuArgs(spec.vcpus()));
         // -no-reboot: a guest that reboots or panics (panic=-1 below) ends the VMM instead of looping.
         return add("-smp", Integer.toString(spec.vcpus()), "-m", spec.memMib() + "M",

@@ -70,6 +70,16 @@ final class QemuVm implements Vm {
     }
 
     @Override
+    public void onExit(java.util.function.Consumer<String> reason) {
+        qmp.onEvent(event -> {
+            if ("SHUTDOWN".equals(event.name())) {
+                reason.accept("QEMU reported SHUTDOWN (" + event.data().path("reason").asText("unknown") + ")");
+            }
+        });
+        qmp.onClose(() -> reason.accept("its QMP socket closed"));
+    }
+
+    @Override
     public VmStart start() {
         return start;
     }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -119,12 +120,18 @@ public final class QemuVmm implements Vmm {
 
     /** Boots {@code spec} from its kernel, whatever templates exist. */
     Vm coldBoot(VmSpec spec) throws IOException {
+        return coldBoot(spec, GuestRam.ANONYMOUS);
+    }
+
+    /** Boots {@code spec} from its kernel with its RAM in {@code ram}. */
+    Vm coldBoot(VmSpec spec, GuestRam ram) throws IOException {
         Path base = kit.image(spec.image());
         VmDirectory dir = createDirectory(spec);
         long started = System.nanoTime();
         String step = "starting";
         VmmProcess process = null;
         QmpClient qmp = null;
+        List<String> argv = List.of();
         try {
             step = "writing " + dir.specFile();
             dir.writeSpec(spec);
@@ -135,7 +142,7 @@ public final class QemuVmm implements Vmm {
             long qemuStarted = System.nanoTime();
             step = "starting qemu";
             VmNic nic = nics.nic(spec.id()).orElse(null);
-            List<String> argv = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic).argv();
+            argv = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic, ram).argv();
             Command.Result qemu = Command.of(argv).timeout(QEMU_START_TIMEOUT).run();
             Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
             process = new VmmProcess(dir.readPid(), dir.path());
@@ -163,6 +170,7 @@ public final class QemuVmm implements Vmm {
                 qmp.close();
             }
             VmBootException failure = new VmBootException("boot of VM " + spec.id() + " failed while " + step + ": " + e.getMessage()
+                    + "\naccelerator: " + accelerator + (argv.isEmpty() ? "" : "\ncommand: " + String.join(" ", argv))
                     + "\n--- console.log (tail) ---\n" + console, e);
             try {
                 removeLeftovers(dir, process);
@@ -376,7 +384,8 @@ public final class QemuVmm implements Vmm {
             long started = System.nanoTime();
             QemuVm vm;
             try {
-                vm = restore(manifest.spec(), dir, dir.memorySnapshot(), manifest.layerPath(), VmStart.Kind.RESUME, started);
+                vm = restore(manifest.spec(), dir, dir.memorySnapshot(), manifest.restoreRam(), manifest.layerPath(),
+                        VmStart.Kind.RESUME, started);
             } catch (IOException | RuntimeException e) {
                 dir.deleteRuntimeFiles();
                 throw e;
@@ -407,21 +416,22 @@ public final class QemuVmm implements Vmm {
             throw new IllegalStateException("VM " + parent.id() + " is not paused");
         }
         PausedManifest manifest = ours.directory().readPaused();
-        return restoreNew(child, parent.diskMib(), ours.directory().memorySnapshot(), manifest.layerPath(), VmStart.Kind.FORK);
+        return restoreNew(child, parent.diskMib(), ours.directory().memorySnapshot(), manifest.restoreRam(),
+                manifest.layerPath(), VmStart.Kind.FORK);
     }
 
     /**
      * A new VM {@code spec} restored from {@code memory} with an overlay on {@code backing} of {@code backingMib},
      * its disk then grown to the spec's size. On failure nothing of it is left.
      */
-    Vm restoreNew(VmSpec spec, int backingMib, Path memory, Path backing, VmStart.Kind kind) throws IOException {
+    Vm restoreNew(VmSpec spec, int backingMib, Path memory, GuestRam ram, Path backing, VmStart.Kind kind) throws IOException {
         VmDirectory dir = createDirectory(spec);
         long started = System.nanoTime();
         VmOperations.begin(dir.path());
         try {
             VmSpec restored = spec.withDiskMib(backingMib);
             dir.writeSpec(restored);
-            QemuVm vm = restore(restored, dir, memory, backing, kind, started);
+            QemuVm vm = restore(restored, dir, memory, ram, backing, kind, started);
             try {
                 vm.resizeDisk(spec.diskMib());
                 ChainFlattener.flattenIfDeep(vm, layers);
@@ -447,7 +457,8 @@ public final class QemuVmm implements Vmm {
      * Starts a VMM in {@code dir} from a saved memory state and a new overlay on {@code backing}, then sets the
      * guest's hostname and clock. On failure the VMM is killed (its files stay for the caller to remove).
      */
-    private QemuVm restore(VmSpec spec, VmDirectory dir, Path memory, Path backing, VmStart.Kind kind, long started)
+    private QemuVm restore(VmSpec spec, VmDirectory dir, Path memory, GuestRam ram, Path backing, VmStart.Kind kind,
+                           long started)
             throws IOException {
         String step = "creating the disk overlay";
         VmmProcess process = null;
@@ -466,29 +477,41 @@ public final class QemuVmm implements Vmm {
             step = "starting qemu";
             long qemuStarted = System.nanoTime();
             VmNic nic = nics.nic(spec.id()).orElse(null);
-            Command.Result qemu = Command.of(QemuCommandLine.forVm(spec, kit, dir, accelerator, nic).restoringFrom(memory).argv())
+            QemuCommandLine commandLine = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic, ram);
+            boolean deferred = ram.kind() != GuestRam.Kind.LEGACY;
+            Command.Result qemu = Command.of((deferred ? commandLine.awaitingIncoming() : commandLine.restoringFrom(memory)).argv())
                     .timeout(QEMU_START_TIMEOUT).run();
             Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
             process = new VmmProcess(dir.readPid(), dir.path());
+            long qemuUp = System.nanoTime();
             if (process.pid() <= 0) {
                 throw new IOException("qemu exited right after starting from " + memory
                         + " (it wrote no pid file): the saved state did not load");
             }
             step = "loading memory from " + memory;
             qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
+            if (deferred) {
+                // The save ran with x-ignore-shared, so the load must too: the stream carries each block's address.
+                VmPause.ignoreShared(qmp);
+                qmp.execute("migrate-incoming", Map.of("uri", QemuCommandLine.catUri(memory)));
+            }
             awaitIncoming(qmp, process);
             long loaded = System.nanoTime();
             step = "waiting for the agent's HELLO";
             agent = awaitAgent(dir, process, remaining(started));
+            long hello = System.nanoTime();
             step = "setting the guest's hostname, clock and network";
             agent.configure(GuestConfiguration.identity(spec.hostname(), Instant.now())
                     .withNetwork(nic == null ? null : nic.network()));
+            long configured = System.nanoTime();
             // A new session, so that hello() reports the guest as it is now (its new hostname).
             agent.close();
             agent = AgentClient.connect(dir.agentSocket(), CONNECT_TIMEOUT);
             long ready = System.nanoTime();
-            log.info("VM {} restored ({}) in {} ms (pid {}; qemu + memory {} ms, agent + configure {} ms)", spec.id(),
-                    kind, millis(started, ready), process.pid(), millis(qemuStarted, loaded), millis(loaded, ready));
+            log.info("VM {} restored ({}) in {} ms (pid {}; overlay {} ms, qemu start {} ms, memory {} ms, agent HELLO {} ms,"
+                            + " configure {} ms, new session {} ms)", spec.id(), kind, millis(started, ready), process.pid(),
+                    millis(started, qemuStarted), millis(qemuStarted, qemuUp), millis(qemuUp, loaded), millis(loaded, hello),
+                    millis(hello, configured), millis(configured, ready));
             return new QemuVm(spec, dir, process, qmp, agent, new VmStart(kind, Duration.ofNanos(ready - started)), layers);
         } catch (IOException | RuntimeException e) {
             String console = dir.consoleTail();

@@ -45,6 +45,7 @@ public final class QmpClient implements Closeable {
     private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
     private final List<Consumer<QmpEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> closeListeners = new CopyOnWriteArrayList<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean open = true;
 
@@ -127,6 +128,14 @@ public final class QmpClient implements Closeable {
         listeners.add(listener);
     }
 
+    /** Calls {@code listener} once the connection has ended (QEMU closed it, or {@link #close()}). */
+    public void onClose(Runnable listener) {
+        closeListeners.add(listener);
+        if (!open) {
+            listener.run();
+        }
+    }
+
     public boolean isOpen() {
         return open;
     }
@@ -157,6 +166,7 @@ public final class QmpClient implements Closeable {
             for (Pending call : pending.values()) {
                 call.answer().completeExceptionally(failure);
             }
+            closeListeners.forEach(Runnable::run);
         }
     }
 

@@ -36,7 +36,10 @@ final class Templates {
     private static final ObjectMapper JSON =
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     static final String DISK = "disk.qcow2";
+    /** Device state only (saved with x-ignore-shared): the guest's RAM is {@link #RAM}. */
     static final String MEMORY = "memory.snap";
+    /** The guest's RAM, which every restore maps copy-on-write (share=off) and nothing ever writes again. */
+    static final String RAM = "ram";
     static final String MANIFEST = "template.json";
     /** The id prefix of the VMs that templates are built from. */
     static final String VM_PREFIX = "template-";
@@ -81,6 +84,12 @@ final class Templates {
                 if (!Files.exists(template.resolve(MANIFEST))) {
                     build(spec, baseMib, key);
                 }
+            } catch (VmBootException e) {
+                // The template's VM did not come up: a cold boot of the same kit, image and accelerator would
+                // wait out the same failure, so this boot ends here, once, with its cause.
+                throw new VmBootException("VM " + spec.id() + " cannot boot: the boot of its template " + key
+                        + " failed, and a cold boot would fail the same way: " + e.getMessage(),
+                        e.getCause() != null ? e.getCause() : e);
             } catch (IOException | RuntimeException e) {
                 log.warn("building template {} for {} failed; cold booting: {}", key, spec.image(), e.getMessage());
                 return Optional.empty();
@@ -90,8 +99,8 @@ final class Templates {
         }
         Manifest manifest = JSON.readValue(template.resolve(MANIFEST).toFile(), Manifest.class);
         try {
-            return Optional.of(vmm.restoreNew(spec, manifest.diskMib(), template.resolve(MEMORY), template.resolve(DISK),
-                    VmStart.Kind.TEMPLATE_RESTORE));
+            return Optional.of(vmm.restoreNew(spec, manifest.diskMib(), template.resolve(MEMORY),
+                    GuestRam.privateFile(template.resolve(RAM)), template.resolve(DISK), VmStart.Kind.TEMPLATE_RESTORE));
         } catch (SnapshotException e) {
             // A template that does not restore would fail every create: drop it (it is rebuilt) and cold boot.
             log.warn("restoring template {} failed; removing it and cold booting: {}", key, e.getMessage());
@@ -132,7 +141,8 @@ final class Templates {
 
     private void buildFrom(VmSpec templateSpec, String key) throws IOException {
         long started = System.nanoTime();
-        Vm vm = vmm.coldBoot(templateSpec);
+        // Its RAM is a shared file, so that its pause saves device state only and the file is the template's memory.
+        Vm vm = vmm.coldBoot(templateSpec, GuestRam.sharedFile(new VmDirectory(vmm.vmDirectory(templateSpec.id())).ramFile()));
         PausedVm paused;
         try {
             paused = vm.pause();
@@ -146,6 +156,7 @@ final class Templates {
         QemuPausedVm source = (QemuPausedVm) paused;
         try {
             Files.move(source.directory().memorySnapshot(), building.resolve(MEMORY), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(source.directory().ramFile(), building.resolve(RAM), StandardCopyOption.ATOMIC_MOVE);
             layers.lock().lock();
             try {
                 Files.move(source.manifest().layerPath(), building.resolve(DISK), StandardCopyOption.ATOMIC_MOVE);

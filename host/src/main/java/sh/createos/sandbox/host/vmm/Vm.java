@@ -21,6 +21,13 @@ public interface Vm extends AutoCloseable {
 
     boolean isAlive();
 
+    /**
+     * Calls {@code reason} (at most once per cause, on a thread of the VM's) when the VM signals that it ended: the
+     * VMM's {@code SHUTDOWN} event or its control socket closing. Also fires for a pause or destroy of our own, which
+     * the caller tells apart; process liveness is {@link #isAlive()}.
+     */
+    default void onExit(java.util.function.Consumer<String> reason) {}
+
     /** How this VM started (cold boot, template restore, resume, fork) and how long it took. */
     VmStart start();
 

@@ -52,6 +52,11 @@ record VmDirectory(Path path) {
     }
 
     /** The memory + device state of a paused VM, complete once renamed from {@link #memoryTmp()}. */
+    /** The RAM file of a VM whose memory backend is a shared file (a template being built). */
+    Path ramFile() {
+        return path.resolve("ram");
+    }
+
     Path memorySnapshot() {
         return path.resolve("memory.snap");
     }

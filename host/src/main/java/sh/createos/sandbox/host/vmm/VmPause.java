@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,13 +39,15 @@ final class VmPause {
             step = "stopping the vCPUs";
             qmp.execute("stop");
             step = "saving memory and device state";
-            long memoryBytes = saveMemory(qmp, dir);
+            boolean ramBackend = hasRamBackend(vm);
+            long memoryBytes = saveMemory(qmp, dir, ramBackend);
             long saved = System.nanoTime();
             // Paused from the manifest on, even with the VMM still there: a crash from here is finished by recovery
             // (which kills a VMM beside a manifest), never lost. The completed migration has flushed the disk.
             step = "writing " + dir.pausedManifest();
             Path layer = layers.newLayer(vm.id());
-            PausedManifest manifest = new PausedManifest(vm.spec(), layer.toString(), System.currentTimeMillis(), memoryBytes);
+            PausedManifest manifest = new PausedManifest(vm.spec(), layer.toString(), System.currentTimeMillis(), memoryBytes,
+                    ramBackend ? PausedManifest.RAM_BACKEND : null);
             dir.writePaused(manifest);
             step = "ending the VMM";
             vm.agent().close();
@@ -64,9 +67,27 @@ final class VmPause {
         }
     }
 
+    /**
+     * Sets the migration capability x-ignore-shared: RAM in a shared file is left out of the stream (the file is that
+     * memory); any other RAM is in it as before. Saves and loads of {@link GuestRam} VMs always run with it.
+     */
+    static void ignoreShared(QmpClient qmp) throws IOException {
+        qmp.execute("migrate-set-capabilities", Map.of("capabilities",
+                List.of(Map.of("capability", "x-ignore-shared", "state", true))));
+    }
+
+    /** Whether the VM runs with a memory backend (and x-ignore-shared): a VM started by an older version does not. */
+    private static boolean hasRamBackend(QemuVm vm) throws IOException {
+        String cmdline = Files.readString(Path.of("/proc", Long.toString(vm.pid()), "cmdline"));
+        return cmdline.contains("memory-backend=" + GuestRam.BACKEND_ID);
+    }
+
     /** Runs the migration into memory.snap.tmp and renames it to memory.snap once QEMU reports it complete. */
-    private static long saveMemory(QmpClient qmp, VmDirectory dir) throws IOException {
+    private static long saveMemory(QmpClient qmp, VmDirectory dir, boolean ramBackend) throws IOException {
         qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", UNLIMITED_BANDWIDTH));
+        if (ramBackend) {
+            ignoreShared(qmp);
+        }
         try (MigrationReceiver receiver = MigrationReceiver.listen(dir.migrationSocket(), dir.memoryTmp())) {
             qmp.execute("migrate", Map.of("uri", receiver.uri()));
             awaitMigration(qmp, "outgoing");

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import sh.createos.sandbox.host.agent.ExecRequest;
 
-/** The KVM path; skipped, with the reason, where QEMU cannot run a KVM vCPU. */
+/** The KVM path; skipped, with the probe's reason, where the kit's kernel does not boot under KVM. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class KvmBootTest {
     @AfterAll
@@ -22,8 +22,8 @@ class KvmBootTest {
 
     @Test
     void bootsUnderKvmWhereKvmIsUsable() throws Exception {
-        assumeTrue(Accelerator.detect() == Accelerator.KVM,
-                "needs KVM: /dev/kvm is missing, not read-write, or QEMU cannot run a KVM vCPU on this host");
+        AcceleratorChoice probed = AcceleratorProbe.choose(TestVms.dataDir(), TestVms.kit(), "auto");
+        assumeTrue(probed.accelerator() == Accelerator.KVM, "needs KVM, which the probe rules out: " + probed.reason());
         QemuVmm vmm = new QemuVmm(TestVms.dataDir(), TestVms.kit(), Accelerator.KVM, TestVms.BOOT_TIMEOUT);
 
         Vm vm = vmm.boot(TestVms.spec("kvm", 1, 256));

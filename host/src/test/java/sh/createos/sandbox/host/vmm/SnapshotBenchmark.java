@@ -27,6 +27,9 @@ import sh.createos.sandbox.host.proc.Command;
 public final class SnapshotBenchmark {
     private static final Duration TIMEOUT = Duration.ofSeconds(180);
     private static final String[] COLUMNS = {"cold_boot", "template", "pause", "bare_save", "resume", "bare_restore", "fork"};
+    /** Host memory of one idle VM (MiB, from /proc/PID/smaps_rollup): a template child, and the bare full restore. */
+    private static final String[] MEMORY = {"tpl_rss", "tpl_pss", "tpl_anon", "bare_rss", "bare_pss", "bare_anon"};
+    private static final Duration SETTLE = Duration.ofSeconds(2);
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
@@ -47,9 +50,15 @@ public final class SnapshotBenchmark {
         for (String column : COLUMNS) {
             System.out.printf(" %12s", column);
         }
+        for (String column : MEMORY) {
+            System.out.printf(" %9s", column);
+        }
         System.out.printf(" %12s %12s%n", "memory_MiB", "layer_MiB");
         Map<String, List<Long>> times = new LinkedHashMap<>();
         for (String column : COLUMNS) {
+            times.put(column, new ArrayList<>());
+        }
+        for (String column : MEMORY) {
             times.put(column, new ArrayList<>());
         }
         for (int run = 1; run <= runs; run++) {
@@ -64,6 +73,8 @@ public final class SnapshotBenchmark {
             started = System.nanoTime();
             Vm vm = vmm.boot(new VmSpec(id, "devbox:1", 1, memMib, diskMib, "bench"));
             row.put("template", since(started));
+            Thread.sleep(SETTLE);
+            memoryOf(vm.pid(), "tpl", row);
 
             started = System.nanoTime();
             PausedVm paused = vm.pause();
@@ -90,6 +101,10 @@ public final class SnapshotBenchmark {
                 times.get(column).add(row.get(column));
                 System.out.printf(" %12d", row.get(column));
             }
+            for (String column : MEMORY) {
+                times.get(column).add(row.get(column));
+                System.out.printf(" %9d", row.get(column));
+            }
             System.out.printf(" %12.1f %12.1f%n", memory / 1048576.0, layer / 1048576.0);
         }
         System.out.println("medians:");
@@ -97,6 +112,10 @@ public final class SnapshotBenchmark {
         System.out.printf("  pause:  engine           %6d   bare save    %6d%n", median(times.get("pause")), median(times.get("bare_save")));
         System.out.printf("  resume: engine           %6d   bare restore %6d%n", median(times.get("resume")), median(times.get("bare_restore")));
         System.out.printf("  fork:   engine           %6d   bare restore %6d%n", median(times.get("fork")), median(times.get("bare_restore")));
+        System.out.printf("  idle VM host memory (MiB): template child RSS %d, PSS %d, anonymous %d;"
+                        + " bare full restore RSS %d, PSS %d, anonymous %d%n",
+                median(times.get("tpl_rss")), median(times.get("tpl_pss")), median(times.get("tpl_anon")),
+                median(times.get("bare_rss")), median(times.get("bare_pss")), median(times.get("bare_anon")));
         System.out.printf("load average at the end: %s%n", loadAverage());
     }
 
@@ -114,6 +133,9 @@ public final class SnapshotBenchmark {
             qmp.execute("stop");
             // The engine's bandwidth setting, so that the difference is the engine's own work, not QEMU's throttle.
             qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", 1L << 40));
+            // Today's plain stream, which `-incoming exec:cat` loads without capabilities.
+            qmp.execute("migrate-set-capabilities", Map.of("capabilities",
+                    List.of(Map.of("capability", "x-ignore-shared", "state", false))));
             qmp.execute("migrate", Map.of("uri", "exec:cat > " + file));
             VmPause.awaitMigration(qmp, "outgoing");
             row.put("bare_save", since(started));
@@ -142,7 +164,23 @@ public final class SnapshotBenchmark {
             }
             row.put("bare_restore", since(started));
         }
+        Thread.sleep(SETTLE);
+        memoryOf(dir.readPid(), "bare", row);
         Files.delete(file);
+    }
+
+    /** Rss, Pss and Anonymous of a QEMU in MiB: Pss counts the template's page-cache pages shared by its children once. */
+    private static void memoryOf(long pid, String prefix, Map<String, Long> row) throws IOException {
+        Map<String, Long> kib = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
+            String[] words = line.split("\\s+");
+            if (words.length >= 3 && words[2].equals("kB")) {
+                kib.put(words[0].replace(":", ""), Long.parseLong(words[1]));
+            }
+        }
+        row.put(prefix + "_rss", kib.getOrDefault("Rss", 0L) >> 10);
+        row.put(prefix + "_pss", kib.getOrDefault("Pss", 0L) >> 10);
+        row.put(prefix + "_anon", kib.getOrDefault("Anonymous", 0L) >> 10);
     }
 
     private static long since(long startedNanos) {

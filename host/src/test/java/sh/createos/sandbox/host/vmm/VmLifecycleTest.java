@@ -85,7 +85,12 @@ class VmLifecycleTest {
                     .isInstanceOf(VmBootException.class)
                     .hasMessageContaining("waiting for the agent")
                     .hasMessageContaining("exited before the agent answered")
-                    .hasMessageContaining("createos-init: FAILED");
+                    .hasMessageContaining("createos-init: FAILED")
+                    // Once: the failed template boot ends the create; no cold boot waits out the same failure.
+                    .hasMessageContaining("a cold boot would fail the same way")
+                    .hasMessageContaining("accelerator: " + vmm.accelerator())
+                    .hasMessageContaining("command: qemu-system-x86_64 ")
+                    .satisfies(e -> assertThat(e.getMessage().split("--- console.log", -1)).hasSize(2));
             assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started))
                     .as("seconds to notice the dead VM").isLessThan(60);
             TestVms.assertNothingLeft(spec.id(), -1);

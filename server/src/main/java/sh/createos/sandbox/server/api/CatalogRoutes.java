@@ -3,7 +3,7 @@ package sh.createos.sandbox.server.api;
 import java.util.List;
 import sh.createos.sandbox.model.RootfsData;
 import sh.createos.sandbox.server.http.Router;
-import sh.createos.sandbox.server.sandbox.LocalHost;
+import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.sandbox.Shapes;
 
 /** Shapes and rootfs catalogs (no auth) and the host list (auth). */
@@ -12,7 +12,7 @@ public final class CatalogRoutes {
 
     private CatalogRoutes() {}
 
-    public static void register(Router router, LocalHost host) {
+    public static void register(Router router, Host host) {
         router.get("/v1/shapes", false, ex -> ex.ok(Paging.from(ex).page(Shapes.ALL)));
         router.get("/v1/rootfs", false, ex -> ex.ok(rootfs(host.images())));
         router.get("/v1/hosts", true, ex -> ex.ok(Paging.from(ex).page(List.of(host.view()))));

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import sh.createos.sandbox.model.ExecRequest;
 import sh.createos.sandbox.model.ExecResponse;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.store.SandboxRecord;
@@ -24,7 +24,7 @@ public final class ExecRoutes {
         router.post("/v1/sandboxes/{id}/exec", true, ex -> {
             ExecRequest req = ex.body(ExecRequest.class);
             if (req.cmd() == null || req.cmd().isBlank()) {
-                throw ApiException.badRequest("'cmd' is required");
+                throw DomainException.invalid("'cmd' is required");
             }
             var running = service.running(ex.user(), ex.param("id"));
             var hostRequest = hostRequest(running.sandbox(), req);
@@ -53,7 +53,7 @@ public final class ExecRoutes {
         if (req.args() != null) {
             for (String arg : req.args()) {
                 if (arg == null) {
-                    throw ApiException.badRequest("'args' must not contain null");
+                    throw DomainException.invalid("'args' must not contain null");
                 }
                 argv.add(arg);
             }

@@ -7,7 +7,8 @@ import java.time.Duration;
 import java.util.Map;
 import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.FileDownload;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.sandbox.GuestPaths;
 import sh.createos.sandbox.server.sandbox.SandboxService;
@@ -90,17 +91,16 @@ public final class FileRoutes {
     static final class AgentErrors {
         private AgentErrors() {}
 
-        static ApiException map(AgentException e, String path) {
+        static DomainException map(AgentException e, String path) {
             return switch (e.code()) {
-                case "ENOENT" -> ApiException.notFound("no such file or directory in the sandbox: " + path);
-                case "EISDIR" -> ApiException.badRequest(path + " is a directory");
+                case "ENOENT" -> DomainException.notFound("no such file or directory in the sandbox: " + path);
+                case "EISDIR" -> DomainException.invalid(path + " is a directory");
                 case "ENOTDIR", "EINVAL", "ENAMETOOLONG", "ELOOP" ->
-                        ApiException.badRequest("invalid path " + path + ": " + e.getMessage());
+                        DomainException.invalid("invalid path " + path + ": " + e.getMessage());
                 case "EACCES", "EPERM", "EROFS" ->
-                        ApiException.forbidden("PERMISSION_DENIED", path + ": " + e.getMessage());
-                case "ENOSPC", "EDQUOT" -> new ApiException(507, "NO_SPACE",
-                        "no space left on the sandbox disk writing " + path + "; grow it with POST …/resize");
-                default -> new ApiException(500, "AGENT_ERROR", "guest agent failed on " + path + ": "
+                        new DomainException(ErrorCode.PERMISSION_DENIED, path + ": " + e.getMessage());
+                case "ENOSPC", "EDQUOT" -> new DomainException(ErrorCode.NO_SPACE, "no space left on the sandbox disk writing " + path + "; grow it with POST …/resize");
+                default -> new DomainException(ErrorCode.AGENT_ERROR, "guest agent failed on " + path + ": "
                         + e.code() + " " + e.getMessage());
             };
         }

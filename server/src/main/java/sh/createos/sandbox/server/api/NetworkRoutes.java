@@ -4,7 +4,7 @@ import sh.createos.sandbox.model.CreateSandboxRequest.NetworkRef;
 import sh.createos.sandbox.model.Network;
 import sh.createos.sandbox.model.OkResponse;
 import sh.createos.sandbox.model.Page;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.network.NetworkService;
 
@@ -28,7 +28,7 @@ public final class NetworkRoutes {
         router.post("/v1/sandboxes/{id}/networks", true, ex -> {
             NetworkRef ref = ex.body(NetworkRef.class);
             if (ref.id() == null || ref.id().isEmpty()) {
-                throw ApiException.badRequest("'id' (the network's id) is required");
+                throw DomainException.invalid("'id' (the network's id) is required");
             }
             networks.attach(ex.user(), ex.param("id"), ref.id());
             ex.ok(OkResponse.OK);

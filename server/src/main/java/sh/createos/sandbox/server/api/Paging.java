@@ -2,7 +2,7 @@ package sh.createos.sandbox.server.api;
 
 import java.util.List;
 import sh.createos.sandbox.model.Page;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Exchange;
 
 /** Offset pagination: {@code limit} defaults to 50 and is clamped to 500; {@code offset} defaults to 0. */
@@ -14,10 +14,10 @@ record Paging(int limit, int offset) {
         int limit = Math.min(parse(ex, "limit", DEFAULT_LIMIT), MAX_LIMIT);
         int offset = parse(ex, "offset", 0);
         if (limit < 1) {
-            throw ApiException.badRequest("limit must be at least 1, not " + limit);
+            throw DomainException.invalid("limit must be at least 1, not " + limit);
         }
         if (offset < 0) {
-            throw ApiException.badRequest("offset must not be negative, not " + offset);
+            throw DomainException.invalid("offset must not be negative, not " + offset);
         }
         return new Paging(limit, offset);
     }
@@ -37,7 +37,7 @@ record Paging(int limit, int offset) {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest(name + " must be an integer, not '" + value + "'");
+            throw DomainException.invalid(name + " must be an integer, not '" + value + "'");
         }
     }
 }

@@ -1,7 +1,7 @@
 package sh.createos.sandbox.server.api;
 
 import sh.createos.sandbox.model.CreateSandboxRequest;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.User;
 
@@ -15,7 +15,7 @@ public interface SandboxHooks {
 
     default void beforeCreate(User user, CreateSandboxRequest req) {
         if (req.disks() != null && !req.disks().isEmpty()) {
-            throw ApiException.badRequest("unknown disk '" + req.disks().get(0).diskId() + "'");
+            throw DomainException.invalid("unknown disk '" + req.disks().get(0).diskId() + "'");
         }
     }
 

@@ -11,7 +11,7 @@ import sh.createos.sandbox.model.ResizeSandbox;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.SandboxView;
 import sh.createos.sandbox.model.SshPubkeys;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
@@ -88,7 +88,7 @@ public final class SandboxRoutes {
         try {
             return SandboxStatus.fromWire(value);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(e.getMessage());
+            throw DomainException.invalid(e.getMessage());
         }
     }
 }

@@ -1,6 +1,6 @@
 package sh.createos.sandbox.server.api;
 
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Route;
 import sh.createos.sandbox.server.http.Router;
 
@@ -10,7 +10,7 @@ public final class UnconfiguredRoutes {
 
     public static void register(Router router) {
         Route.Handler disks = ex -> {
-            throw ApiException.unavailable("disks API not configured");
+            throw DomainException.unavailable("disks API not configured");
         };
         router.get("/v1/disks", true, disks);
         router.post("/v1/disks", true, disks);

@@ -10,7 +10,8 @@ import java.util.HexFormat;
 import java.util.List;
 import org.eclipse.jetty.http.HttpFields;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Authenticator;
 import sh.createos.sandbox.server.store.ApiKey;
 import sh.createos.sandbox.server.store.Store;
@@ -47,14 +48,14 @@ public final class ApiKeys implements Authenticator {
     public User authenticate(HttpFields headers) {
         String secret = credential(headers);
         if (secret == null || secret.isBlank()) {
-            throw ApiException.unauthorized("missing API key: send it as X-Api-Key");
+            throw new DomainException(ErrorCode.UNAUTHORIZED, "missing API key: send it as X-Api-Key");
         }
         ApiKey key = store.apiKeyByHash(hash(secret.strip()))
-                .orElseThrow(() -> ApiException.unauthorized("invalid API key"));
+                .orElseThrow(() -> new DomainException(ErrorCode.UNAUTHORIZED, "invalid API key"));
         if (key.revoked()) {
-            throw ApiException.unauthorized("API key " + key.id() + " has been revoked");
+            throw new DomainException(ErrorCode.UNAUTHORIZED, "API key " + key.id() + " has been revoked");
         }
-        return store.user(key.userId()).orElseThrow(() -> ApiException.unauthorized("the key's user no longer exists"));
+        return store.user(key.userId()).orElseThrow(() -> new DomainException(ErrorCode.UNAUTHORIZED, "the key's user no longer exists"));
     }
 
     private static String credential(HttpFields headers) {

@@ -22,14 +22,14 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.agent.AgentClient;
-import sh.createos.sandbox.host.net.HostNetwork;
 import sh.createos.sandbox.model.CreateSandboxRequest.DiskAttachment;
 import sh.createos.sandbox.model.Disk;
+import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.model.Json;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
-import sh.createos.sandbox.server.network.HostNetworking;
+import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxService.RunningSandbox;
 import sh.createos.sandbox.server.secrets.SecretBox;
@@ -60,14 +60,14 @@ public final class DiskService {
 
     private final DiskStore store;
     private final SandboxService sandboxes;
-    private final HostNetworking networking;
+    private final Host host;
     private final SecretBox secrets;
     private final Map<String, ReentrantLock> sandboxLocks = new ConcurrentHashMap<>();
 
-    public DiskService(DiskStore store, SandboxService sandboxes, HostNetworking networking, SecretBox secrets) {
+    public DiskService(DiskStore store, SandboxService sandboxes, Host host, SecretBox secrets) {
         this.store = store;
         this.sandboxes = sandboxes;
-        this.networking = networking;
+        this.host = host;
         this.secrets = secrets;
     }
 
@@ -76,18 +76,18 @@ public final class DiskService {
     public Disk register(User user, Disk.CreateRequest req) {
         String name = req.name() == null ? "" : req.name();
         if (!NAME.matcher(name).matches()) {
-            throw ApiException.badRequest("disk name must match ^[a-z0-9][a-z0-9-]{0,62}$, not '" + name + "'");
+            throw DomainException.invalid("disk name must match ^[a-z0-9][a-z0-9-]{0,62}$, not '" + name + "'");
         }
         if (req.kind() != null && !req.kind().equals("s3")) {
-            throw ApiException.badRequest("disk kind must be 's3', not '" + req.kind() + "'");
+            throw DomainException.invalid("disk kind must be 's3', not '" + req.kind() + "'");
         }
         Disk.Config config = checkConfig(req.config());
         Disk.Credentials credentials = checkCredentials(req.credentials());
         if (store.diskByName(user.id(), name).isPresent()) {
-            throw ApiException.conflict("NAME_TAKEN", "disk name '" + name + "' is already in use");
+            throw new DomainException(ErrorCode.NAME_TAKEN, "disk name '" + name + "' is already in use");
         }
         BucketCheck.problem(config, credentials).ifPresent(problem -> {
-            throw ApiException.badRequest("the bucket check failed: " + problem);
+            throw DomainException.invalid("the bucket check failed: " + problem);
         });
         String id = "disk_" + Ulid.next();
         DiskRecord row = new DiskRecord(id, user.id(), name, "s3", json(config), seal(id, credentials), 1, now());
@@ -126,13 +126,13 @@ public final class DiskService {
         return view(store.disk(disk.id()).orElseThrow());
     }
 
-    /** @throws ApiException 409 while a sandbox that is not destroyed has it attached */
+    /** @throws DomainException DISK_IN_USE while a sandbox that is not destroyed has it attached */
     public void delete(User user, String ref) {
         DiskRecord disk = owned(user, ref);
         List<MountRecord> attached = store.liveMountsOf(disk.id()).stream()
                 .filter(m -> !m.status().equals(UNMOUNTING)).toList();
         if (!attached.isEmpty()) {
-            throw ApiException.conflict("DISK_IN_USE", "disk " + disk.id() + " is attached to "
+            throw new DomainException(ErrorCode.DISK_IN_USE, "disk " + disk.id() + " is attached to "
                     + attached.stream().map(m -> m.sandboxId() + ":" + m.mountPath()).toList()
                     + ": detach it (or destroy those sandboxes) first");
         }
@@ -162,13 +162,13 @@ public final class DiskService {
             String ref = required(a.diskId(), "disks[].disk_id");
             try {
                 owned(user, ref);
-            } catch (ApiException notFound) {
-                throw ApiException.badRequest("unknown disk '" + ref + "'");
+            } catch (DomainException notFound) {
+                throw DomainException.invalid("unknown disk '" + ref + "'");
             }
             String path = checkMountPath(a.mountPath());
             checkSubPath(a.subPath());
             if (!paths.add(path)) {
-                throw ApiException.badRequest("mount_path " + path + " is used twice");
+                throw DomainException.invalid("mount_path " + path + " is used twice");
             }
         }
     }
@@ -185,7 +185,7 @@ public final class DiskService {
         try {
             store.insertMount(row);
         } catch (NameTakenException e) {
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + sandboxId + " already has a disk mounted at "
+            throw DomainException.invalidState("sandbox " + sandboxId + " already has a disk mounted at "
                     + path);
         }
         log.info("sandbox {}: attaching disk {} at {}", sandboxId, disk.id(), path);
@@ -206,11 +206,11 @@ public final class DiskService {
     public void detach(User user, String sandboxId, String diskRef, String mountPath) throws IOException {
         SandboxRecord sandbox = sandboxes.get(user, sandboxId);
         if (mountPath == null || mountPath.isEmpty()) {
-            throw ApiException.badRequest("the query parameter 'mount_path' is required");
+            throw DomainException.invalid("the query parameter 'mount_path' is required");
         }
         DiskRecord disk = owned(user, diskRef);
         MountRecord m = store.mount(sandboxId, mountPath).filter(r -> r.diskId().equals(disk.id()))
-                .orElseThrow(() -> ApiException.notFound("sandbox " + sandboxId + " has no disk " + diskRef
+                .orElseThrow(() -> DomainException.notFound("sandbox " + sandboxId + " has no disk " + diskRef
                         + " at " + mountPath));
         if (sandbox.status() == SandboxStatus.PAUSED) {
             store.setMountStatus(sandboxId, mountPath, UNMOUNTING, null, m.credentialsVersion());
@@ -387,8 +387,7 @@ public final class DiskService {
 
     /** The endpoints of the sandbox's mounts (and {@code extra}) become its disk endpoints on the host. */
     private void applyEndpoints(String sandboxId, Set<InetSocketAddress> extra) {
-        Optional<HostNetwork> host = networking.network();
-        if (host.isEmpty()) {
+        if (!host.hasNetwork()) {
             return;
         }
         Set<InetSocketAddress> all = new LinkedHashSet<>(extra);
@@ -396,17 +395,16 @@ public final class DiskService {
             store.disk(m.diskId()).ifPresent(d -> {
                 try {
                     all.addAll(endpoint(config(d)));
-                } catch (ApiException unresolvable) {
+                } catch (DomainException unresolvable) {
                     // its mount fails and says so; the others still pass
                 }
             });
         }
-        String vmId = SandboxService.vmId(sandboxId);
-        if (host.get().lease(vmId).isEmpty()) {
+        if (!host.hasLease(sandboxId)) {
             return;
         }
         try {
-            host.get().setDiskEndpoints(vmId, all);
+            host.setDiskEndpoints(sandboxId, all);
         } catch (IOException e) {
             log.warn("sandbox {}: letting its disk endpoints through failed: {}", sandboxId, e.getMessage());
         }
@@ -424,7 +422,7 @@ public final class DiskService {
                 }
             }
         } catch (UnknownHostException e) {
-            throw ApiException.badRequest(MountFailure.UNREACHABLE + ": cannot resolve " + uri.getHost());
+            throw DomainException.invalid(MountFailure.UNREACHABLE + ": cannot resolve " + uri.getHost());
         }
         return out;
     }
@@ -433,11 +431,11 @@ public final class DiskService {
 
     private static Disk.Config checkConfig(Disk.Config c) {
         if (c == null) {
-            throw ApiException.badRequest("'config' is required: {bucket, endpoint, region?, use_path_style?}");
+            throw DomainException.invalid("'config' is required: {bucket, endpoint, region?, use_path_style?}");
         }
         String bucket = required(c.bucket(), "config.bucket");
         if (!bucket.matches("[a-zA-Z0-9._-]{1,255}")) {
-            throw ApiException.badRequest("config.bucket '" + bucket + "' is not a bucket name");
+            throw DomainException.invalid("config.bucket '" + bucket + "' is not a bucket name");
         }
         String endpoint = required(c.endpoint(), "config.endpoint");
         try {
@@ -448,13 +446,13 @@ public final class DiskService {
                 throw new URISyntaxException(endpoint, "want http(s)://host[:port]");
             }
         } catch (URISyntaxException e) {
-            throw ApiException.badRequest("config.endpoint '" + endpoint + "' is not an http(s)://host[:port] URL");
+            throw DomainException.invalid("config.endpoint '" + endpoint + "' is not an http(s)://host[:port] URL");
         }
         if (endpoint.endsWith("/")) {
             endpoint = endpoint.substring(0, endpoint.length() - 1);
         }
         if (c.region() != null && !c.region().matches("[a-z0-9-]{0,64}")) {
-            throw ApiException.badRequest("config.region '" + c.region() + "' is not a region name");
+            throw DomainException.invalid("config.region '" + c.region() + "' is not a region name");
         }
         endpoint(new Disk.Config(bucket, endpoint, c.region(), c.usePathStyle()));
         return new Disk.Config(bucket, endpoint, emptyToNull(c.region()), c.usePathStyle());
@@ -463,10 +461,10 @@ public final class DiskService {
     private static Disk.Credentials checkCredentials(Disk.Credentials c) {
         if (c == null || c.accessKey() == null || c.accessKey().isEmpty() || c.secretKey() == null
                 || c.secretKey().isEmpty()) {
-            throw ApiException.badRequest("'credentials' needs a non-empty access_key and secret_key");
+            throw DomainException.invalid("'credentials' needs a non-empty access_key and secret_key");
         }
         if ((c.accessKey() + c.secretKey()).chars().anyMatch(ch -> ch < 0x21 || ch == ':' || ch > 0x7e)) {
-            throw ApiException.badRequest("credentials must be printable ASCII without spaces or ':'");
+            throw DomainException.invalid("credentials must be printable ASCII without spaces or ':'");
         }
         return c;
     }
@@ -474,20 +472,20 @@ public final class DiskService {
     /** An absolute, normalized path that does not hide a system directory. */
     static String checkMountPath(String path) {
         if (path == null || path.isEmpty()) {
-            throw ApiException.badRequest("'mount_path' is required");
+            throw DomainException.invalid("'mount_path' is required");
         }
         if (!path.startsWith("/")) {
-            throw ApiException.badRequest("mount_path must be an absolute path, not '" + path + "'");
+            throw DomainException.invalid("mount_path must be an absolute path, not '" + path + "'");
         }
         if (path.length() > 1024 || path.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)
                 || path.contains("//") || (path.length() > 1 && path.endsWith("/"))
                 || List.of(path.split("/")).stream().anyMatch(p -> p.equals(".") || p.equals(".."))) {
-            throw ApiException.badRequest("mount_path '" + path + "' must be normalized (no '.', '..', '//' or"
+            throw DomainException.invalid("mount_path '" + path + "' must be normalized (no '.', '..', '//' or"
                     + " trailing '/')");
         }
         if (RESERVED.contains(path) || path.startsWith("/proc/") || path.startsWith("/sys/")
                 || path.startsWith("/dev/")) {
-            throw ApiException.badRequest("mount_path " + path + " would hide a system directory; use e.g. /mnt/"
+            throw DomainException.invalid("mount_path " + path + " would hide a system directory; use e.g. /mnt/"
                     + "<name> or /data");
         }
         return path;
@@ -499,7 +497,7 @@ public final class DiskService {
         }
         if (subPath.startsWith("/") || List.of(subPath.split("/")).contains("..")
                 || subPath.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
-            throw ApiException.badRequest("sub_path must not start with '/' or contain '..': '" + subPath + "'");
+            throw DomainException.invalid("sub_path must not start with '/' or contain '..': '" + subPath + "'");
         }
         return subPath.endsWith("/") ? subPath.substring(0, subPath.length() - 1) : subPath;
     }
@@ -507,7 +505,7 @@ public final class DiskService {
     private DiskRecord owned(User user, String ref) {
         Optional<DiskRecord> row = ref.startsWith("disk_") ? store.disk(ref) : store.diskByName(user.id(), ref);
         return row.filter(d -> d.userId().equals(user.id()))
-                .orElseThrow(() -> ApiException.notFound("disk " + ref + " not found"));
+                .orElseThrow(() -> DomainException.notFound("disk " + ref + " not found"));
     }
 
     private String seal(String diskId, Disk.Credentials c) {
@@ -548,7 +546,7 @@ public final class DiskService {
 
     private static String required(String value, String field) {
         if (value == null || value.isEmpty()) {
-            throw ApiException.badRequest("'" + field + "' is required");
+            throw DomainException.invalid("'" + field + "' is required");
         }
         return value;
     }

@@ -1,15 +1,21 @@
 package sh.createos.sandbox.server.http;
 
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
+
 /**
- * An error with a documented HTTP status. 4xx become JSend {@code fail} with {@code message} and a machine
- * {@code code}; 5xx become JSend {@code error}.
+ * The older form of {@link DomainException} that names its HTTP status itself, kept so that existing callers compile.
+ * Its factories build a domain exception from the code ({@code forbidden("SANDBOX_LIMIT", …)} is
+ * {@code ErrorCode.SANDBOX_LIMIT}); a code that is not in {@link ErrorCode} is answered verbatim with the status the
+ * factory names. New code throws {@link DomainException} and lets {@link HttpStatuses} choose the status.
  */
-public class ApiException extends RuntimeException {
+@Deprecated
+public class ApiException extends DomainException {
     private final int status;
     private final String code;
 
     public ApiException(int status, String code, String message) {
-        super(message);
+        super(ErrorCode.fromWire(code).orElse(status >= 500 ? ErrorCode.INTERNAL : ErrorCode.VALIDATION), message);
         this.status = status;
         this.code = code;
     }
@@ -19,6 +25,11 @@ public class ApiException extends RuntimeException {
     }
 
     public String code() {
+        return code;
+    }
+
+    @Override
+    public String wireCode() {
         return code;
     }
 

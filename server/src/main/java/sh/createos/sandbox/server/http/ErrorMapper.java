@@ -9,6 +9,8 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.model.Envelope;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.NameTakenException;
 
 /** Turns any failure of a handler into the status and JSend body the spec documents. */
@@ -20,24 +22,30 @@ public final class ErrorMapper {
     public record Mapped(int status, Envelope<?> body) {}
 
     public static Mapped map(Throwable failure, String requestId) {
-        ApiException api = toApiException(failure, requestId);
-        if (api.status() >= 500) {
-            return new Mapped(api.status(), Envelope.error(api.getMessage(), api.status()));
+        Failure f = toFailure(failure, requestId);
+        if (f.status() >= 500) {
+            return new Mapped(f.status(), Envelope.error(f.message(), f.status()));
         }
         Map<String, String> data = new LinkedHashMap<>();
-        data.put("message", api.getMessage());
-        data.put("code", api.code());
-        return new Mapped(api.status(), Envelope.fail(data));
+        data.put("message", f.message());
+        data.put("code", f.code());
+        return new Mapped(f.status(), Envelope.fail(data));
     }
 
-    private static ApiException toApiException(Throwable failure, String requestId) {
+    private record Failure(int status, String code, String message) {}
+
+    private static Failure toFailure(Throwable failure, String requestId) {
         return switch (failure) {
-            case ApiException api -> api;
-            case NameTakenException taken -> ApiException.conflict("NAME_TAKEN", taken.getMessage());
-            case JsonProcessingException json -> ApiException.badRequest(describe(json));
+            case ApiException api -> new Failure(api.status(), api.code(), api.getMessage());
+            case DomainException domain -> new Failure(HttpStatuses.of(domain.errorCode()), domain.wireCode(),
+                    domain.getMessage());
+            case NameTakenException taken -> new Failure(HttpStatuses.of(ErrorCode.NAME_TAKEN),
+                    ErrorCode.NAME_TAKEN.wire(), taken.getMessage());
+            case JsonProcessingException json -> new Failure(HttpStatuses.of(ErrorCode.VALIDATION),
+                    ErrorCode.VALIDATION.wire(), describe(json));
             default -> {
                 log.error("request {} failed", requestId, failure);
-                yield new ApiException(500, "INTERNAL", "internal error (request id " + requestId + "): "
+                yield new Failure(500, ErrorCode.INTERNAL.wire(), "internal error (request id " + requestId + "): "
                         + failure.getMessage());
             }
         };

@@ -6,8 +6,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
@@ -18,6 +18,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Fields;
 import sh.createos.sandbox.model.Envelope;
 import sh.createos.sandbox.model.Json;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.User;
 
 /** One request as a handler sees it: decoded path and query parameters, the caller, and ways to answer. */
@@ -59,7 +60,7 @@ public final class Exchange {
             try {
                 query = Request.extractQueryParameters(request, StandardCharsets.UTF_8);
             } catch (RuntimeException e) {
-                throw ApiException.badRequest("malformed query string: " + e.getMessage());
+                throw DomainException.invalid("malformed query string: " + e.getMessage());
             }
         }
         return query.getValue(name);
@@ -69,13 +70,13 @@ public final class Exchange {
     public <T> T body(Class<T> type) throws IOException {
         byte[] bytes = Content.Source.asInputStream(request).readNBytes(MAX_JSON_BODY + 1);
         if (bytes.length > MAX_JSON_BODY) {
-            throw ApiException.badRequest("JSON body larger than " + MAX_JSON_BODY + " bytes");
+            throw DomainException.invalid("JSON body larger than " + MAX_JSON_BODY + " bytes");
         }
         if (bytes.length == 0 || new String(bytes, StandardCharsets.UTF_8).isBlank()) {
-            throw ApiException.badRequest("a JSON object body is required");
+            throw DomainException.invalid("a JSON object body is required");
         }
         if (!JSON.readTree(bytes).isObject()) {
-            throw ApiException.badRequest("the body must be a JSON object");
+            throw DomainException.invalid("the body must be a JSON object");
         }
         return JSON.readValue(bytes, type);
     }

@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 
 /** Routes in registration order: register literal paths (e.g. {@code by-ip}) before their {@code {id}} siblings. */
 public final class Router {
@@ -36,7 +38,7 @@ public final class Router {
      * Finds the route for a raw (still percent-encoded) path: split on '/' first, then decode each segment, so an
      * encoded '/' stays inside its segment.
      *
-     * @throws ApiException 404 for an unknown path, 405 for a known path with another method
+     * @throws DomainException 404 for an unknown path, 405 for a known path with another method
      */
     public Match match(String method, String rawPath) {
         List<String> segments = segments(rawPath);
@@ -51,9 +53,9 @@ public final class Router {
             }
         }
         if (pathKnown) {
-            throw new ApiException(405, "METHOD_NOT_ALLOWED", method + " is not allowed on " + rawPath);
+            throw new DomainException(ErrorCode.METHOD_NOT_ALLOWED, method + " is not allowed on " + rawPath);
         }
-        throw ApiException.notFound("no such endpoint: " + method + " " + rawPath);
+        throw DomainException.notFound("no such endpoint: " + method + " " + rawPath);
     }
 
     private static List<String> segments(String rawPath) {
@@ -73,7 +75,7 @@ public final class Router {
             // In a path '+' is a literal plus, unlike in a query string.
             return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("malformed percent-encoding in path segment '" + raw + "'");
+            throw DomainException.invalid("malformed percent-encoding in path segment '" + raw + "'");
         }
     }
 }

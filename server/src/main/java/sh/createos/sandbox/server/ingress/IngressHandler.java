@@ -8,10 +8,10 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import sh.createos.sandbox.host.agent.DialConnection;
-import sh.createos.sandbox.host.vmm.Vm;
+import sh.createos.sandbox.host.agent.AgentClient;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
-import sh.createos.sandbox.server.sandbox.LocalHost;
+import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.tunnel.GuestDial;
@@ -23,11 +23,11 @@ import sh.createos.sandbox.server.tunnel.GuestDial;
 final class IngressHandler extends Handler.Abstract {
     private final IngressUrls urls;
     private final Store store;
-    private final LocalHost host;
+    private final Host host;
     private final ActivityTracker activity;
     private final boolean secure;
 
-    IngressHandler(IngressUrls urls, Store store, LocalHost host, ActivityTracker activity, boolean secure) {
+    IngressHandler(IngressUrls urls, Store store, Host host, ActivityTracker activity, boolean secure) {
         super(InvocationType.BLOCKING);
         this.urls = urls;
         this.store = store;
@@ -40,8 +40,8 @@ final class IngressHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         String hostHeader = request.getHeaders().get(HttpHeader.HOST);
         Optional<IngressUrls.Target> target = urls.target(hostHeader);
-        Optional<Vm> vm = target.flatMap(t -> servingVm(t.sandboxId()));
-        if (vm.isEmpty()) {
+        Optional<AgentClient> agent = target.flatMap(t -> servingAgent(t.sandboxId()));
+        if (agent.isEmpty()) {
             IngressPages.notFound(response, callback, hostHeader);
             return true;
         }
@@ -50,7 +50,7 @@ final class IngressHandler extends Handler.Abstract {
         activity.touch(sandboxId);
         DialConnection dial;
         try {
-            dial = GuestDial.open(vm.get(), sandboxId, port);
+            dial = GuestDial.open(agent.get(), sandboxId, port);
         } catch (IOException e) {
             IngressPages.badGateway(response, callback, e.getMessage());
             return true;
@@ -60,9 +60,9 @@ final class IngressHandler extends Handler.Abstract {
         return true;
     }
 
-    private Optional<Vm> servingVm(String sandboxId) {
+    private Optional<AgentClient> servingAgent(String sandboxId) {
         Optional<SandboxRecord> row = store.sandbox(sandboxId)
                 .filter(s -> s.ingressEnabled() && s.status() == SandboxStatus.RUNNING);
-        return row.isEmpty() ? Optional.empty() : host.vm(sandboxId).filter(Vm::isAlive);
+        return row.isEmpty() || !host.isRunning(sandboxId) ? Optional.empty() : Optional.of(host.agent(sandboxId));
     }
 }

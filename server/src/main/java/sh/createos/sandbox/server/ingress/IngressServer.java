@@ -15,7 +15,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
-import sh.createos.sandbox.server.sandbox.LocalHost;
+import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.store.Store;
 
 /** The ingress reverse proxy on its own listener (and Jetty server), apart from the API. */
@@ -32,7 +32,7 @@ public final class IngressServer implements AutoCloseable {
         this.urls = urls;
     }
 
-    public static IngressServer start(IngressConfig config, Store store, LocalHost host, ActivityTracker activity)
+    public static IngressServer start(IngressConfig config, Store store, Host host, ActivityTracker activity)
             throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("ingress");

@@ -1,6 +1,6 @@
 package sh.createos.sandbox.server.lifecycle;
 
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 
 /**
  * The range {@code auto_pause_after_seconds} may take (spec §4.3, §4.6: 60-86400). The minimum is a setting of the
@@ -17,10 +17,10 @@ public record AutoPauseLimits(int minSeconds, int maxSeconds) {
         }
     }
 
-    /** @throws ApiException 400 when {@code seconds} is set and out of range */
+    /** @throws DomainException 400 when {@code seconds} is set and out of range */
     public void check(Integer seconds) {
         if (seconds != null && (seconds < minSeconds || seconds > maxSeconds)) {
-            throw ApiException.badRequest("auto_pause_after_seconds must be between " + minSeconds + " and "
+            throw DomainException.invalid("auto_pause_after_seconds must be between " + minSeconds + " and "
                     + maxSeconds + ", not " + seconds);
         }
     }

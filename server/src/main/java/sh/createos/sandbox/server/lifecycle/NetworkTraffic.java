@@ -3,33 +3,22 @@ package sh.createos.sandbox.server.lifecycle;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
-import sh.createos.sandbox.host.net.Bandwidth;
-import sh.createos.sandbox.host.net.HostNetwork;
-import sh.createos.sandbox.host.net.SandboxLease;
-import sh.createos.sandbox.server.network.HostNetworking;
+import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.Traffic;
 
-/** The host network's byte counters (out + in) per sandbox, read for all leases at once; none without networking. */
+/** The host's byte counters (out + in) per sandbox, read for all leases at once; none without networking. */
 public final class NetworkTraffic implements IdleAutoPause.Traffic {
-    private final HostNetworking networking;
+    private final Host host;
 
-    public NetworkTraffic(HostNetworking networking) {
-        this.networking = networking;
+    public NetworkTraffic(Host host) {
+        this.host = host;
     }
 
     @Override
     public Map<String, Long> bytesBySandbox() throws IOException {
-        Optional<HostNetwork> network = networking.network();
-        if (network.isEmpty()) {
-            return Map.of();
-        }
-        Map<String, Bandwidth> counters = network.get().bandwidths();
         Map<String, Long> bytes = new HashMap<>();
-        for (SandboxLease lease : network.get().leases()) {
-            Bandwidth b = counters.get(lease.vmId());
-            if (b != null) {
-                bytes.put(lease.identity().sandboxId(), b.usedBytes() + b.ingressBytes());
-            }
+        for (Map.Entry<String, Traffic> e : host.traffic().entrySet()) {
+            bytes.put(e.getKey(), e.getValue().usedBytes() + e.getValue().ingressBytes());
         }
         return bytes;
     }

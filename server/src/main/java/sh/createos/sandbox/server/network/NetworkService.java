@@ -4,16 +4,14 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Optional;
 import java.util.regex.Pattern;
-import sh.createos.sandbox.host.net.HostNetwork;
-import sh.createos.sandbox.host.net.PrivateNetwork;
 import sh.createos.sandbox.model.Network;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.sandbox.SandboxService;
-import sh.createos.sandbox.server.sandbox.SandboxService.RunningSandbox;
 import sh.createos.sandbox.server.store.NetworkMemberRecord;
 import sh.createos.sandbox.server.store.NetworkRecord;
 import sh.createos.sandbox.server.store.Store;
@@ -32,28 +30,27 @@ public final class NetworkService {
 
     private final Store store;
     private final SandboxService sandboxes;
-    private final HostNetworking hostNetworking;
+    private final Host host;
     private final SandboxLeases leases;
 
-    public NetworkService(Store store, SandboxService sandboxes, HostNetworking hostNetworking) {
+    public NetworkService(Store store, SandboxService sandboxes, Host host) {
         this.store = store;
         this.sandboxes = sandboxes;
-        this.hostNetworking = hostNetworking;
-        this.leases = new SandboxLeases(store, hostNetworking);
+        this.host = host;
+        this.leases = new SandboxLeases(store, host);
     }
 
     public Network create(User user, Network.CreateRequest req) throws IOException {
         String name = req.name() == null ? "" : req.name();
         if (!NAME.matcher(name).matches()) {
-            throw ApiException.badRequest("network name must be a DNS label (a-z, 0-9, '-', at most 63), not '"
+            throw DomainException.invalid("network name must be a DNS label (a-z, 0-9, '-', at most 63), not '"
                     + name + "'");
         }
         NetworkRecord row = new NetworkRecord("net_" + Ulid.next(), user.id(), name, null, now());
         store.insertNetwork(row);
-        Optional<HostNetwork> host = hostNetworking.network();
-        if (host.isPresent()) {
+        if (host.hasNetwork()) {
             try {
-                row = withCidr(row, host.get().createNetwork(row.id(), name));
+                row = withCidr(row, host.createPrivateNetwork(row.id(), name));
             } catch (IOException | RuntimeException e) {
                 store.deleteNetwork(row.id());
                 throw e;
@@ -76,55 +73,52 @@ public final class NetworkService {
         return view(row, liveMembers(id), true);
     }
 
-    /** @throws ApiException 409 while a live sandbox is a member */
+    /** @throws DomainException 409 while a live sandbox is a member */
     public void delete(User user, String id) throws IOException {
         NetworkRecord row = owned(user, id);
         List<NetworkMemberRecord> live = liveMembers(id);
         if (!live.isEmpty()) {
-            throw ApiException.conflict("NETWORK_IN_USE", "network " + id + " still has " + live.size()
+            throw new DomainException(ErrorCode.NETWORK_IN_USE, "network " + id + " still has " + live.size()
                     + " live member(s) (" + live.stream().map(NetworkMemberRecord::sandboxId).toList()
                     + "): detach or destroy them first");
         }
-        Optional<HostNetwork> host = hostNetworking.network();
-        if (host.isPresent() && host.get().network(row.id()).isPresent()) {
-            host.get().deleteNetwork(row.id());
+        if (host.hasPrivateNetwork(row.id())) {
+            host.deletePrivateNetwork(row.id());
         }
         store.deleteNetwork(row.id());
     }
 
     /** Live attach (spec §10.5): the member's address is in force on the host and in the guest on return. */
     public void attach(User user, String sandboxId, String networkId) throws IOException {
-        RunningSandbox running = sandboxes.running(user, sandboxId);
+        sandboxes.running(user, sandboxId);
         NetworkRecord network = owned(user, networkId);
-        HostNetwork host = hostNetworking.require();
-        String vmId = SandboxService.vmId(sandboxId);
-        leases.join(host, network, sandboxId);
+        SandboxLeases.requireNetwork(host);
+        leases.join(network, sandboxId);
         try {
-            host.configureGuest(vmId, running.agent());
+            host.configureGuest(sandboxId);
         } catch (IOException | RuntimeException e) {
-            host.detach(network.id(), vmId);
+            host.leave(network.id(), sandboxId);
             store.deleteMember(network.id(), sandboxId);
             throw e;
         }
     }
 
-    /** Live detach (spec §10.6): cut off at once, established connections too. @throws ApiException 404 */
+    /** Live detach (spec §10.6): cut off at once, established connections too. @throws DomainException 404 */
     public void detach(User user, String sandboxId, String networkId) throws IOException {
-        RunningSandbox running = sandboxes.running(user, sandboxId);
+        sandboxes.running(user, sandboxId);
         boolean member = store.memberships(sandboxId).stream().anyMatch(m -> m.networkId().equals(networkId));
         if (!member) {
-            throw ApiException.notFound("sandbox " + sandboxId + " is not attached to network " + networkId);
+            throw DomainException.notFound("sandbox " + sandboxId + " is not attached to network " + networkId);
         }
-        HostNetwork host = hostNetworking.require();
-        String vmId = SandboxService.vmId(sandboxId);
-        host.detach(networkId, vmId);
+        SandboxLeases.requireNetwork(host);
+        host.leave(networkId, sandboxId);
         store.deleteMember(networkId, sandboxId);
-        host.configureGuest(vmId, running.agent());
+        host.configureGuest(sandboxId);
     }
 
     private NetworkRecord owned(User user, String id) {
         return store.network(id).filter(n -> n.userId().equals(user.id()))
-                .orElseThrow(() -> ApiException.notFound("network " + id + " not found"));
+                .orElseThrow(() -> DomainException.notFound("network " + id + " not found"));
     }
 
     private List<NetworkMemberRecord> liveMembers(String networkId) {
@@ -132,9 +126,9 @@ public final class NetworkService {
                 && m.sandboxStatus() != SandboxStatus.FAILED).toList();
     }
 
-    private NetworkRecord withCidr(NetworkRecord row, PrivateNetwork created) {
-        store.setNetworkCidr(row.id(), created.cidr());
-        return new NetworkRecord(row.id(), row.userId(), row.name(), created.cidr(), row.createdAt());
+    private NetworkRecord withCidr(NetworkRecord row, String cidr) {
+        store.setNetworkCidr(row.id(), cidr);
+        return new NetworkRecord(row.id(), row.userId(), row.name(), cidr, row.createdAt());
     }
 
     private static Network view(NetworkRecord row, List<NetworkMemberRecord> members, boolean detail) {

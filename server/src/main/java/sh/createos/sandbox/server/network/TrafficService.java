@@ -5,14 +5,12 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import sh.createos.sandbox.host.net.Bandwidth;
-import sh.createos.sandbox.host.net.EgressPolicy;
-import sh.createos.sandbox.host.net.HostNetwork;
 import sh.createos.sandbox.model.BandwidthView;
 import sh.createos.sandbox.model.EgressView;
 import sh.createos.sandbox.model.SandboxStatus;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.Traffic;
 import sh.createos.sandbox.server.sandbox.CreateRequests;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxStateMachine;
@@ -28,13 +26,13 @@ public final class TrafficService {
     private final Store store;
     private final SandboxService sandboxes;
     private final SandboxStateMachine states;
-    private final HostNetworking hostNetworking;
+    private final Host host;
 
-    public TrafficService(Store store, SandboxService sandboxes, HostNetworking hostNetworking) {
+    public TrafficService(Store store, SandboxService sandboxes, Host host) {
         this.store = store;
         this.sandboxes = sandboxes;
         this.states = new SandboxStateMachine(store);
-        this.hostNetworking = hostNetworking;
+        this.host = host;
     }
 
     public EgressView egress(User user, String id) {
@@ -50,10 +48,9 @@ public final class TrafficService {
         SandboxRecord sandbox = sandboxes.get(user, id);
         List<String> kept = CreateRequests.checkEgress(rules);
         SandboxRecord updated = states.update(sandbox, SandboxStatus.RUNNING, s -> s.withEgress(kept));
-        Optional<HostNetwork> host = leased(sandbox.id());
-        if (host.isPresent()) {
+        if (host.hasLease(sandbox.id())) {
             try {
-                host.get().setEgress(SandboxService.vmId(sandbox.id()), EgressPolicy.of(kept));
+                host.setEgress(sandbox.id(), kept);
             } catch (IOException | RuntimeException e) {
                 states.update(updated, SandboxStatus.RUNNING, s -> s.withEgress(sandbox.egress()));
                 throw e;
@@ -71,28 +68,27 @@ public final class TrafficService {
     public BandwidthView recharge(User user, String id, Long addBytes) throws IOException {
         SandboxRecord sandbox = sandboxes.get(user, id);
         if (addBytes == null || addBytes <= 0) {
-            throw ApiException.badRequest("add_bytes must be a positive number of bytes");
+            throw DomainException.invalid("add_bytes must be a positive number of bytes");
         }
         if (sandbox.status() != SandboxStatus.RUNNING) { // spec §14.1: a paused sandbox allows only reads, resume, fork, destroy
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + id + " is " + sandbox.status().wire()
+            throw DomainException.invalidState("sandbox " + id + " is " + sandbox.status().wire()
                     + "; only a running sandbox can be recharged" + (sandbox.status() == SandboxStatus.PAUSED
                             ? " (resume it first)" : ""));
         }
-        if (sandbox.bandwidthQuotaBytes() == Bandwidth.UNMETERED) {
+        if (sandbox.bandwidthQuotaBytes() == Traffic.UNMETERED) {
             return view(sandbox, current(sandbox));
         }
         long quota;
         try {
             quota = Math.addExact(sandbox.bandwidthQuotaBytes(), addBytes);
         } catch (ArithmeticException e) {
-            throw ApiException.badRequest("add_bytes " + addBytes + " would overflow the quota");
+            throw DomainException.invalid("add_bytes " + addBytes + " would overflow the quota");
         }
         long newQuota = quota;
         SandboxRecord updated = states.update(sandbox, sandbox.status(), s -> s.withBandwidthQuotaBytes(newQuota));
-        Optional<HostNetwork> host = leased(sandbox.id());
-        if (host.isPresent()) {
+        if (host.hasLease(sandbox.id())) {
             try {
-                return view(updated, host.get().recharge(SandboxService.vmId(sandbox.id()), addBytes));
+                return view(updated, host.recharge(sandbox.id(), addBytes));
             } catch (IOException | RuntimeException e) {
                 states.update(updated, updated.status(), s -> s.withBandwidthQuotaBytes(sandbox.bandwidthQuotaBytes()));
                 throw e;
@@ -106,19 +102,18 @@ public final class TrafficService {
      * that have a lease: one read of the host's counters for all of them.
      */
     public Map<String, Long> ingressBytes(Collection<String> sandboxIds) {
-        Optional<HostNetwork> host = hostNetworking.network();
-        if (host.isEmpty() || sandboxIds.isEmpty()) {
+        if (!host.hasNetwork() || sandboxIds.isEmpty()) {
             return Map.of();
         }
-        Map<String, Bandwidth> byVm;
+        Map<String, Traffic> bySandbox;
         try {
-            byVm = host.get().bandwidths();
+            bySandbox = host.traffic();
         } catch (IOException e) {
             return Map.of(); // an optional field: left out rather than failing the read
         }
         Map<String, Long> bytes = new HashMap<>();
         for (String id : sandboxIds) {
-            Bandwidth b = byVm.get(SandboxService.vmId(id));
+            Traffic b = bySandbox.get(id);
             if (b != null) {
                 bytes.put(id, b.ingressBytes());
             }
@@ -126,19 +121,14 @@ public final class TrafficService {
         return bytes;
     }
 
-    private Bandwidth current(SandboxRecord sandbox) throws IOException {
-        Optional<HostNetwork> host = leased(sandbox.id());
-        if (host.isPresent()) {
-            return host.get().bandwidth(SandboxService.vmId(sandbox.id()));
+    private Traffic current(SandboxRecord sandbox) throws IOException {
+        if (host.hasLease(sandbox.id())) {
+            return host.traffic(sandbox.id());
         }
-        return new Bandwidth(sandbox.bandwidthQuotaBytes(), 0, 0, false);
+        return new Traffic(sandbox.bandwidthQuotaBytes(), 0, 0, false);
     }
 
-    private Optional<HostNetwork> leased(String sandboxId) {
-        return hostNetworking.network().filter(n -> n.lease(SandboxService.vmId(sandboxId)).isPresent());
-    }
-
-    private static BandwidthView view(SandboxRecord sandbox, Bandwidth b) {
+    private static BandwidthView view(SandboxRecord sandbox, Traffic b) {
         return new BandwidthView(sandbox.id(), b.quotaBytes(), b.usedBytes(), b.ingressBytes(), b.remainingBytes(),
                 b.capped());
     }

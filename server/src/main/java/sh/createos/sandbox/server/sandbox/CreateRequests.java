@@ -3,12 +3,12 @@ package sh.createos.sandbox.server.sandbox;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import sh.createos.sandbox.host.net.EgressPolicy;
+import sh.createos.sandbox.server.host.EgressRules;
 import sh.createos.sandbox.model.CreateSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.model.Shape;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.User;
 
@@ -23,30 +23,30 @@ public final class CreateRequests {
 
     private CreateRequests() {}
 
-    /** The {@code creating} row a valid request asks for. @throws ApiException 400 naming the bad field */
-    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images, Instant now) {
+    /** The {@code creating} row a valid request asks for. @throws DomainException 400 naming the bad field */
+    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images, String hostId, Instant now) {
         if (req.shape() == null || req.shape().isBlank()) {
-            throw ApiException.badRequest("'shape' is required");
+            throw DomainException.invalid("'shape' is required");
         }
-        Shape shape = Shapes.find(req.shape()).orElseThrow(() -> ApiException.badRequest("unknown shape '"
+        Shape shape = Shapes.find(req.shape()).orElseThrow(() -> DomainException.invalid("unknown shape '"
                 + req.shape() + "'; see GET /v1/shapes"));
         String rootfs = req.rootfs() == null || req.rootfs().isBlank() ? DEFAULT_ROOTFS : req.rootfs();
         if (!images.isEmpty() && !images.contains(rootfs)) {
-            throw ApiException.badRequest("unknown rootfs '" + rootfs + "'; available: " + images);
+            throw DomainException.invalid("unknown rootfs '" + rootfs + "'; available: " + images);
         }
         int diskMib = req.diskMib() == null || req.diskMib() == 0 ? shape.defaultDiskMib() : req.diskMib();
         if (diskMib < 0 || diskMib > MAX_DISK_MIB) {
-            throw ApiException.badRequest("disk_mib must be between 1 and " + MAX_DISK_MIB + ", not " + diskMib);
+            throw DomainException.invalid("disk_mib must be between 1 and " + MAX_DISK_MIB + ", not " + diskMib);
         }
         if (req.bandwidthQuotaBytes() != null && req.bandwidthQuotaBytes() != 0) {
-            throw ApiException.badRequest("bandwidth_quota_bytes cannot be set at create; the default quota applies");
+            throw DomainException.invalid("bandwidth_quota_bytes cannot be set at create; the default quota applies");
         }
         if (req.region() != null && !req.region().isEmpty() && !req.region().equals(SandboxViews.REGION)) {
-            throw ApiException.badRequest("region '" + req.region() + "' is not this server's region '"
+            throw DomainException.invalid("region '" + req.region() + "' is not this server's region '"
                     + SandboxViews.REGION + "'");
         }
-        if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(LocalHost.ID)) {
-            throw ApiException.badRequest("unknown host '" + req.hostId() + "'");
+        if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(hostId)) {
+            throw DomainException.invalid("unknown host '" + req.hostId() + "'");
         }
         List<String> egress = checkEgress(req.egress());
         Map<String, String> envs = checkEnvs(req.envs());
@@ -63,16 +63,16 @@ public final class CreateRequests {
      * The allowlist to store for a requested one (create, fork, PUT egress): its rules, or {@code []} when open
      * ({@code null}, {@code []}, or any list holding {@code "*"}).
      *
-     * @throws ApiException 400 naming the first malformed rule
+     * @throws DomainException 400 naming the first malformed rule
      */
     public static List<String> checkEgress(List<String> egress) {
         if (egress != null && egress.contains(null)) {
-            throw ApiException.badRequest("egress rules must be strings, not null");
+            throw DomainException.invalid("egress rules must be strings, not null");
         }
         try {
-            return EgressPolicy.of(egress).rules();
+            return EgressRules.check(egress);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("invalid egress rule: " + e.getMessage());
+            throw DomainException.invalid("invalid egress rule: " + e.getMessage());
         }
     }
 
@@ -81,14 +81,14 @@ public final class CreateRequests {
             return Map.of();
         }
         if (envs.size() > MAX_ENVS) {
-            throw ApiException.badRequest("at most " + MAX_ENVS + " envs");
+            throw DomainException.invalid("at most " + MAX_ENVS + " envs");
         }
         envs.forEach((name, value) -> {
             if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                throw ApiException.badRequest("invalid env name '" + name + "'");
+                throw DomainException.invalid("invalid env name '" + name + "'");
             }
             if (value == null || value.indexOf('\0') >= 0) {
-                throw ApiException.badRequest("env " + name + " needs a string value without NUL");
+                throw DomainException.invalid("env " + name + " needs a string value without NUL");
             }
         });
         return envs;

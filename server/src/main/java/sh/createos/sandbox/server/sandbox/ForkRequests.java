@@ -6,7 +6,7 @@ import java.util.Map;
 import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.User;
 
@@ -20,7 +20,7 @@ final class ForkRequests {
 
     private ForkRequests() {}
 
-    /** @throws ApiException 400 naming the bad field */
+    /** @throws DomainException 400 naming the bad field */
     static SandboxRecord childRow(User user, SandboxRecord source, ForkSandboxRequest req, Instant now) {
         Map<String, String> envs = req.envs() == null ? source.envs() : CreateRequests.checkEnvs(req.envs());
         List<String> egress = req.egress() == null ? source.egress() : CreateRequests.checkEgress(req.egress());
@@ -31,7 +31,7 @@ final class ForkRequests {
         if (req.bandwidthQuotaBytes() != null) {
             quota = req.bandwidthQuotaBytes();
             if (quota < UNMETERED) {
-                throw ApiException.badRequest("bandwidth_quota_bytes must be -1 (unmetered) or a byte count, not "
+                throw DomainException.invalid("bandwidth_quota_bytes must be -1 (unmetered) or a byte count, not "
                         + quota);
             }
         }

@@ -1,29 +1,29 @@
 package sh.createos.sandbox.server.sandbox;
 
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 
 /** Guest file paths must be absolute and clean: no empty, "." or ".." segments, no NUL. */
 public final class GuestPaths {
     private GuestPaths() {}
 
-    /** @throws ApiException 400 naming what is wrong with {@code path} */
+    /** @throws DomainException 400 naming what is wrong with {@code path} */
     public static String require(String path) {
         if (path == null || path.isEmpty()) {
-            throw ApiException.badRequest("query parameter 'path' is required (an absolute guest path)");
+            throw DomainException.invalid("query parameter 'path' is required (an absolute guest path)");
         }
         if (!path.startsWith("/")) {
-            throw ApiException.badRequest("path '" + path + "' must be absolute");
+            throw DomainException.invalid("path '" + path + "' must be absolute");
         }
         if (path.indexOf('\0') >= 0) {
-            throw ApiException.badRequest("path must not contain NUL");
+            throw DomainException.invalid("path must not contain NUL");
         }
         if (path.equals("/")) {
-            throw ApiException.badRequest("path '/' is a directory");
+            throw DomainException.invalid("path '/' is a directory");
         }
         String[] segments = path.substring(1).split("/", -1);
         for (String segment : segments) {
             if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
-                throw ApiException.badRequest("path '" + path + "' is not clean: no empty, '.' or '..' segments");
+                throw DomainException.invalid("path '" + path + "' is not clean: no empty, '.' or '..' segments");
             }
         }
         return path;

@@ -3,7 +3,7 @@ package sh.createos.sandbox.server.sandbox;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.regex.Pattern;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 
 /** Sandbox names: user-chosen ones are checked; absent ones are made up as {@code adjective-animal-NNNN}. */
 final class Names {
@@ -18,7 +18,7 @@ final class Names {
 
     static String check(String name) {
         if (!NAME.matcher(name).matches()) {
-            throw ApiException.badRequest("invalid name '" + name
+            throw DomainException.invalid("invalid name '" + name
                     + "': use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
         return name;

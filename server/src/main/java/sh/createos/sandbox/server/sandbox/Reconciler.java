@@ -1,111 +1,133 @@
 package sh.createos.sandbox.server.sandbox;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sh.createos.sandbox.host.vmm.PausedVm;
-import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.Inventory;
+import sh.createos.sandbox.server.host.SnapshotRef;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 
 /**
- * Brings the rows and the VMs back in line when the control plane starts. The engine first settles what a crash
- * left half done on its side ({@code attachAll}: a half-done pause is cancelled and the VM runs on;
- * {@code pausedAll}: a half-done resume is undone and the VM stays paused); then every row that was in the middle of
- * something is finished or rolled back to what the engine actually holds.
+ * Brings the rows and a host's VMs back in line when the control plane starts. The host first settles what a crash
+ * left half done on its side ({@link Host#inventory}: a half-done pause is cancelled and the VM runs on, a half-done
+ * resume is undone and the VM stays paused); then every row of that host that was in the middle of something is
+ * finished or rolled back to what the host actually holds.
+ *
+ * <p>Each row is claimed first ({@link Store#claim}): of several control-plane replicas reconciling at once, exactly
+ * one acts on a row; the others leave it alone (and its VM or snapshot, which is not an orphan then).
  */
 final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+    /** Long enough for one row's engine work (a VM destroy), short enough that a dead replica's claim soon lapses. */
+    static final Duration CLAIM = Duration.ofMinutes(2);
     private static final Set<SandboxStatus> TO_CHECK = EnumSet.of(SandboxStatus.CREATING, SandboxStatus.RUNNING,
             SandboxStatus.PAUSING, SandboxStatus.PAUSED, SandboxStatus.RESUMING, SandboxStatus.FORKING,
             SandboxStatus.DESTROYING);
 
     private final Store store;
-    private final LocalHost host;
+    private final Host host;
     private final SandboxStateMachine states;
-    private final Map<String, Vm> vms = new HashMap<>();
-    private final Map<String, PausedVm> paused = new HashMap<>();
+    private final String replicaId;
 
-    Reconciler(Store store, LocalHost host, SandboxStateMachine states) {
+    Reconciler(Store store, Host host, SandboxStateMachine states, String replicaId) {
         this.store = store;
         this.host = host;
         this.states = states;
+        this.replicaId = replicaId;
     }
 
     /**
-     * At start: re-attach to the VMs that survived the last process, finish or roll back what it left half-done,
-     * fail the rows whose VM is gone, and remove VMs and snapshots that no live row owns (an {@code error} row's
-     * are removed too: it can only be destroyed).
+     * Re-attach to the VMs that survived the last process, finish or roll back what it left half-done, fail the rows
+     * whose VM is gone, and remove VMs and snapshots that no live row owns (an {@code error} row's are removed too:
+     * it can only be destroyed).
      */
     void run() throws IOException {
         if (host.problem().isPresent()) {
             log.warn("no guest kit, not reconciling VMs: {}", host.problem().get());
             return;
         }
-        for (Vm vm : host.vmm().attachAll()) {
-            vms.put(vm.id(), vm);
-        }
-        for (PausedVm p : host.vmm().pausedAll()) {
-            paused.put(p.id(), p);
-        }
+        Inventory inventory = host.inventory();
+        Set<String> vms = new HashSet<>(inventory.running());
+        Map<String, SnapshotRef> snapshots = new HashMap<>(inventory.paused());
+        Set<String> owned = new HashSet<>();
         for (SandboxRecord row : store.sandboxesIn(TO_CHECK)) {
-            String vmId = SandboxService.vmId(row.id());
-            reconcile(row, vms.remove(vmId), paused.remove(vmId));
-        }
-        for (Vm orphan : vms.values()) {
-            if (orphan.id().startsWith("sb-")) {
-                log.warn("destroying VM {} that no live sandbox owns", orphan.id());
-                SandboxService.destroyVm(orphan.id(), orphan);
-            } else {
-                orphan.close();
+            if (row.hostId() != null && !row.hostId().equals(host.id())) {
+                continue; // another host's
+            }
+            owned.add(row.id());
+            Instant now = Instant.now();
+            if (!store.claim(row.id(), replicaId, now, now.plus(CLAIM))) {
+                log.info("sandbox {} is being reconciled by another replica", row.id());
+                continue;
+            }
+            try {
+                // Re-read under the claim: another replica may have finished it before we got here.
+                SandboxRecord current = store.sandbox(row.id()).orElse(row);
+                if (TO_CHECK.contains(current.status())) {
+                    reconcile(current, vms.contains(row.id()), snapshots.get(row.id()));
+                }
+            } finally {
+                store.unclaim(row.id(), replicaId);
             }
         }
-        for (PausedVm orphan : paused.values()) {
-            if (orphan.id().startsWith("sb-")) {
-                log.warn("removing the snapshot of VM {} that no live sandbox owns", orphan.id());
-                SandboxSnapshots.destroy(orphan);
+        for (String orphan : vms) {
+            if (!owned.contains(orphan)) {
+                log.warn("destroying the VM of {} that no live sandbox owns", orphan);
+                destroyVm(orphan);
+            }
+        }
+        for (String orphan : snapshots.keySet()) {
+            if (!owned.contains(orphan)) {
+                log.warn("removing the snapshot of {} that no live sandbox owns", orphan);
+                destroySnapshot(orphan);
             }
         }
         log.info("reconciled: {} VMs attached", host.view().vmCount());
     }
 
-    /** {@code vm}: its running VM if one is alive; {@code snapshot}: its complete snapshot if it has one. */
-    private void reconcile(SandboxRecord row, Vm vm, PausedVm snapshot) {
-        boolean alive = vm != null && vm.isAlive();
+    /** {@code alive}: the host holds a running VM of the row; {@code snapshot}: its complete snapshot, if any. */
+    void reconcile(SandboxRecord row, boolean alive, SnapshotRef snapshot) {
         switch (row.status()) {
             case CREATING -> {
                 // Its client got an error when we stopped: fail the row first, then drop the VM (a crash in
                 // between leaves an orphan VM, which the next start destroys).
                 states.transition(row, SandboxStatus.FAILED,
                         r -> r.withFailure("the control plane stopped while the sandbox was booting"));
-                drop(row, vm, snapshot);
+                drop(row, true, snapshot);
                 discardUnfinished(row);
             }
             case DESTROYING -> {
-                drop(row, vm, snapshot);
-                states.transition(row, SandboxStatus.DESTROYED);
+                drop(row, true, snapshot);
+                store.inTransaction(() -> {
+                    store.deleteMemberships(row.id());
+                    states.transition(row, SandboxStatus.DESTROYED);
+                });
             }
             case RUNNING -> {
                 if (alive) {
-                    host.register(row.id(), vm);
+                    host.adopt(row.id());
                 } else {
                     states.transition(row, SandboxStatus.FAILED, r -> r.withFailure("its VM is gone"));
-                    drop(row, vm, snapshot);
+                    drop(row, true, snapshot);
                 }
             }
             case PAUSING -> {
                 if (snapshot != null) {
-                    states.transition(row, SandboxStatus.PAUSED,
-                            r -> r.withPausedAt(snapshot.pausedAt().truncatedTo(ChronoUnit.MILLIS)));
-                    drop(row, vm, null);
+                    states.transition(row, SandboxStatus.PAUSED, r -> r.withPausedAt(millis(snapshot.pausedAt())));
+                    drop(row, alive, null);
                 } else if (alive) {
-                    host.register(row.id(), vm);
+                    host.adopt(row.id());
                     states.transition(row, SandboxStatus.RUNNING);
                 } else {
                     states.transition(row, SandboxStatus.ERROR, r -> r.withFailure("its VM died while pausing"));
@@ -113,10 +135,10 @@ final class Reconciler {
             }
             case RESUMING -> {
                 if (alive) {
-                    host.register(row.id(), vm);
+                    host.adopt(row.id());
                     states.transition(row, SandboxStatus.RUNNING,
                             r -> r.withResumed(row.spawnMs(), SandboxService.now()));
-                    drop(row, null, snapshot);
+                    drop(row, false, snapshot);
                 } else if (snapshot != null) {
                     states.transition(row, SandboxStatus.PAUSED);
                 } else {
@@ -125,17 +147,16 @@ final class Reconciler {
             }
             case FORKING -> {
                 if (alive) {
-                    host.register(row.id(), vm);
+                    host.adopt(row.id());
                     states.transition(row, SandboxStatus.RUNNING,
-                            r -> r.withRunning(null, LocalHost.ID, null, SandboxService.now()));
-                    drop(row, null, snapshot);
+                            r -> r.withRunning(null, host.id(), null, SandboxService.now()));
+                    drop(row, false, snapshot);
                 } else if (snapshot != null) {
-                    states.transition(row, SandboxStatus.PAUSED,
-                            r -> r.withPausedAt(snapshot.pausedAt().truncatedTo(ChronoUnit.MILLIS)));
+                    states.transition(row, SandboxStatus.PAUSED, r -> r.withPausedAt(millis(snapshot.pausedAt())));
                 } else {
                     states.transition(row, SandboxStatus.FAILED,
                             r -> r.withFailure("the control plane stopped while the sandbox was forking"));
-                    drop(row, vm, null);
+                    drop(row, true, null);
                     discardUnfinished(row);
                 }
             }
@@ -143,27 +164,47 @@ final class Reconciler {
                 if (snapshot == null) {
                     states.transition(row, SandboxStatus.ERROR, r -> r.withFailure("its snapshot is gone"));
                 }
-                drop(row, vm, null);
+                drop(row, alive, null);
             }
             default -> throw new IllegalStateException("not a status to reconcile: " + row.status());
         }
     }
 
-    /** What a boot or fork that never came up left (this process is the only one that starts this row's VM). */
+    /** What a boot or fork that never came up left (this host is the only one that starts this row's VM). */
     private void discardUnfinished(SandboxRecord row) {
         try {
-            host.vmm().discard(SandboxService.vmId(row.id()));
+            host.discard(row.id());
         } catch (IOException | RuntimeException e) {
             log.error("removing what the unfinished start of sandbox {} left failed", row.id(), e);
         }
     }
 
-    private static void drop(SandboxRecord row, Vm vm, PausedVm snapshot) {
-        if (vm != null) {
-            SandboxService.destroyVm(row.id(), vm);
+    private void drop(SandboxRecord row, boolean vm, SnapshotRef snapshot) {
+        if (vm) {
+            destroyVm(row.id());
         }
         if (snapshot != null) {
-            SandboxSnapshots.destroy(snapshot);
+            destroySnapshot(row.id());
         }
+    }
+
+    private void destroyVm(String sandboxId) {
+        try {
+            host.destroyVm(sandboxId);
+        } catch (IOException | RuntimeException e) {
+            log.error("destroying the VM of sandbox {} failed", sandboxId, e);
+        }
+    }
+
+    private void destroySnapshot(String sandboxId) {
+        try {
+            host.destroySnapshot(sandboxId);
+        } catch (IOException | RuntimeException e) {
+            log.error("removing the snapshot of sandbox {} failed", sandboxId, e);
+        }
+    }
+
+    private static Instant millis(Instant at) {
+        return at.truncatedTo(ChronoUnit.MILLIS);
     }
 }

@@ -5,25 +5,26 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.agent.AgentClient;
-import sh.createos.sandbox.host.vmm.Vm;
-import sh.createos.sandbox.host.vmm.VmSpec;
 import sh.createos.sandbox.model.CreateSandboxRequest;
+import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.PatchSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.server.Ulid;
+import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.HostEvent;
+import sh.createos.sandbox.server.host.Started;
+import sh.createos.sandbox.server.host.VmShape;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
 import sh.createos.sandbox.server.lifecycle.AutoPauseLimits;
 import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
-import sh.createos.sandbox.server.lifecycle.SelfSignalWatcher;
 import sh.createos.sandbox.server.network.SandboxLeases;
 import sh.createos.sandbox.server.store.NetworkRecord;
 import sh.createos.sandbox.server.store.SandboxRecord;
@@ -32,31 +33,34 @@ import sh.createos.sandbox.server.store.User;
 
 /**
  * The lifecycle of single sandboxes: create, read, settings, destroy; pause, resume and fork through
- * {@link SandboxSnapshots}; reconciliation at start by {@link Reconciler}.
+ * {@link SandboxSnapshots}; reconciliation at start by {@link Reconciler}; what the {@link Host} reports on its own
+ * ({@link HostEvent}: a VM that exited, a self-signal).
  */
-public final class SandboxService implements SelfSignalWatcher.Actions, IdleAutoPause.Pauser {
+public final class SandboxService implements IdleAutoPause.Pauser {
     private static final Logger log = LoggerFactory.getLogger(SandboxService.class);
     public static final long DEFAULT_BANDWIDTH_QUOTA = 10L * 1024 * 1024 * 1024;
 
     private final Store store;
-    private final LocalHost host;
+    private final Host host;
     private final SandboxStateMachine states;
     private final AutoPauseLimits autoPauseLimits;
     private final ActivityTracker activity = new ActivityTracker();
     private final SandboxLocks locks = new SandboxLocks();
     private final SandboxSnapshots snapshots;
     private final SandboxLeases leases;
-    private final Map<String, Object> admissionLocks = new ConcurrentHashMap<>();
+    /** This control-plane replica, as the owner of the row claims it takes (reconcile, idle auto-pause). */
+    private final String replicaId = "cp_" + Ulid.next();
     /** Background reclaims still running, so shutdown can let them finish. */
     private final Phaser background = new Phaser(1);
 
-    public SandboxService(Store store, LocalHost host, AutoPauseLimits autoPauseLimits) {
+    public SandboxService(Store store, Host host, AutoPauseLimits autoPauseLimits) {
         this.store = store;
         this.host = host;
         this.states = new SandboxStateMachine(store);
         this.autoPauseLimits = autoPauseLimits;
         this.leases = new SandboxLeases(store, host);
-        this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, leases, this::liveVm);
+        this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, leases, this::requireLiveVm);
+        host.onEvent(this::onHostEvent);
     }
 
     /** Where API calls, ingress and tunnels report activity, for idle auto-pause. */
@@ -64,65 +68,69 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         return activity;
     }
 
+    /** This replica's id, the owner of the row claims it takes. */
+    public String replicaId() {
+        return replicaId;
+    }
+
     /** Creates and boots a sandbox; returns once its agent answered and the row says {@code running}. */
     public SandboxRecord create(User user, CreateSandboxRequest req) {
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         List<NetworkRecord> networks = leases.checkNetworks(user, req.networks());
-        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), now()));
-        String vmId = vmId(row.id());
+        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), host.id(), now()));
         String ip;
-        Vm vm;
+        Started started;
         try {
             ip = leases.acquire(row, networks);
-            vm = host.vmm().boot(new VmSpec(vmId, row.rootfs(), row.vcpu(), row.memMib(), row.diskMib(),
-                    hostname(row, vmId)));
+            started = host.create(row.id(), shape(row));
         } catch (IOException | RuntimeException e) {
             log.warn("sandbox {} failed to boot: {}", row.id(), e.getMessage());
             leases.release(row.id());
             failCreate(row, "boot failed: " + e.getMessage());
-            throw new ApiException(500, "BOOT_FAILED", "sandbox " + row.id() + " failed to boot: " + e.getMessage());
+            throw new DomainException(ErrorCode.BOOT_FAILED, "sandbox " + row.id() + " failed to boot: "
+                    + e.getMessage(), e);
         }
-        long spawnMs = vm.start().took().toMillis();
-        // Held before the row says running, so no request finds a running row without its VM.
-        host.register(row.id(), vm);
+        // The host holds the VM before the row says running, so no request finds a running row without its VM.
         try {
-            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, LocalHost.ID, spawnMs, now()));
-        } catch (ApiException destroyedMeanwhile) {
+            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.id(), started.tookMs(),
+                    now()));
+        } catch (DomainException destroyedMeanwhile) {
             // DELETE arrived while booting: the row is destroying, so finish that here.
-            host.unregister(row.id());
-            destroyVm(row.id(), vm);
+            destroyVm(row.id());
             leases.release(row.id());
             store.sandbox(row.id()).filter(r -> r.status() == SandboxStatus.DESTROYING)
                     .ifPresent(r -> states.transition(r, SandboxStatus.DESTROYED));
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + row.id() + " was destroyed while booting");
+            throw DomainException.invalidState("sandbox " + row.id() + " was destroyed while booting");
         }
     }
 
-    /** Quota and capacity checks and the insert of a new ({@code creating} or {@code forking}) row, atomically per user. */
+    static VmShape shape(SandboxRecord row) {
+        return new VmShape(row.rootfs(), row.vcpu(), row.memMib(), row.diskMib(), hostname(row, vmId(row.id())));
+    }
+
+    /**
+     * Capacity checks, then the insert of a new ({@code creating} or {@code forking}) row within the user's cap, which
+     * the database enforces in one transaction (see {@link Store#insertSandboxWithin}).
+     */
     private SandboxRecord admit(User user, SandboxRecord row) {
-        synchronized (admissionLocks.computeIfAbsent(user.id(), id -> new Object())) {
-            Map<SandboxStatus, Long> counts = store.countByStatus(user.id());
-            long live = counts.entrySet().stream()
-                    .filter(e -> e.getKey() != SandboxStatus.DESTROYED && e.getKey() != SandboxStatus.FAILED)
-                    .mapToLong(Map.Entry::getValue).sum();
-            if (live >= user.sandboxLimit()) {
-                throw ApiException.forbidden("SANDBOX_LIMIT", "sandbox limit reached: " + live + " of "
-                        + user.sandboxLimit() + " live sandboxes; destroy one first");
-            }
-            host.vmm();
-            if (!host.hasMemoryFor(row.memMib())) {
-                throw ApiException.unavailable("no host with capacity: not enough free memory for "
-                        + row.memMib() + " MiB");
-            }
-            store.insertSandbox(row);
-            return row;
+        host.problem().ifPresent(p -> {
+            throw DomainException.unavailable("no host with capacity: " + p);
+        });
+        if (!host.hasMemoryFor(row.memMib())) {
+            throw DomainException.unavailable("no host with capacity: not enough free memory for "
+                    + row.memMib() + " MiB");
         }
+        if (!store.insertSandboxWithin(row, user.sandboxLimit())) {
+            throw new DomainException(ErrorCode.SANDBOX_LIMIT, "sandbox limit reached: " + user.sandboxLimit()
+                    + " live sandboxes; destroy one first");
+        }
+        return row;
     }
 
     private void failCreate(SandboxRecord row, String reason) {
         try {
             states.transition(row, SandboxStatus.FAILED, r -> r.withFailure(reason));
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             // DELETE arrived meanwhile: there is no VM, so the sandbox is simply gone.
             store.sandbox(row.id()).filter(r -> r.status() == SandboxStatus.DESTROYING)
                     .ifPresent(r -> states.transition(r, SandboxStatus.DESTROYED));
@@ -132,51 +140,88 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
     /** The caller's sandbox; someone else's is as unknown as a missing one. */
     public SandboxRecord get(User user, String id) {
         return store.sandbox(id).filter(s -> s.userId().equals(user.id()))
-                .orElseThrow(() -> ApiException.notFound("sandbox " + id + " not found"));
+                .orElseThrow(() -> DomainException.notFound("sandbox " + id + " not found"));
     }
 
     public SandboxRecord byIp(User user, String ip) {
         return store.sandboxByIp(user.id(), ip)
-                .orElseThrow(() -> ApiException.notFound("no sandbox with IP " + ip));
+                .orElseThrow(() -> DomainException.notFound("no sandbox with IP " + ip));
     }
 
     /**
-     * The running sandbox's VM, for exec and file calls (which count as activity for idle auto-pause).
+     * The running sandbox and its agent, for exec, file and dial calls (which count as activity for idle auto-pause).
      *
-     * @throws ApiException 404 unknown, 409 not running
+     * @throws DomainException NOT_FOUND unknown, INVALID_STATE not running
      */
     public RunningSandbox running(User user, String id) {
         SandboxRecord sandbox = get(user, id);
         SandboxStateMachine.requireStatus(sandbox, SandboxStatus.RUNNING);
-        Vm vm = liveVm(sandbox);
+        requireLiveVm(sandbox);
         activity.touch(id);
-        return new RunningSandbox(sandbox, vm);
+        return new RunningSandbox(sandbox, host.agent(id));
     }
 
     /** The running sandbox of this id, for a feature's background work: no owner check, no activity. */
     public java.util.Optional<RunningSandbox> runningNow(String id) {
-        return store.sandbox(id).filter(s -> s.status() == SandboxStatus.RUNNING)
-                .flatMap(s -> host.vm(s.id()).filter(Vm::isAlive).map(vm -> new RunningSandbox(s, vm)));
+        return store.sandbox(id).filter(s -> s.status() == SandboxStatus.RUNNING && host.isRunning(s.id()))
+                .map(s -> new RunningSandbox(s, host.agent(s.id())));
     }
 
-    private Vm liveVm(SandboxRecord sandbox) {
-        Vm vm = host.vm(sandbox.id()).filter(Vm::isAlive).orElse(null);
-        if (vm == null) {
-            // The VMM died under us: say so in the row instead of failing every call with a 500.
-            host.unregister(sandbox.id()).ifPresent(Vm::close);
-            SandboxRecord broken = states.transition(sandbox, SandboxStatus.ERROR,
-                    s -> s.withFailure("its VM exited unexpectedly"));
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + sandbox.id() + " is " + broken.status().wire()
+    /** A running row whose VM the host no longer holds is marked error (its exit event may still be on its way). */
+    private void requireLiveVm(SandboxRecord sandbox) {
+        if (!host.isRunning(sandbox.id())) {
+            vmExited(sandbox.id(), "its VM exited unexpectedly");
+            SandboxStatus now = store.sandbox(sandbox.id()).map(SandboxRecord::status).orElse(SandboxStatus.ERROR);
+            throw DomainException.invalidState("sandbox " + sandbox.id() + " is " + now.wire()
                     + ": its VM exited unexpectedly");
         }
-        return vm;
     }
 
-    /** A running sandbox's row and VM. Features reach the guest through {@link #agent()} only. */
-    public record RunningSandbox(SandboxRecord sandbox, Vm vm) {
-        /** The connected agent of the sandbox's VM: exec, files, dial. */
-        public AgentClient agent() {
-            return vm.agent();
+    /** A running sandbox's row and its connected agent. Features reach the guest through {@link #agent()} only. */
+    public record RunningSandbox(SandboxRecord sandbox, AgentClient agent) {}
+
+    private void onHostEvent(HostEvent event) {
+        switch (event) {
+            case HostEvent.VmExited exited -> vmExited(exited.sandboxId(), exited.reason());
+            case HostEvent.SelfSignalled signal -> selfSignal(signal);
+            case HostEvent.QuotaReached quota -> log.info("sandbox {} spent its bandwidth quota", quota.sandboxId());
+        }
+    }
+
+    /**
+     * The VM of a running sandbox ended without a pause or destroy: the row becomes {@code error} with the reason and
+     * the lease goes, at once. Rows in any other state are the business of the request acting on them.
+     */
+    void vmExited(String sandboxId, String reason) {
+        var lock = locks.of(sandboxId);
+        lock.lock();
+        try {
+            SandboxRecord row = store.sandbox(sandboxId).orElse(null);
+            if (row == null || row.status() != SandboxStatus.RUNNING || host.isRunning(sandboxId)) {
+                return;
+            }
+            states.transition(row, SandboxStatus.ERROR, r -> r.withFailure(reason));
+            log.warn("sandbox {} is error: {}", sandboxId, reason);
+            activity.forget(sandboxId);
+            leases.release(sandboxId);
+        } catch (DomainException changedMeanwhile) {
+            log.info("sandbox {}: VM exit noted after the row changed: {}", sandboxId, changedMeanwhile.getMessage());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void selfSignal(HostEvent.SelfSignalled signal) {
+        log.info("sandbox {} asked from inside to {} (reason: '{}')", signal.sandboxId(), signal.action(),
+                signal.reason());
+        switch (signal.action()) {
+            case "pause" -> store.sandbox(signal.sandboxId()).ifPresent(s -> snapshots.pause(s,
+                    "self-signal from the guest: " + signal.reason()));
+            case "delete" -> store.sandbox(signal.sandboxId()).ifPresent(s -> {
+                log.info("sandbox {} destroys itself (reason: '{}')", s.id(), signal.reason());
+                destroy(s);
+            });
+            default -> log.warn("sandbox {}: unknown self-signal '{}' ignored", signal.sandboxId(), signal.action());
         }
     }
 
@@ -189,7 +234,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         if (now == SandboxStatus.RUNNING) {
             return e;
         }
-        return ApiException.conflict("INVALID_STATE", "sandbox " + sandboxId + " became " + now.wire()
+        return DomainException.invalidState("sandbox " + sandboxId + " became " + now.wire()
                 + " while the call ran, which ended it");
     }
 
@@ -208,23 +253,19 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         return snapshots.fork(source, req, child, row -> admit(user, row));
     }
 
+    /** Idle auto-pause: only the replica that claims the row pauses it. */
     @Override
     public void pauseIdle(SandboxRecord sandbox, Duration idleFor) {
-        snapshots.pause(sandbox, "idle for " + idleFor.toSeconds() + " s (auto_pause_after_seconds "
-                + sandbox.autoPauseAfterSeconds() + ")");
-    }
-
-    @Override
-    public void selfPause(String sandboxId, String reason) {
-        store.sandbox(sandboxId).ifPresent(s -> snapshots.pause(s, "self-signal from the guest: " + reason));
-    }
-
-    @Override
-    public void selfDelete(String sandboxId, String reason) {
-        store.sandbox(sandboxId).ifPresent(s -> {
-            log.info("sandbox {} destroys itself (reason: '{}')", sandboxId, reason);
-            destroy(s);
-        });
+        Instant now = Instant.now();
+        if (!store.claim(sandbox.id(), replicaId, now, now.plus(Reconciler.CLAIM))) {
+            return;
+        }
+        try {
+            snapshots.pause(sandbox, "idle for " + idleFor.toSeconds() + " s (auto_pause_after_seconds "
+                    + sandbox.autoPauseAfterSeconds() + ")");
+        } finally {
+            store.unclaim(sandbox.id(), replicaId);
+        }
     }
 
     public SandboxRecord patch(User user, String id, PatchSandboxRequest req) {
@@ -232,7 +273,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         boolean disable = Boolean.TRUE.equals(req.disableAutoPause());
         if (disable && req.autoPauseAfterSeconds() != null) {
-            throw ApiException.badRequest("send either auto_pause_after_seconds or disable_auto_pause, not both");
+            throw DomainException.invalid("send either auto_pause_after_seconds or disable_auto_pause, not both");
         }
         boolean ingress = req.ingressEnabled() == null ? sandbox.ingressEnabled() : req.ingressEnabled();
         Integer autoPause = disable ? null
@@ -242,18 +283,18 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
 
     public SandboxRecord resize(User user, String id, Integer diskMib) throws IOException {
         if (diskMib == null) {
-            throw ApiException.badRequest("'disk_mib' is required");
+            throw DomainException.invalid("'disk_mib' is required");
         }
         RunningSandbox running = running(user, id);
         int current = running.sandbox().diskMib();
         if (diskMib <= current) {
-            throw ApiException.badRequest("disk_mib must be larger than the current " + current + " MiB; disks only grow");
+            throw DomainException.invalid("disk_mib must be larger than the current " + current + " MiB; disks only grow");
         }
         if (diskMib > CreateRequests.MAX_DISK_MIB) {
-            throw new ApiException(400, "DISK_TOO_LARGE", "disk_mib " + diskMib + " exceeds the maximum of "
+            throw new DomainException(ErrorCode.DISK_TOO_LARGE, "disk_mib " + diskMib + " exceeds the maximum of "
                     + CreateRequests.MAX_DISK_MIB + " MiB");
         }
-        running.vm().resizeDisk(diskMib);
+        host.resize(running.sandbox().id(), diskMib);
         return states.update(running.sandbox(), SandboxStatus.RUNNING, s -> s.withDiskMib(diskMib));
     }
 
@@ -277,8 +318,8 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         for (int attempt = 1; ; attempt++) {
             try {
                 return startDestroy(sandbox);
-            } catch (ApiException changedMeanwhile) {
-                if (attempt == 3 || changedMeanwhile.status() != 409) {
+            } catch (DomainException changedMeanwhile) {
+                if (attempt == 3 || changedMeanwhile.errorCode() != ErrorCode.INVALID_STATE) {
                     throw changedMeanwhile;
                 }
                 sandbox = store.sandbox(sandbox.id()).orElseThrow(() -> changedMeanwhile);
@@ -319,24 +360,21 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         });
     }
 
-    /** Its VM or its snapshot (a fork reading that snapshot finishes first), then the row. */
+    /** Its VM or its snapshot (a fork reading that snapshot finishes first), then the row and its memberships. */
     private void reclaim(SandboxRecord destroying) {
         var lock = locks.of(destroying.id());
         lock.lock();
         try {
-            Vm vm = host.unregister(destroying.id()).orElse(null);
-            if (vm == null && host.problem().isEmpty()) {
-                vm = host.vmm().attach(vmId(destroying.id())).orElse(null);
-            }
-            if (vm != null) {
-                vm.destroy();
-            }
+            host.destroyVm(destroying.id());
             if (host.problem().isEmpty()) {
-                host.vmm().findPaused(vmId(destroying.id())).ifPresent(SandboxSnapshots::destroy);
+                host.destroySnapshot(destroying.id());
             }
             leases.release(destroying.id());
             activity.forget(destroying.id());
-            states.transition(destroying, SandboxStatus.DESTROYED);
+            store.inTransaction(() -> {
+                store.deleteMemberships(destroying.id());
+                states.transition(destroying, SandboxStatus.DESTROYED);
+            });
             log.info("sandbox {} destroyed", destroying.id());
         } catch (IOException | RuntimeException e) {
             // Stays destroying: the next start retries the reclaim.
@@ -347,10 +385,11 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
         locks.forget(destroying.id());
     }
 
-    static void destroyVm(String sandboxId, Vm vm) {
+    /** Ends the sandbox's VM; a failure is logged (the next start's reconcile removes what is left). */
+    void destroyVm(String sandboxId) {
         try {
-            vm.destroy();
-        } catch (IOException e) {
+            host.destroyVm(sandboxId);
+        } catch (IOException | RuntimeException e) {
             log.error("destroying the VM of sandbox {} failed", sandboxId, e);
         }
     }
@@ -369,7 +408,7 @@ public final class SandboxService implements SelfSignalWatcher.Actions, IdleAuto
 
     /** At start: see {@link Reconciler}. */
     public void reconcile() throws IOException {
-        new Reconciler(store, host, states).run();
+        new Reconciler(store, host, states, replicaId).run();
         // Rows that may still have a VM or a snapshot keep their lease; a reclaim releases it when it is done.
         leases.reconcile(store.sandboxesIn(EnumSet.complementOf(EnumSet.of(SandboxStatus.DESTROYED,
                 SandboxStatus.FAILED))).stream().map(SandboxRecord::id).toList());

@@ -8,12 +8,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sh.createos.sandbox.host.vmm.PausedVm;
-import sh.createos.sandbox.host.vmm.Vm;
-import sh.createos.sandbox.host.vmm.VmSpec;
+import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.model.ForkSandboxRequest;
 import sh.createos.sandbox.model.SandboxStatus;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.SnapshotRef;
+import sh.createos.sandbox.server.host.Started;
 import sh.createos.sandbox.server.lifecycle.ActivityTracker;
 import sh.createos.sandbox.server.network.SandboxLeases;
 import sh.createos.sandbox.server.store.SandboxRecord;
@@ -28,9 +29,9 @@ import sh.createos.sandbox.server.store.Store;
 final class SandboxSnapshots {
     private static final Logger log = LoggerFactory.getLogger(SandboxSnapshots.class);
 
-    /** The sandbox's running VM, or a 409 that says why there is none. */
+    /** Passes when the host holds the running sandbox's VM; otherwise marks it error and throws INVALID_STATE. */
     interface LiveVm {
-        Vm of(SandboxRecord running);
+        void require(SandboxRecord running);
     }
 
     /** Quota and capacity checks, then the insert of a new row. */
@@ -39,14 +40,14 @@ final class SandboxSnapshots {
     }
 
     private final Store store;
-    private final LocalHost host;
+    private final Host host;
     private final SandboxStateMachine states;
     private final ActivityTracker activity;
     private final SandboxLocks locks;
     private final SandboxLeases leases;
     private final LiveVm liveVm;
 
-    SandboxSnapshots(Store store, LocalHost host, SandboxStateMachine states, ActivityTracker activity,
+    SandboxSnapshots(Store store, Host host, SandboxStateMachine states, ActivityTracker activity,
             SandboxLocks locks, SandboxLeases leases, LiveVm liveVm) {
         this.store = store;
         this.host = host;
@@ -64,38 +65,36 @@ final class SandboxSnapshots {
         try {
             SandboxRecord current = reread(sandbox);
             require(current, SandboxStatus.RUNNING, "only a running sandbox can be paused");
-            Vm vm = liveVm.of(current);
+            liveVm.require(current);
             SandboxRecord pausing = states.transition(current, SandboxStatus.PAUSING);
             log.info("pausing sandbox {} ({})", sandbox.id(), reason);
-            PausedVm paused;
+            SnapshotRef paused;
             try {
-                paused = vm.pause();
+                paused = host.pause(sandbox.id());
             } catch (IOException | RuntimeException e) {
-                throw pauseFailed(pausing, vm, e);
+                throw pauseFailed(pausing, e);
             }
-            host.unregister(sandbox.id());
             activity.forget(sandbox.id());
             SandboxRecord done = settle(pausing, SandboxStatus.PAUSED, r -> r.withPausedAt(millis(paused.pausedAt())),
-                    () -> destroy(paused));
-            log.info("sandbox {} paused ({} MiB of snapshot)", sandbox.id(), paused.snapshotBytes() >> 20);
+                    () -> destroySnapshot(sandbox.id()));
+            log.info("sandbox {} paused ({} MiB of snapshot)", sandbox.id(), paused.bytes() >> 20);
             return done;
         } finally {
             lock.unlock();
         }
     }
 
-    private ApiException pauseFailed(SandboxRecord pausing, Vm vm, Exception e) {
+    private DomainException pauseFailed(SandboxRecord pausing, Exception e) {
         log.warn("pausing sandbox {} failed: {}", pausing.id(), e.getMessage());
-        if (vm.isAlive()) {
-            settle(pausing, SandboxStatus.RUNNING, UnaryOperator.identity(), () -> reclaim(pausing.id(), vm));
-            return new ApiException(500, "PAUSE_FAILED", "pausing sandbox " + pausing.id() + " failed; it runs on: "
-                    + e.getMessage());
+        if (host.isRunning(pausing.id())) {
+            settle(pausing, SandboxStatus.RUNNING, UnaryOperator.identity(), () -> destroyVm(pausing.id()));
+            return new DomainException(ErrorCode.PAUSE_FAILED, "pausing sandbox " + pausing.id()
+                    + " failed; it runs on: " + e.getMessage(), e);
         }
-        host.unregister(pausing.id());
         settle(pausing, SandboxStatus.ERROR, r -> r.withFailure("its VM died while pausing: " + e.getMessage()),
-                () -> reclaim(pausing.id(), vm));
-        return new ApiException(500, "PAUSE_FAILED", "pausing sandbox " + pausing.id() + " failed and its VM died: "
-                + e.getMessage());
+                () -> destroyVm(pausing.id()));
+        return new DomainException(ErrorCode.PAUSE_FAILED, "pausing sandbox " + pausing.id()
+                + " failed and its VM died: " + e.getMessage(), e);
     }
 
     /** paused → resuming → running; on an engine failure back to paused, the snapshot unchanged. */
@@ -105,27 +104,25 @@ final class SandboxSnapshots {
         try {
             SandboxRecord current = reread(sandbox);
             require(current, SandboxStatus.PAUSED, "only a paused sandbox can be resumed");
-            PausedVm paused = snapshotOf(current);
+            requireSnapshot(current);
             if (!host.hasMemoryFor(current.memMib())) {
-                throw ApiException.unavailable("no host with capacity: not enough free memory for "
+                throw DomainException.unavailable("no host with capacity: not enough free memory for "
                         + current.memMib() + " MiB");
             }
             SandboxRecord resuming = states.transition(current, SandboxStatus.RESUMING);
-            Vm vm;
+            Started started;
             try {
-                vm = host.vmm().resume(paused);
+                started = host.resume(sandbox.id());
             } catch (IOException | RuntimeException e) {
                 log.warn("resuming sandbox {} failed: {}", sandbox.id(), e.getMessage());
-                settle(resuming, SandboxStatus.PAUSED, UnaryOperator.identity(), () -> destroy(paused));
-                throw new ApiException(500, "RESUME_FAILED", "resuming sandbox " + sandbox.id()
-                        + " failed; it stays paused: " + e.getMessage());
+                settle(resuming, SandboxStatus.PAUSED, UnaryOperator.identity(), () -> destroySnapshot(sandbox.id()));
+                throw new DomainException(ErrorCode.RESUME_FAILED, "resuming sandbox " + sandbox.id()
+                        + " failed; it stays paused: " + e.getMessage(), e);
             }
-            host.register(sandbox.id(), vm);
             activity.touch(sandbox.id());
             SandboxRecord running = settle(resuming, SandboxStatus.RUNNING,
-                    r -> r.withResumed(vm.start().took().toMillis(), SandboxService.now()),
-                    () -> reclaim(sandbox.id(), vm));
-            log.info("sandbox {} resumed in {} ms", sandbox.id(), vm.start().took().toMillis());
+                    r -> r.withResumed(started.tookMs(), SandboxService.now()), () -> destroyVm(sandbox.id()));
+            log.info("sandbox {} resumed in {} ms", sandbox.id(), started.tookMs());
             return running;
         } finally {
             lock.unlock();
@@ -140,7 +137,7 @@ final class SandboxSnapshots {
     SandboxRecord fork(SandboxRecord source, ForkSandboxRequest req, SandboxRecord childRow, Admission admission) {
         require(source, SandboxStatus.PAUSED, "only a paused sandbox can be forked (pause it and wait for paused)");
         SandboxRecord child = admission.admit(childRow);
-        Vm vm;
+        Started started;
         String ip;
         ReentrantLock lock = locks.of(source.id());
         lock.lock();
@@ -150,71 +147,65 @@ final class SandboxSnapshots {
                 settle(child, SandboxStatus.FAILED, r -> r.withFailure("its source stopped being paused"), () -> {});
                 require(current, SandboxStatus.PAUSED, "only a paused sandbox can be forked");
             }
-            PausedVm paused = snapshotOf(current);
-            String vmId = SandboxService.vmId(child.id());
-            VmSpec spec = new VmSpec(vmId, child.rootfs(), child.vcpu(), child.memMib(), child.diskMib(),
-                    SandboxService.hostname(child, vmId));
+            requireSnapshot(current);
             try {
                 ip = leases.acquire(child, List.of());
-                vm = host.vmm().fork(paused, spec);
+                started = host.fork(source.id(), child.id(), SandboxService.shape(child));
             } catch (IOException | RuntimeException e) {
                 log.warn("forking sandbox {} into {} failed: {}", source.id(), child.id(), e.getMessage());
                 leases.release(child.id());
                 settle(child, SandboxStatus.FAILED, r -> r.withFailure("fork failed: " + e.getMessage()), () -> {});
-                throw new ApiException(500, "FORK_FAILED", "forking sandbox " + source.id() + " into " + child.id()
-                        + " failed: " + e.getMessage());
+                throw new DomainException(ErrorCode.FORK_FAILED, "forking sandbox " + source.id() + " into "
+                        + child.id() + " failed: " + e.getMessage(), e);
             }
         } finally {
             lock.unlock();
         }
-        long spawnMs = vm.start().took().toMillis();
-        log.info("sandbox {} forked from {} in {} ms", child.id(), source.id(), spawnMs);
+        log.info("sandbox {} forked from {} in {} ms", child.id(), source.id(), started.tookMs());
         if (ForkRequests.startPaused(req)) {
-            return pauseNewChild(child, vm, ip, spawnMs);
+            return pauseNewChild(child, ip, started.tookMs());
         }
-        host.register(child.id(), vm);
         activity.touch(child.id());
-        return settle(child, SandboxStatus.RUNNING, r -> r.withRunning(ip, LocalHost.ID, spawnMs,
+        return settle(child, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.id(), started.tookMs(),
                 SandboxService.now()), () -> {
-                    reclaim(child.id(), vm);
+                    destroyVm(child.id());
                     leases.release(child.id());
                 });
     }
 
-    private SandboxRecord pauseNewChild(SandboxRecord child, Vm vm, String ip, long spawnMs) {
-        PausedVm paused;
+    private SandboxRecord pauseNewChild(SandboxRecord child, String ip, long spawnMs) {
+        SnapshotRef paused;
         try {
-            paused = vm.pause();
+            paused = host.pause(child.id());
         } catch (IOException | RuntimeException e) {
-            SandboxService.destroyVm(child.id(), vm);
+            destroyVm(child.id());
             leases.release(child.id());
             settle(child, SandboxStatus.FAILED, r -> r.withFailure("pausing the new fork failed: " + e.getMessage()),
                     () -> {});
-            throw new ApiException(500, "FORK_FAILED", "pausing the fork " + child.id() + " failed: "
-                    + e.getMessage());
+            throw new DomainException(ErrorCode.FORK_FAILED, "pausing the fork " + child.id() + " failed: "
+                    + e.getMessage(), e);
         }
         // Never running, so no running_at; the lease (and so the address) stays for its resume.
-        return settle(child, SandboxStatus.PAUSED, r -> r.withRunning(ip, LocalHost.ID, spawnMs, null)
+        return settle(child, SandboxStatus.PAUSED, r -> r.withRunning(ip, host.id(), spawnMs, null)
                 .withPausedAt(millis(paused.pausedAt())), () -> {
-                    destroy(paused);
+                    destroySnapshot(child.id());
                     leases.release(child.id());
                 });
     }
 
-    /** The complete snapshot of a paused sandbox; without one the sandbox is broken (error). */
-    private PausedVm snapshotOf(SandboxRecord paused) {
+    /** A paused sandbox needs its complete snapshot; without one it is broken (error). */
+    private void requireSnapshot(SandboxRecord paused) {
         try {
-            var found = host.vmm().findPaused(SandboxService.vmId(paused.id()));
-            if (found.isPresent()) {
-                return found.get();
+            if (host.snapshot(paused.id()).isPresent()) {
+                return;
             }
         } catch (IOException e) {
-            throw new ApiException(500, "SNAPSHOT_UNREADABLE", "the snapshot of sandbox " + paused.id()
-                    + " cannot be read: " + e.getMessage());
+            throw new DomainException(ErrorCode.SNAPSHOT_UNREADABLE, "the snapshot of sandbox " + paused.id()
+                    + " cannot be read: " + e.getMessage(), e);
         }
         SandboxRecord broken = states.transition(paused, SandboxStatus.ERROR,
                 r -> r.withFailure("its snapshot is gone"));
-        throw ApiException.conflict("INVALID_STATE", "sandbox " + paused.id() + " is " + broken.status().wire()
+        throw DomainException.invalidState("sandbox " + paused.id() + " is " + broken.status().wire()
                 + ": its snapshot is gone; destroy it");
     }
 
@@ -226,7 +217,7 @@ final class SandboxSnapshots {
             Runnable reclaim) {
         try {
             return states.transition(held, to, changes);
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             SandboxRecord now = store.sandbox(held.id()).orElseThrow(() -> e);
             if (now.status() != SandboxStatus.DESTROYING) {
                 throw e;
@@ -234,32 +225,35 @@ final class SandboxSnapshots {
             reclaim.run();
             states.transition(now, SandboxStatus.DESTROYED);
             log.info("sandbox {} destroyed while {}", held.id(), held.status().wire());
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + held.id() + " was destroyed while "
+            throw DomainException.invalidState("sandbox " + held.id() + " was destroyed while "
                     + held.status().wire());
         }
     }
 
-    private void reclaim(String sandboxId, Vm vm) {
-        host.unregister(sandboxId);
-        SandboxService.destroyVm(sandboxId, vm);
+    private void destroyVm(String sandboxId) {
+        try {
+            host.destroyVm(sandboxId);
+        } catch (IOException | RuntimeException e) {
+            log.error("destroying the VM of sandbox {} failed", sandboxId, e);
+        }
     }
 
-    static void destroy(PausedVm paused) {
+    private void destroySnapshot(String sandboxId) {
         try {
-            paused.destroy();
-        } catch (IOException e) {
-            log.error("removing the snapshot of VM {} failed", paused.id(), e);
+            host.destroySnapshot(sandboxId);
+        } catch (IOException | RuntimeException e) {
+            log.error("removing the snapshot of sandbox {} failed", sandboxId, e);
         }
     }
 
     private SandboxRecord reread(SandboxRecord sandbox) {
-        return store.sandbox(sandbox.id()).orElseThrow(() -> ApiException.notFound("sandbox " + sandbox.id()
+        return store.sandbox(sandbox.id()).orElseThrow(() -> DomainException.notFound("sandbox " + sandbox.id()
                 + " not found"));
     }
 
     private static void require(SandboxRecord sandbox, SandboxStatus required, String rule) {
         if (sandbox.status() != required) {
-            throw ApiException.conflict("INVALID_STATE", rule + "; sandbox " + sandbox.id() + " is "
+            throw DomainException.invalidState(rule + "; sandbox " + sandbox.id() + " is "
                     + sandbox.status().wire());
         }
     }

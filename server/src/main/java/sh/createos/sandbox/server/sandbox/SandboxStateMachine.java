@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import sh.createos.sandbox.model.SandboxStatus;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
 
@@ -57,12 +57,11 @@ public final class SandboxStateMachine {
     /**
      * Moves {@code current} to {@code to}, applying {@code changes} to the row in the same write.
      *
-     * @throws ApiException 409 when the transition is not allowed or the row changed state meanwhile
+     * @throws DomainException 409 when the transition is not allowed or the row changed state meanwhile
      */
     public SandboxRecord transition(SandboxRecord current, SandboxStatus to, UnaryOperator<SandboxRecord> changes) {
         if (!allowed(current.status(), to)) {
-            throw ApiException.conflict("INVALID_STATE",
-                    "sandbox " + current.id() + " is " + current.status().wire() + " and cannot become " + to.wire());
+            throw DomainException.invalidState("sandbox " + current.id() + " is " + current.status().wire() + " and cannot become " + to.wire());
         }
         return write(current, changes.apply(current).withStatus(to));
     }
@@ -74,7 +73,7 @@ public final class SandboxStateMachine {
     /**
      * Changes fields of a row without changing its status; the row must still be in {@code requiredStatus}.
      *
-     * @throws ApiException 409 when the sandbox is in another state
+     * @throws DomainException 409 when the sandbox is in another state
      */
     public SandboxRecord update(SandboxRecord current, SandboxStatus requiredStatus,
             UnaryOperator<SandboxRecord> changes) {
@@ -82,12 +81,12 @@ public final class SandboxStateMachine {
         return write(current, changes.apply(current).withStatus(current.status()));
     }
 
-    /** @throws ApiException 409 unless the sandbox is in {@code required} */
+    /** @throws DomainException 409 unless the sandbox is in {@code required} */
     public static void requireStatus(SandboxRecord sandbox, SandboxStatus required) {
         if (sandbox.status() != required) {
             String hint = sandbox.status() == PAUSED && required == RUNNING
                     ? "; resume it first (POST /v1/sandboxes/" + sandbox.id() + "/resume)" : "";
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + sandbox.id() + " is "
+            throw DomainException.invalidState("sandbox " + sandbox.id() + " is "
                     + sandbox.status().wire() + ", not " + required.wire() + hint);
         }
     }
@@ -95,7 +94,7 @@ public final class SandboxStateMachine {
     private SandboxRecord write(SandboxRecord current, SandboxRecord updated) {
         if (!store.updateSandbox(updated, current.status())) {
             SandboxStatus now = store.sandbox(current.id()).map(SandboxRecord::status).orElse(null);
-            throw ApiException.conflict("INVALID_STATE", "sandbox " + current.id() + " changed state meanwhile (now "
+            throw DomainException.invalidState("sandbox " + current.id() + " changed state meanwhile (now "
                     + (now == null ? "gone" : now.wire()) + ")");
         }
         return updated;

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 
 /**
  * OpenSSH public keys ({@code type base64 [comment]}): the base64 blob must decode and start with the same key
@@ -25,7 +25,7 @@ public final class SshPublicKeys {
     /** {@code existing} plus the valid new {@code keys}, de-duplicated, in first-seen order. */
     public static List<String> merge(List<String> existing, List<String> keys) {
         if (keys == null || keys.isEmpty()) {
-            throw ApiException.badRequest("'keys' must be a non-empty array of OpenSSH public keys");
+            throw DomainException.invalid("'keys' must be a non-empty array of OpenSSH public keys");
         }
         Map<String, String> byIdentity = new LinkedHashMap<>();
         for (String key : existing) {
@@ -36,7 +36,7 @@ public final class SshPublicKeys {
             byIdentity.putIfAbsent(identity(normalized), normalized);
         }
         if (byIdentity.size() > MAX_KEYS) {
-            throw ApiException.badRequest("a sandbox holds at most " + MAX_KEYS + " SSH keys");
+            throw DomainException.invalid("a sandbox holds at most " + MAX_KEYS + " SSH keys");
         }
         return new ArrayList<>(byIdentity.values());
     }
@@ -44,21 +44,21 @@ public final class SshPublicKeys {
     /** @return the key with surrounding whitespace removed and single spaces between its fields */
     public static String validate(String key) {
         if (key == null || key.isBlank()) {
-            throw ApiException.badRequest("empty SSH public key");
+            throw DomainException.invalid("empty SSH public key");
         }
         String[] fields = key.strip().split("\\s+", 3);
         if (fields.length < 2 || !TYPES.contains(fields[0])) {
-            throw ApiException.badRequest("not an OpenSSH public key (want 'TYPE BASE64 [comment]' with TYPE one of "
+            throw DomainException.invalid("not an OpenSSH public key (want 'TYPE BASE64 [comment]' with TYPE one of "
                     + TYPES + "): " + abbreviate(key));
         }
         byte[] blob;
         try {
             blob = Base64.getDecoder().decode(fields[1]);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("SSH public key has invalid base64: " + abbreviate(key));
+            throw DomainException.invalid("SSH public key has invalid base64: " + abbreviate(key));
         }
         if (!fields[0].equals(blobType(blob))) {
-            throw ApiException.badRequest("SSH public key blob does not match its type " + fields[0] + ": "
+            throw DomainException.invalid("SSH public key blob does not match its type " + fields[0] + ": "
                     + abbreviate(key));
         }
         return String.join(" ", fields);

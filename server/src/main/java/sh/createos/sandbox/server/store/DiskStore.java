@@ -1,5 +1,7 @@
 package sh.createos.sandbox.server.store;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,9 +36,9 @@ public final class DiskStore implements AutoCloseable {
     public record MountRecord(String sandboxId, String diskId, String mountPath, String subPath, String status,
                               String error, int credentialsVersion, Instant attachedAt) {}
 
-    private final ConnectionPool pool;
+    private final HikariDataSource pool;
 
-    private DiskStore(ConnectionPool pool) {
+    private DiskStore(HikariDataSource pool) {
         this.pool = pool;
     }
 
@@ -47,7 +49,13 @@ public final class DiskStore implements AutoCloseable {
             properties.setProperty("busy_timeout", "10000");
             properties.setProperty("foreign_keys", "true");
         }
-        return new DiskStore(new ConnectionPool(url, properties));
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setDataSourceProperties(properties);
+        config.setPoolName("disks");
+        config.setMaximumPoolSize(4);
+        config.setMinimumIdle(1);
+        return new DiskStore(new HikariDataSource(config));
     }
 
     /** @throws NameTakenException when the user has a disk of that name */
@@ -170,25 +178,16 @@ public final class DiskStore implements AutoCloseable {
     }
 
     private int update(String sql, Object... args) {
-        Connection c = borrow(sql);
-        boolean healthy = false;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = borrow(sql); PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, args);
-            int count = ps.executeUpdate();
-            healthy = true;
-            return count;
+            return ps.executeUpdate();
         } catch (SQLException e) {
-            healthy = isUniqueViolation(e);
             throw new StoreException("database update failed: " + sql + ": " + e.getMessage(), e);
-        } finally {
-            pool.giveBack(c, healthy);
         }
     }
 
     private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        Connection c = borrow(sql);
-        boolean healthy = false;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = borrow(sql); PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, args);
             List<T> rows = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -196,18 +195,15 @@ public final class DiskStore implements AutoCloseable {
                     rows.add(mapper.map(rs));
                 }
             }
-            healthy = true;
             return rows;
         } catch (SQLException e) {
             throw new StoreException("database query failed: " + sql + ": " + e.getMessage(), e);
-        } finally {
-            pool.giveBack(c, healthy);
         }
     }
 
     private Connection borrow(String sql) {
         try {
-            return pool.borrow();
+            return pool.getConnection();
         } catch (SQLException e) {
             throw new StoreException("cannot connect to the database for: " + sql + ": " + e.getMessage(), e);
         }

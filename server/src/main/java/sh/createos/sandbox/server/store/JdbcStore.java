@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
 import sh.createos.sandbox.model.SandboxStatus;
 
@@ -28,10 +30,21 @@ public final class JdbcStore implements Store {
             + "bandwidth_quota_bytes, spawn_ms, created_at, running_at, destroyed_at, failure, created_by, forked_from, "
             + "paused_at, last_resumed_at";
 
-    private final ConnectionPool pool;
+    private final HikariDataSource pool;
+    private final boolean postgres;
+    /** The connection of the transaction this thread is in, if any: every statement on the thread joins it. */
+    private final ThreadLocal<Connection> transaction = new ThreadLocal<>();
 
     private JdbcStore(String url, Properties properties) {
-        this.pool = new ConnectionPool(url, properties);
+        this.postgres = url.startsWith("jdbc:postgresql:");
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setDataSourceProperties(properties);
+        config.setPoolName("store");
+        // SQLite has one writer at a time anyway (WAL lets readers run beside it); PostgreSQL gets a real pool.
+        config.setMaximumPoolSize(postgres ? 16 : 8);
+        config.setMinimumIdle(1);
+        this.pool = new HikariDataSource(config);
     }
 
     /** The default store: {@code <dataDir>/control.db} in WAL mode. */
@@ -46,6 +59,9 @@ public final class JdbcStore implements Store {
             properties.setProperty("journal_mode", "WAL");
             properties.setProperty("busy_timeout", "10000");
             properties.setProperty("foreign_keys", "true");
+            // A transaction takes the write lock when it begins (BEGIN IMMEDIATE): one that reads and then writes
+            // cannot fail with SQLITE_BUSY half-way, it waits (busy_timeout) for the writer before it.
+            properties.setProperty("transaction_mode", "IMMEDIATE");
         } else if (!url.startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("unsupported database URL (want jdbc:sqlite: or jdbc:postgresql:): "
                     + url);
@@ -114,6 +130,66 @@ public final class JdbcStore implements Store {
                 throw new NameTakenException(s.name());
             }
             throw e;
+        }
+    }
+
+    @Override
+    public boolean insertSandboxWithin(SandboxRecord s, int liveLimit) {
+        return inTransaction(() -> {
+            if (postgres) {
+                // Serialises the admissions of one user across replicas; SQLite's transaction already holds the
+                // database's only write lock.
+                query("SELECT id FROM users WHERE id = ? FOR UPDATE", rs -> rs.getString(1), s.userId());
+            }
+            long live = queryOne("SELECT COUNT(*) FROM sandboxes WHERE user_id = ? AND status <> 'destroyed' "
+                    + "AND status <> 'failed'", rs -> rs.getLong(1), s.userId()).orElse(0L);
+            if (live >= liveLimit) {
+                return false;
+            }
+            insertSandbox(s);
+            return true;
+        });
+    }
+
+    @Override
+    public boolean claim(String sandboxId, String owner, Instant now, Instant until) {
+        return update("UPDATE sandboxes SET claimed_by = ?, claimed_until = ? WHERE id = ? AND (claimed_by IS NULL "
+                + "OR claimed_by = ? OR claimed_until < ?)", owner, until.toEpochMilli(), sandboxId, owner,
+                now.toEpochMilli()) == 1;
+    }
+
+    @Override
+    public void unclaim(String sandboxId, String owner) {
+        update("UPDATE sandboxes SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?",
+                sandboxId, owner);
+    }
+
+    @Override
+    public <T> T inTransaction(java.util.function.Supplier<T> work) {
+        if (transaction.get() != null) {
+            return work.get();
+        }
+        Connection c = borrow("BEGIN");
+        try {
+            c.setAutoCommit(false);
+            transaction.set(c);
+            T result = work.get();
+            c.commit();
+            return result;
+        } catch (SQLException e) {
+            rollbackQuietly(c);
+            throw new StoreException("database transaction failed: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            transaction.remove();
+            try {
+                c.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // Hikari resets (or evicts) the connection when it comes back
+            }
+            closeQuietly(c);
         }
     }
 
@@ -216,8 +292,15 @@ public final class JdbcStore implements Store {
 
     @Override
     public boolean deleteNetwork(String networkId) {
-        update("DELETE FROM network_members WHERE network_id = ?", networkId);
-        return update("DELETE FROM networks WHERE id = ?", networkId) == 1;
+        return inTransaction(() -> {
+            update("DELETE FROM network_members WHERE network_id = ?", networkId);
+            return update("DELETE FROM networks WHERE id = ?", networkId) == 1;
+        });
+    }
+
+    @Override
+    public int deleteMemberships(String sandboxId) {
+        return update("DELETE FROM network_members WHERE sandbox_id = ?", sandboxId);
     }
 
     @Override
@@ -282,24 +365,19 @@ public final class JdbcStore implements Store {
     }
 
     private int update(String sql, Object... args) {
-        Connection c = borrow(sql);
-        boolean healthy = false;
+        Connection c = connection(sql);
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, args);
-            int count = ps.executeUpdate();
-            healthy = true;
-            return count;
+            return ps.executeUpdate();
         } catch (SQLException e) {
-            healthy = isUniqueViolation(e);
             throw new StoreException("database update failed: " + sql + ": " + e.getMessage(), e);
         } finally {
-            pool.giveBack(c, healthy);
+            giveBack(c);
         }
     }
 
     private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        Connection c = borrow(sql);
-        boolean healthy = false;
+        Connection c = connection(sql);
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, args);
             List<T> rows = new ArrayList<>();
@@ -308,12 +386,39 @@ public final class JdbcStore implements Store {
                     rows.add(mapper.map(rs));
                 }
             }
-            healthy = true;
             return rows;
         } catch (SQLException e) {
             throw new StoreException("database query failed: " + sql + ": " + e.getMessage(), e);
         } finally {
-            pool.giveBack(c, healthy);
+            giveBack(c);
+        }
+    }
+
+    /** The thread's transaction, or a connection of its own (auto-commit) for one statement. */
+    private Connection connection(String sql) {
+        Connection c = transaction.get();
+        return c != null ? c : borrow(sql);
+    }
+
+    private void giveBack(Connection c) {
+        if (c != transaction.get()) {
+            closeQuietly(c);
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; Hikari evicts it
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // returning a connection to the pool
         }
     }
 
@@ -324,7 +429,7 @@ public final class JdbcStore implements Store {
 
     private Connection borrow(String sql) {
         try {
-            return pool.borrow();
+            return pool.getConnection();
         } catch (SQLException e) {
             throw new StoreException("cannot connect to the database for: " + sql + ": " + e.getMessage(), e);
         }

@@ -28,6 +28,39 @@ public interface Store extends AutoCloseable {
     /** @throws NameTakenException when the user already has a live sandbox of that name */
     void insertSandbox(SandboxRecord sandbox);
 
+    /**
+     * Inserts {@code sandbox} unless its user already has {@code liveLimit} live (not destroyed, not failed)
+     * sandboxes, as one transaction that the database serialises per user (PostgreSQL: the user's row locked
+     * {@code FOR UPDATE}; SQLite: its single writer), so concurrent creates on any replica never pass the cap.
+     *
+     * @return false when the cap is reached (nothing inserted)
+     * @throws NameTakenException when the user already has a live sandbox of that name
+     */
+    boolean insertSandboxWithin(SandboxRecord sandbox, int liveLimit);
+
+    /**
+     * A row lease: {@code owner} (a control-plane replica) may act on the row until {@code until}. Taken when the
+     * row is unclaimed, already {@code owner}'s, or its lease ran out, in one statement, so of several replicas
+     * exactly one gets it. Reconcile and idle auto-pause act only on rows they claimed.
+     */
+    boolean claim(String sandboxId, String owner, Instant now, Instant until);
+
+    /** Gives a claim back (a no-op unless {@code owner} holds it). */
+    void unclaim(String sandboxId, String owner);
+
+    /**
+     * Runs {@code work} in one database transaction: every store call it makes on this thread joins it; it commits
+     * when {@code work} returns and rolls back when it throws. Nested calls join the outer transaction.
+     */
+    <T> T inTransaction(java.util.function.Supplier<T> work);
+
+    default void inTransaction(Runnable work) {
+        inTransaction(() -> {
+            work.run();
+            return null;
+        });
+    }
+
     Optional<SandboxRecord> sandbox(String id);
 
     /** The user's non-destroyed sandbox with that IP. */
@@ -67,6 +100,9 @@ public interface Store extends AutoCloseable {
 
     /** Removes the network and every membership row it still has. */
     boolean deleteNetwork(String networkId);
+
+    /** Every membership of the sandbox (it is gone). @return how many */
+    int deleteMemberships(String sandboxId);
 
     /** @return false when the sandbox already is a member */
     boolean insertMember(String networkId, String sandboxId, Instant attachedAt);

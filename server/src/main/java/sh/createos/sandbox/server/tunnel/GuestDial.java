@@ -3,8 +3,8 @@ package sh.createos.sandbox.server.tunnel;
 import java.io.IOException;
 import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.DialConnection;
-import sh.createos.sandbox.host.vmm.Vm;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.server.DomainException;
 
 /**
  * Opening a TCP connection to a guest port through the agent's {@code dial} op: it reaches every port of the guest,
@@ -23,16 +23,16 @@ public final class GuestDial {
                 return port;
             }
         }
-        throw ApiException.badRequest("port must be a number from 1 to 65535, not '" + text + "'");
+        throw DomainException.invalid("port must be a number from 1 to 65535, not '" + text + "'");
     }
 
     /**
      * @throws PortRefusedException nothing listens on the port (or the guest refused it otherwise)
      * @throws IOException the agent channel failed
      */
-    public static DialConnection open(Vm vm, String sandboxId, int port) throws IOException {
+    public static DialConnection open(AgentClient agent, String sandboxId, int port) throws IOException {
         try {
-            return vm.agent().dial(GUEST_LOOPBACK, port);
+            return agent.dial(GUEST_LOOPBACK, port);
         } catch (AgentException e) {
             throw new PortRefusedException(sandboxId, port, e);
         }

@@ -2,7 +2,8 @@ package sh.createos.sandbox.server.tunnel;
 
 import java.util.Arrays;
 import sh.createos.sandbox.host.agent.DialConnection;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.http.Router;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxService.RunningSandbox;
@@ -21,16 +22,15 @@ public final class TunnelRoutes {
         router.post("/v1/sandboxes/{id}/tunnel/{port}", true, ex -> {
             int port = GuestDial.port(ex.param("port"));
             if (!UPGRADE_TOKEN.equalsIgnoreCase(ex.header("Upgrade")) || !asksForUpgrade(ex.header("Connection"))) {
-                throw new ApiException(426, "UPGRADE_REQUIRED",
-                        "a tunnel is an HTTP/1.1 upgrade: send 'Connection: Upgrade' and 'Upgrade: tcp'");
+                throw new DomainException(ErrorCode.UPGRADE_REQUIRED, "a tunnel is an HTTP/1.1 upgrade: send 'Connection: Upgrade' and 'Upgrade: tcp'");
             }
             RunningSandbox running = service.running(ex.user(), ex.param("id"));
             String id = running.sandbox().id();
             DialConnection dial;
             try {
-                dial = GuestDial.open(running.vm(), id, port);
+                dial = GuestDial.open(running.agent(), id, port);
             } catch (GuestDial.PortRefusedException e) {
-                throw new ApiException(502, "PORT_UNREACHABLE", e.getMessage());
+                throw new DomainException(ErrorCode.PORT_UNREACHABLE, e.getMessage());
             }
             ex.switchProtocols(UPGRADE_TOKEN, (endPoint, executor) -> new DialTunnel(endPoint, executor, dial,
                     new byte[0], () -> service.activity().touch(id), id + ":" + port));

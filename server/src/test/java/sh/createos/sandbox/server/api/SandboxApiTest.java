@@ -371,8 +371,18 @@ class SandboxApiTest {
                         "args", List.of("-c", "echo up; sleep 600"))))).build(), HttpResponse.BodyHandlers.ofLines());
         var lines = stream.get().body().iterator();
         assertThat(lines.next()).isEqualTo("{\"stdout\":\"up\\n\"}");
+        String sandboxId = reply.data().get("id").asText();
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+        // Nobody calls: the host's exit event alone moves the row to error, with the reason, within 2 s.
+        long exitDeadline = System.nanoTime() + 2_000_000_000L;
+        var row = api.server.store().sandbox(sandboxId).orElseThrow();
+        while (row.status() != sh.createos.sandbox.model.SandboxStatus.ERROR && System.nanoTime() < exitDeadline) {
+            Thread.sleep(50);
+            row = api.server.store().sandbox(sandboxId).orElseThrow();
+        }
+        assertThat(row.status()).as("2 s after kill -9 of QEMU").isEqualTo(sh.createos.sandbox.model.SandboxStatus.ERROR);
+        assertThat(row.failure()).contains("exited unexpectedly");
         String last = null;
         while (lines.hasNext()) {
             last = lines.next();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.server.DomainException;
 
 /** The idle clock of auto-pause, on a clock the test moves. */
 class ActivityTrackerTest {
@@ -58,9 +58,9 @@ class ActivityTrackerTest {
         spec.check(null);
         spec.check(60);
         spec.check(86400);
-        assertThatThrownBy(() -> spec.check(59)).isInstanceOfSatisfying(ApiException.class,
+        assertThatThrownBy(() -> spec.check(59)).isInstanceOfSatisfying(DomainException.class,
                 e -> assertThat(e.getMessage()).contains("between 60 and 86400"));
-        assertThatThrownBy(() -> spec.check(86401)).isInstanceOf(ApiException.class);
+        assertThatThrownBy(() -> spec.check(86401)).isInstanceOf(DomainException.class);
         new AutoPauseLimits(2, AutoPauseLimits.SPEC_MAX_SECONDS).check(2);
         assertThatThrownBy(() -> new AutoPauseLimits(0, 10)).isInstanceOf(IllegalArgumentException.class);
     }

@@ -7,7 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 
 /** Guest paths, SSH keys and ids: the rules that decide what input is accepted. */
 class InputRulesTest {
@@ -19,7 +20,7 @@ class InputRulesTest {
         assertThat(GuestPaths.require("/etc/os release")).isEqualTo("/etc/os release");
         for (String bad : new String[] {null, "", "etc/x", "/", "/a/../b", "/a/./b", "/a//b", "/a/", "/a\0b"}) {
             assertThatThrownBy(() -> GuestPaths.require(bad)).as(String.valueOf(bad))
-                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
+                    .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.VALIDATION));
         }
     }
 
@@ -30,7 +31,7 @@ class InputRulesTest {
         assertThat(SshPublicKeys.validate(ED25519 + "  a  comment")).isEqualTo(ED25519 + " a  comment");
         for (String bad : List.of("ssh-ed25519", "ssh-foo AAAA", "ssh-ed25519 !!!!",
                 "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")) {
-            assertThatThrownBy(() -> SshPublicKeys.validate(bad)).as(bad).isInstanceOf(ApiException.class);
+            assertThatThrownBy(() -> SshPublicKeys.validate(bad)).as(bad).isInstanceOf(DomainException.class);
         }
     }
 

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.Ulid;
-import sh.createos.sandbox.server.http.ApiException;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.User;
@@ -54,7 +55,7 @@ class SandboxStateMachineTest {
     @Test
     void aTransitionTheLifecycleDoesNotHaveIs409AndChangesNothing() {
         assertThatThrownBy(() -> states.transition(row, SandboxStatus.PAUSED))
-                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409));
+                .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.INVALID_STATE));
         assertThat(store.sandbox(row.id()).orElseThrow().status()).isEqualTo(SandboxStatus.CREATING);
         assertThat(SandboxStateMachine.allowed(SandboxStatus.DESTROYED, SandboxStatus.RUNNING)).isFalse();
         assertThat(SandboxStateMachine.allowed(SandboxStatus.FAILED, SandboxStatus.RUNNING)).isFalse();
@@ -64,8 +65,8 @@ class SandboxStateMachineTest {
     void aStaleRowLosesTheRace() {
         states.transition(row, SandboxStatus.DESTROYING);
         assertThatThrownBy(() -> states.transition(row, SandboxStatus.RUNNING))
-                .isInstanceOfSatisfying(ApiException.class, e -> {
-                    assertThat(e.status()).isEqualTo(409);
+                .isInstanceOfSatisfying(DomainException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(ErrorCode.INVALID_STATE);
                     assertThat(e.getMessage()).contains("now destroying");
                 });
         assertThat(store.sandbox(row.id()).orElseThrow().status()).isEqualTo(SandboxStatus.DESTROYING);
@@ -74,7 +75,7 @@ class SandboxStateMachineTest {
     @Test
     void updateKeepsTheStatusAndRequiresIt() {
         assertThatThrownBy(() -> states.update(row, SandboxStatus.RUNNING, r -> r.withDiskMib(20000)))
-                .isInstanceOf(ApiException.class);
+                .isInstanceOf(DomainException.class);
         SandboxRecord running = states.transition(row, SandboxStatus.RUNNING);
         SandboxRecord grown = states.update(running, SandboxStatus.RUNNING, r -> r.withDiskMib(20000));
         assertThat(store.sandbox(row.id())).contains(grown);

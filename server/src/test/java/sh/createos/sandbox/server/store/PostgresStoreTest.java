@@ -1,8 +1,16 @@
 package sh.createos.sandbox.server.store;
 
 class PostgresStoreTest extends StoreContract {
+    private String url;
+
     @Override
     Store openStore() throws Exception {
-        return JdbcStore.open(PostgresCluster.shared().newDatabase());
+        url = PostgresCluster.shared().newDatabase();
+        return JdbcStore.open(url);
+    }
+
+    @Override
+    Store openReplica() {
+        return JdbcStore.open(url);
     }
 }

@@ -11,4 +11,9 @@ class SqliteStoreTest extends StoreContract {
     Store openStore() {
         return JdbcStore.sqlite(dir.resolve("control.db"));
     }
+
+    @Override
+    Store openReplica() {
+        return JdbcStore.sqlite(dir.resolve("control.db"));
+    }
 }

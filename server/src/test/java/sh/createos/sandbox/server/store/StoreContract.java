@@ -5,8 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,6 +27,9 @@ abstract class StoreContract {
     private User bob;
 
     abstract Store openStore() throws Exception;
+
+    /** A second store over the same database, as another control-plane replica would open it. */
+    abstract Store openReplica() throws Exception;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -167,6 +176,99 @@ abstract class StoreContract {
         assertThat(store.network(net.id())).isEmpty();
         assertThat(store.memberships(a.id())).isEmpty();
         assertThat(store.deleteNetwork(net.id())).isFalse();
+    }
+
+    @Test
+    void theLiveSandboxCapHoldsUnderConcurrentInsertsFromTwoReplicas() throws Exception {
+        store.insertSandbox(sandbox(alice, "gone", SandboxStatus.DESTROYED));
+        store.insertSandbox(sandbox(alice, "broken", SandboxStatus.FAILED));
+        store.insertSandbox(sandbox(alice, "one", SandboxStatus.PAUSED));
+        try (Store replica = openReplica()) {
+            int attempts = 24;
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Boolean>> results = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(attempts)) {
+                for (int i = 0; i < attempts; i++) {
+                    Store writer = i % 2 == 0 ? store : replica;
+                    SandboxRecord row = sandbox(alice, "c" + i, SandboxStatus.CREATING);
+                    results.add(pool.submit(() -> {
+                        go.await();
+                        return writer.insertSandboxWithin(row, alice.sandboxLimit());
+                    }));
+                }
+                go.countDown();
+                long admitted = 0;
+                for (Future<Boolean> result : results) {
+                    admitted += result.get(60, TimeUnit.SECONDS) ? 1 : 0;
+                }
+                // alice's cap is 5 and one paused sandbox is live already; destroyed and failed ones do not count.
+                assertThat(admitted).isEqualTo(4);
+            }
+        }
+        assertThat(store.countSandboxes(alice.id(), SandboxStatus.CREATING)).isEqualTo(4);
+        assertThat(store.insertSandboxWithin(sandbox(bob, "b", SandboxStatus.CREATING), bob.sandboxLimit())).isTrue();
+    }
+
+    @Test
+    void aRowClaimGoesToExactlyOneReplicaUntilItLapsesOrIsGivenBack() throws Exception {
+        SandboxRecord row = sandbox(alice, "claimed", SandboxStatus.PAUSING);
+        store.insertSandbox(row);
+        Instant until = NOW.plusSeconds(60);
+        try (Store replica = openReplica()) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Boolean>> results = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+                for (int i = 0; i < 16; i++) {
+                    Store claimer = i % 2 == 0 ? store : replica;
+                    String owner = "cp_" + i;
+                    results.add(pool.submit(() -> {
+                        go.await();
+                        return claimer.claim(row.id(), owner, NOW, until);
+                    }));
+                }
+                go.countDown();
+                long won = 0;
+                for (Future<Boolean> result : results) {
+                    won += result.get(60, TimeUnit.SECONDS) ? 1 : 0;
+                }
+                assertThat(won).isEqualTo(1);
+            }
+            assertThat(replica.claim(row.id(), "cp_late", NOW.plusSeconds(59), NOW.plusSeconds(120))).isFalse();
+            assertThat(replica.claim(row.id(), "cp_late", NOW.plusSeconds(61), NOW.plusSeconds(120))).isTrue();
+            assertThat(store.claim(row.id(), "cp_late", NOW.plusSeconds(62), NOW.plusSeconds(130))).isTrue();
+            store.unclaim(row.id(), "cp_other");
+            assertThat(store.claim(row.id(), "cp_x", NOW.plusSeconds(63), NOW.plusSeconds(130))).isFalse();
+            store.unclaim(row.id(), "cp_late");
+            assertThat(store.claim(row.id(), "cp_x", NOW.plusSeconds(63), NOW.plusSeconds(130))).isTrue();
+        }
+        assertThat(store.sandbox(row.id())).contains(row);
+    }
+
+    @Test
+    void aTransactionCommitsEveryStatementOrNone() {
+        SandboxRecord row = sandbox(alice, "tx", SandboxStatus.RUNNING);
+        NetworkRecord net = new NetworkRecord("net_" + Ulid.next(), alice.id(), "tx-net", null, NOW);
+        assertThatThrownBy(() -> store.inTransaction(() -> {
+            store.insertSandbox(row);
+            store.insertNetwork(net);
+            assertThat(store.sandbox(row.id())).contains(row); // visible inside its own transaction
+            throw new IllegalStateException("the engine failed");
+        })).isInstanceOf(IllegalStateException.class);
+        assertThat(store.sandbox(row.id())).isEmpty();
+        assertThat(store.network(net.id())).isEmpty();
+
+        store.inTransaction(() -> {
+            store.insertSandbox(row);
+            store.insertNetwork(net);
+            store.insertMember(net.id(), row.id(), NOW);
+        });
+        assertThat(store.sandbox(row.id())).contains(row);
+        assertThat(store.memberships(row.id())).hasSize(1);
+        store.inTransaction(() -> {
+            assertThat(store.deleteMemberships(row.id())).isEqualTo(1);
+            assertThat(store.updateSandbox(row.withStatus(SandboxStatus.DESTROYED), SandboxStatus.RUNNING)).isTrue();
+        });
+        assertThat(store.memberships(row.id())).isEmpty();
     }
 
     private static SandboxRecord sandbox(User owner, String name, SandboxStatus status) {

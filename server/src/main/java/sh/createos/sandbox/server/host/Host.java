@@ -1,0 +1,150 @@
+package sh.createos.sandbox.server.host;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.model.HostPublic;
+
+/**
+ * One machine that runs sandboxes, as the control plane sees it: value-typed operations keyed by sandbox id. The
+ * control plane decides (rows, states, ownership); a host only does. {@link LocalHost} is this machine in-process;
+ * a remote host daemon serves the same operations over the network.
+ *
+ * <p>Engine operations leave nothing half-done on failure (see each); an {@link IOException} names what failed.
+ */
+public interface Host {
+    /** The host's id ({@code host_id} of a sandbox row). */
+    String id();
+
+    /** Why no VM can start here (no guest kit…), or empty when the host is usable. */
+    Optional<String> problem();
+
+    /** The guest images it can boot. */
+    List<String> images();
+
+    /** Whether a VM of {@code memMib} fits now. */
+    boolean hasMemoryFor(int memMib);
+
+    /** Its public view, with live capacity ({@code GET /v1/hosts}). */
+    HostPublic view();
+
+    /** What VMs run with here and why, e.g. "tcg (the kit's kernel did not boot under KVM …)"; empty before a kit. */
+    default Optional<String> accelerator() {
+        HostPublic view = view();
+        return Optional.ofNullable(view.accelerator())
+                .map(a -> view.acceleratorReason() == null ? a : a + " (" + view.acceleratorReason() + ")");
+    }
+
+    // --- VMs ---
+
+    /** Boots (or restores the image's template into) a VM; returns once its agent answered. Nothing left on failure. */
+    Started create(String sandboxId, VmShape shape) throws IOException;
+
+    /** Snapshots the running VM and ends it. On failure it runs on as before, unless its VM died ({@link #isRunning}). */
+    SnapshotRef pause(String sandboxId) throws IOException;
+
+    /** Starts the paused sandbox again from its snapshot; on failure it stays paused, unchanged. */
+    Started resume(String sandboxId) throws IOException;
+
+    /** A new VM {@code childId} from the snapshot of the paused {@code sourceId}, which stays paused and untouched. */
+    Started fork(String sourceId, String childId, VmShape child) throws IOException;
+
+    /** The sandbox's complete snapshot, if it has one here. */
+    Optional<SnapshotRef> snapshot(String sandboxId) throws IOException;
+
+    /** Whether this host holds a live VM of the sandbox. */
+    boolean isRunning(String sandboxId);
+
+    /** Grows the running VM's root disk and the guest's filesystem on it. */
+    void resize(String sandboxId, int diskMib) throws IOException;
+
+    /** Ends the sandbox's VM, if it has one (held, or found by {@link #inventory}); nothing of it is left. */
+    void destroyVm(String sandboxId) throws IOException;
+
+    /** Removes the sandbox's snapshot (and disk layers nothing else needs), if it has one. */
+    void destroySnapshot(String sandboxId) throws IOException;
+
+    /** Removes what an unfinished create or fork of the sandbox left (for a caller that knows none is under way). */
+    void discard(String sandboxId) throws IOException;
+
+    /**
+     * The connected agent of the sandbox's running VM: exec, files, dial. The agent protocol is one multiplexed,
+     * flow-controlled byte stream ({@code AgentClient.over(in, out)}); a remote host relays that stream.
+     */
+    AgentClient agent(String sandboxId);
+
+    // --- recovery ---
+
+    /** After the host's own recovery (half-done pauses and resumes settled): what it holds. */
+    Inventory inventory() throws IOException;
+
+    /** Takes a running VM that {@link #inventory} found into the host's care (watched, its agent reachable). */
+    void adopt(String sandboxId);
+
+    /** Lets go of every VM (they keep running for the next start to re-attach) and stops the network's helpers. */
+    void detachAll();
+
+    /** Subscribes to {@link HostEvent}s; listeners run on their own threads. */
+    void onEvent(Consumer<HostEvent> listener);
+
+    // --- network ---
+
+    /** Whether the host runs a network data path; {@link #networkProblem} says why not. */
+    boolean hasNetwork();
+
+    String networkProblem();
+
+    /**
+     * The sandbox's place on the host network (tap, address, allowlist, quota) before its VM first starts.
+     *
+     * @return its address, or null without a network
+     */
+    String lease(String sandboxId, String name, List<String> egress, long quotaBytes) throws IOException;
+
+    boolean hasLease(String sandboxId);
+
+    /** Its tap, rules and addresses, and its private-network memberships on the host. */
+    void releaseLease(String sandboxId) throws IOException;
+
+    /** Every lease but those of {@code keep} goes. */
+    void reconcileLeases(Collection<String> keep) throws IOException;
+
+    void setEgress(String sandboxId, List<String> rules) throws IOException;
+
+    Traffic traffic(String sandboxId) throws IOException;
+
+    /** Raises the quota by {@code addBytes} and lifts the cap. */
+    Traffic recharge(String sandboxId, long addBytes) throws IOException;
+
+    /** Every leased sandbox's counters, read once. */
+    Map<String, Traffic> traffic() throws IOException;
+
+    /** Whether the private network exists on this host. */
+    boolean hasPrivateNetwork(String networkId);
+
+    /** Creates the private network here; returns its range. */
+    String createPrivateNetwork(String networkId, String name) throws IOException;
+
+    void deletePrivateNetwork(String networkId) throws IOException;
+
+    /** Makes the sandbox a member; returns its address in the network. */
+    String join(String networkId, String sandboxId) throws IOException;
+
+    void leave(String networkId, String sandboxId) throws IOException;
+
+    /** Sends the sandbox's current network configuration (addresses, routes, resolver) to its running guest. */
+    void configureGuest(String sandboxId) throws IOException;
+
+    /**
+     * The TCP endpoints (its mounted disks' S3 endpoints, resolved) the sandbox reaches whatever its allowlist;
+     * replaces the previous set. A host without this ability says so.
+     */
+    default void setDiskEndpoints(String sandboxId, java.util.Collection<java.net.InetSocketAddress> endpoints)
+            throws IOException {
+        throw new IOException("this host cannot let disk endpoints through the egress allowlist");
+    }
+}

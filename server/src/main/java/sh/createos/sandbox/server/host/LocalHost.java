@@ -1,0 +1,579 @@
+package sh.createos.sandbox.server.host;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.host.agent.SelfSignalWatch;
+import sh.createos.sandbox.host.kit.GuestKit;
+import sh.createos.sandbox.host.net.Bandwidth;
+import sh.createos.sandbox.host.net.EgressPolicy;
+import sh.createos.sandbox.host.net.HostNetwork;
+import sh.createos.sandbox.host.net.NetworkConfig;
+import sh.createos.sandbox.host.net.SandboxIdentity;
+import sh.createos.sandbox.host.net.SandboxLease;
+import sh.createos.sandbox.host.vmm.AcceleratorChoice;
+import sh.createos.sandbox.host.vmm.AcceleratorProbe;
+import sh.createos.sandbox.host.vmm.NicSource;
+import sh.createos.sandbox.host.vmm.PausedVm;
+import sh.createos.sandbox.host.vmm.QemuVmm;
+import sh.createos.sandbox.host.vmm.Vm;
+import sh.createos.sandbox.host.vmm.VmSpec;
+import sh.createos.sandbox.host.vmm.VmStart;
+import sh.createos.sandbox.host.vmm.Vmm;
+import sh.createos.sandbox.model.HostPublic;
+import sh.createos.sandbox.server.DomainException;
+
+/**
+ * This machine as a {@link Host}, in-process: its guest kit, its VMM, its network data path and the VMs this process
+ * holds. Without a guest kit the server still starts (probes, catalog and reads work) and reports why it is not
+ * ready; without networking (not configured, or the host cannot do it) sandboxes boot with an unconnected NIC.
+ *
+ * <p>Every held VM is watched: its QMP {@code SHUTDOWN} event, its QMP socket closing, and its VMM process (checked
+ * every {@value #WATCH_MILLIS} ms); a VM that ended without a pause or destroy of ours is reported once as
+ * {@link HostEvent.VmExited}; an agent {@code watch} stream per VM
+ * turns self-signals into {@link HostEvent.SelfSignalled}.
+ */
+public final class LocalHost implements Host {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalHost.class);
+    public static final String ID = "local";
+    /** Below the SDK's 60 s client timeout, so a slow boot fails as a clear error, not a client timeout. */
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(50);
+    /** Memory kept for the host itself and QEMU's own overhead per VM. */
+    private static final long RESERVED_MIB = 256;
+    static final long WATCH_MILLIS = 250;
+
+    private final Path dataDir;
+    private final HostNetwork network;
+    private final String networkProblem;
+    /** sandbox id → its running VM, held by this process. */
+    private final Map<String, Vm> live = new ConcurrentHashMap<>();
+    private final Map<String, SelfSignalWatch> watches = new ConcurrentHashMap<>();
+    /** Sandboxes whose VM we are ending ourselves (pause, destroy): their exit is no event. */
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+    /** What {@link #inventory} found and nobody decided about yet. */
+    private final Map<String, Vm> found = new ConcurrentHashMap<>();
+    private final Map<String, PausedVm> foundPaused = new ConcurrentHashMap<>();
+    private final Set<String> capped = ConcurrentHashMap.newKeySet();
+    private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Thread exitWatch;
+    private volatile boolean closed;
+    private GuestKit kit;
+    private Vmm vmm;
+    private AcceleratorChoice accelerator;
+    private String kitProblem;
+
+    private LocalHost(Path dataDir, HostNetwork network, String networkProblem) {
+        this.dataDir = dataDir;
+        this.network = network;
+        this.networkProblem = networkProblem;
+        this.exitWatch = Thread.ofVirtual().name("vm-exit-watch").unstarted(this::watchExits);
+    }
+
+    /** @param networkConfig the host network to run, or null for none */
+    public static LocalHost open(Path dataDir, NetworkConfig networkConfig) {
+        HostNetwork network = null;
+        String problem = "networking is not configured for this server";
+        if (networkConfig != null) {
+            try {
+                network = HostNetwork.open(networkConfig);
+                problem = null;
+            } catch (IOException | RuntimeException e) {
+                problem = "opening the host network failed: " + e.getMessage();
+                log.warn("sandboxes get no network: {}", problem);
+            }
+        }
+        LocalHost host = new LocalHost(dataDir, network, problem);
+        host.loadKit();
+        host.exitWatch.start();
+        return host;
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    /** Loads the guest kit if it is not loaded yet: a setup that finishes after the start is picked up. */
+    private synchronized void loadKit() {
+        if (vmm != null) {
+            return;
+        }
+        try {
+            kit = GuestKit.load(dataDir);
+            accelerator = AcceleratorProbe.choose(dataDir, kit);
+            vmm = new QemuVmm(dataDir, kit, accelerator.accelerator(), BOOT_TIMEOUT,
+                    network == null ? NicSource.NONE : network);
+            kitProblem = null;
+        } catch (IOException e) {
+            kitProblem = e.getMessage();
+        }
+    }
+
+    @Override
+    public synchronized Optional<String> problem() {
+        loadKit();
+        return Optional.ofNullable(kitProblem);
+    }
+
+    /** @throws DomainException UNAVAILABLE when there is no guest kit (nothing is provisioned then) */
+    private synchronized Vmm vmm() {
+        loadKit();
+        if (vmm == null) {
+            throw DomainException.unavailable("no host with capacity: " + kitProblem);
+        }
+        return vmm;
+    }
+
+    @Override
+    public synchronized List<String> images() {
+        return kit == null ? List.of() : kit.images().keySet().stream().sorted().toList();
+    }
+
+    @Override
+    public boolean hasMemoryFor(int memMib) {
+        return availableMib() >= memMib + RESERVED_MIB;
+    }
+
+    /** The accelerator VMs run with and why; empty until there is a guest kit to probe with. */
+    private synchronized Optional<AcceleratorChoice> acceleratorChoice() {
+        loadKit();
+        return Optional.ofNullable(accelerator);
+    }
+
+    @Override
+    public HostPublic view() {
+        List<String> images = images();
+        Optional<AcceleratorChoice> accel = acceleratorChoice();
+        return new HostPublic(ID, problem().isEmpty() ? "active" : "dead", availableMib(), live.size(),
+                images.isEmpty() ? null : images, accel.map(a -> a.accelerator().name().toLowerCase()).orElse(null),
+                accel.map(AcceleratorChoice::reason).orElse(null));
+    }
+
+    // --- VMs ---
+
+    @Override
+    public Started create(String sandboxId, VmShape shape) throws IOException {
+        Vm vm = vmm().boot(spec(sandboxId, shape));
+        hold(sandboxId, vm);
+        return started(vm.start());
+    }
+
+    @Override
+    public SnapshotRef pause(String sandboxId) throws IOException {
+        Vm vm = held(sandboxId);
+        stopping.add(sandboxId);
+        try {
+            PausedVm paused = vm.pause();
+            release(sandboxId);
+            return ref(sandboxId, paused);
+        } catch (IOException | RuntimeException e) {
+            if (!vm.isAlive()) {
+                release(sandboxId);
+                vm.close();
+            }
+            throw e;
+        } finally {
+            stopping.remove(sandboxId);
+        }
+    }
+
+    @Override
+    public Started resume(String sandboxId) throws IOException {
+        PausedVm paused = pausedVm(sandboxId);
+        Vm vm = vmm().resume(paused);
+        foundPaused.remove(sandboxId);
+        hold(sandboxId, vm);
+        return started(vm.start());
+    }
+
+    @Override
+    public Started fork(String sourceId, String childId, VmShape child) throws IOException {
+        Vm vm = vmm().fork(pausedVm(sourceId), spec(childId, child));
+        hold(childId, vm);
+        return started(vm.start());
+    }
+
+    @Override
+    public Optional<SnapshotRef> snapshot(String sandboxId) throws IOException {
+        PausedVm paused = foundPaused.get(sandboxId);
+        if (paused == null) {
+            paused = vmm().findPaused(vmId(sandboxId)).orElse(null);
+        }
+        return Optional.ofNullable(paused).map(p -> ref(sandboxId, p));
+    }
+
+    @Override
+    public boolean isRunning(String sandboxId) {
+        Vm vm = live.get(sandboxId);
+        return vm != null && vm.isAlive();
+    }
+
+    @Override
+    public void resize(String sandboxId, int diskMib) throws IOException {
+        held(sandboxId).resizeDisk(diskMib);
+    }
+
+    @Override
+    public void destroyVm(String sandboxId) throws IOException {
+        stopping.add(sandboxId);
+        try {
+            Vm vm = release(sandboxId);
+            if (vm == null) {
+                vm = found.remove(sandboxId);
+            }
+            if (vm == null && problem().isEmpty()) {
+                vm = vmm().attach(vmId(sandboxId)).orElse(null);
+            }
+            if (vm != null) {
+                vm.destroy();
+            }
+        } finally {
+            stopping.remove(sandboxId);
+        }
+    }
+
+    @Override
+    public void destroySnapshot(String sandboxId) throws IOException {
+        PausedVm paused = foundPaused.remove(sandboxId);
+        if (paused == null && problem().isEmpty()) {
+            paused = vmm().findPaused(vmId(sandboxId)).orElse(null);
+        }
+        if (paused != null) {
+            paused.destroy();
+        }
+    }
+
+    @Override
+    public void discard(String sandboxId) throws IOException {
+        vmm().discard(vmId(sandboxId));
+    }
+
+    @Override
+    public AgentClient agent(String sandboxId) {
+        return held(sandboxId).agent();
+    }
+
+    private Vm held(String sandboxId) {
+        Vm vm = live.get(sandboxId);
+        if (vm == null) {
+            throw new IllegalStateException("this host holds no running VM of sandbox " + sandboxId);
+        }
+        return vm;
+    }
+
+    private PausedVm pausedVm(String sandboxId) throws IOException {
+        PausedVm paused = foundPaused.get(sandboxId);
+        if (paused != null) {
+            return paused;
+        }
+        return vmm().findPaused(vmId(sandboxId)).orElseThrow(() -> new IOException("sandbox " + sandboxId
+                + " has no complete snapshot on host " + ID));
+    }
+
+    /** Holds the VM: reachable through {@link #agent}, watched for its exit and its self-signals. */
+    private void hold(String sandboxId, Vm vm) {
+        live.put(sandboxId, vm);
+        vm.onExit(how -> exited(sandboxId, vm, how));
+        try {
+            SelfSignalWatch watch = vm.agent().watch(signal -> emit(new HostEvent.SelfSignalled(sandboxId,
+                    signal.action(), signal.reason())));
+            SelfSignalWatch previous = watches.put(sandboxId, watch);
+            if (previous != null) {
+                previous.close();
+            }
+        } catch (IOException e) {
+            // Signals stay queued in the agent; the next hold (a restart, a resume) delivers them.
+            log.warn("cannot watch self-signals of sandbox {}: {}", sandboxId, e.getMessage());
+        }
+    }
+
+    /** Stops holding the VM (it may run on); returns it. */
+    private Vm release(String sandboxId) {
+        SelfSignalWatch watch = watches.remove(sandboxId);
+        if (watch != null) {
+            watch.close();
+        }
+        return live.remove(sandboxId);
+    }
+
+    /** Process liveness, for a VMM that died without a word on its control socket (kill -9 closes it too). */
+    private void watchExits() {
+        while (!closed) {
+            live.forEach((sandboxId, vm) -> {
+                if (!vm.isAlive()) {
+                    exited(sandboxId, vm, "its VM exited unexpectedly (VMM process " + vm.pid() + " is gone)");
+                }
+            });
+            try {
+                Thread.sleep(WATCH_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** The held VM ended (QMP SHUTDOWN, QMP socket closed, process gone) and it was not us: report it, once. */
+    private void exited(String sandboxId, Vm vm, String how) {
+        if (stopping.contains(sandboxId) || !live.remove(sandboxId, vm)) {
+            return;
+        }
+        SelfSignalWatch watch = watches.remove(sandboxId);
+        if (watch != null) {
+            watch.close();
+        }
+        vm.close();
+        String reason = how.startsWith("its VM") ? how : "its VM exited unexpectedly: " + how;
+        log.warn("sandbox {}: {}", sandboxId, reason);
+        emit(new HostEvent.VmExited(sandboxId, reason));
+    }
+
+    private void emit(HostEvent event) {
+        for (Consumer<HostEvent> listener : listeners) {
+            Thread.ofVirtual().name("host-event-" + event.sandboxId()).start(() -> {
+                try {
+                    listener.accept(event);
+                } catch (RuntimeException e) {
+                    log.warn("handling {} failed: {}", event, e.toString());
+                }
+            });
+        }
+    }
+
+    @Override
+    public void onEvent(Consumer<HostEvent> listener) {
+        listeners.add(listener);
+    }
+
+    // --- recovery ---
+
+    @Override
+    public Inventory inventory() throws IOException {
+        found.clear();
+        foundPaused.clear();
+        for (Vm vm : vmm().attachAll()) {
+            String sandboxId = sandboxIdOf(vm.id());
+            if (sandboxId == null) {
+                vm.close(); // not a sandbox's (a template's builder): not ours to decide
+            } else if (live.containsKey(sandboxId)) {
+                vm.close();
+            } else {
+                found.put(sandboxId, vm);
+            }
+        }
+        for (PausedVm p : vmm().pausedAll()) {
+            String sandboxId = sandboxIdOf(p.id());
+            if (sandboxId != null) {
+                foundPaused.put(sandboxId, p);
+            }
+        }
+        Set<String> running = found.entrySet().stream().filter(e -> e.getValue().isAlive()).map(Map.Entry::getKey)
+                .collect(Collectors.toSet());
+        running.addAll(live.keySet());
+        Map<String, SnapshotRef> paused = new HashMap<>();
+        foundPaused.forEach((id, p) -> paused.put(id, ref(id, p)));
+        return new Inventory(running, paused);
+    }
+
+    @Override
+    public void adopt(String sandboxId) {
+        Vm vm = found.remove(sandboxId);
+        if (vm != null) {
+            hold(sandboxId, vm);
+        }
+    }
+
+    @Override
+    public void detachAll() {
+        closed = true;
+        exitWatch.interrupt();
+        for (String sandboxId : List.copyOf(live.keySet())) {
+            Vm vm = release(sandboxId);
+            if (vm != null) {
+                vm.close();
+            }
+        }
+        found.values().forEach(Vm::close);
+        found.clear();
+        if (network != null) {
+            network.close();
+        }
+    }
+
+    // --- network ---
+
+    @Override
+    public boolean hasNetwork() {
+        return network != null;
+    }
+
+    @Override
+    public String networkProblem() {
+        return networkProblem;
+    }
+
+    private HostNetwork net() {
+        if (network == null) {
+            throw DomainException.unavailable("host networking is not available: " + networkProblem);
+        }
+        return network;
+    }
+
+    @Override
+    public String lease(String sandboxId, String name, List<String> egress, long quotaBytes) throws IOException {
+        if (network == null) {
+            return null;
+        }
+        return network.acquire(vmId(sandboxId), new SandboxIdentity(sandboxId, name), EgressPolicy.of(egress),
+                quotaBytes).address();
+    }
+
+    @Override
+    public boolean hasLease(String sandboxId) {
+        return network != null && network.lease(vmId(sandboxId)).isPresent();
+    }
+
+    @Override
+    public void releaseLease(String sandboxId) throws IOException {
+        capped.remove(sandboxId);
+        if (hasLease(sandboxId)) {
+            network.release(vmId(sandboxId));
+        }
+    }
+
+    @Override
+    public void reconcileLeases(Collection<String> keep) throws IOException {
+        if (network != null) {
+            network.reconcile(keep.stream().map(LocalHost::vmId).collect(Collectors.toSet()));
+        }
+    }
+
+    @Override
+    public void setEgress(String sandboxId, List<String> rules) throws IOException {
+        net().setEgress(vmId(sandboxId), EgressPolicy.of(rules));
+    }
+
+    @Override
+    public void setDiskEndpoints(String sandboxId, java.util.Collection<java.net.InetSocketAddress> endpoints)
+            throws IOException {
+        net().setDiskEndpoints(vmId(sandboxId), endpoints);
+    }
+
+    @Override
+    public Traffic traffic(String sandboxId) throws IOException {
+        return noted(sandboxId, net().bandwidth(vmId(sandboxId)));
+    }
+
+    @Override
+    public Traffic recharge(String sandboxId, long addBytes) throws IOException {
+        return noted(sandboxId, net().recharge(vmId(sandboxId), addBytes));
+    }
+
+    @Override
+    public Map<String, Traffic> traffic() throws IOException {
+        if (network == null) {
+            return Map.of();
+        }
+        Map<String, Bandwidth> byVm = network.bandwidths();
+        Map<String, Traffic> bySandbox = new HashMap<>();
+        for (SandboxLease lease : network.leases()) {
+            Bandwidth b = byVm.get(lease.vmId());
+            if (b != null) {
+                String sandboxId = lease.identity().sandboxId();
+                bySandbox.put(sandboxId, noted(sandboxId, b));
+            }
+        }
+        return bySandbox;
+    }
+
+    /** The counters as a value; a read that first sees the cap reports {@link HostEvent.QuotaReached}. */
+    private Traffic noted(String sandboxId, Bandwidth b) {
+        if (!b.capped()) {
+            capped.remove(sandboxId);
+        } else if (capped.add(sandboxId)) {
+            emit(new HostEvent.QuotaReached(sandboxId));
+        }
+        return new Traffic(b.quotaBytes(), b.usedBytes(), b.ingressBytes(), b.capped());
+    }
+
+    @Override
+    public boolean hasPrivateNetwork(String networkId) {
+        return network != null && network.network(networkId).isPresent();
+    }
+
+    @Override
+    public String createPrivateNetwork(String networkId, String name) throws IOException {
+        return net().createNetwork(networkId, name).cidr();
+    }
+
+    @Override
+    public void deletePrivateNetwork(String networkId) throws IOException {
+        net().deleteNetwork(networkId);
+    }
+
+    @Override
+    public String join(String networkId, String sandboxId) throws IOException {
+        return net().attach(networkId, vmId(sandboxId));
+    }
+
+    @Override
+    public void leave(String networkId, String sandboxId) throws IOException {
+        net().detach(networkId, vmId(sandboxId));
+    }
+
+    @Override
+    public void configureGuest(String sandboxId) throws IOException {
+        net().configureGuest(vmId(sandboxId), agent(sandboxId));
+    }
+
+    // --- ids and values ---
+
+    /** VM ids name directories: lower-case, no '_'. */
+    static String vmId(String sandboxId) {
+        return sandboxId.toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The sandbox a VM directory belongs to ({@code sb-01h…} → {@code sb_01H…}), or null for one of no sandbox. */
+    static String sandboxIdOf(String vmId) {
+        return vmId.startsWith("sb-") ? "sb_" + vmId.substring(3).toUpperCase(Locale.ROOT) : null;
+    }
+
+    private static VmSpec spec(String sandboxId, VmShape shape) {
+        return new VmSpec(vmId(sandboxId), shape.image(), shape.vcpus(), shape.memMib(), shape.diskMib(),
+                shape.hostname());
+    }
+
+    private static Started started(VmStart start) {
+        return new Started(start.kind().name().toLowerCase(Locale.ROOT), start.took().toMillis());
+    }
+
+    private static SnapshotRef ref(String sandboxId, PausedVm paused) {
+        return new SnapshotRef(sandboxId, ID, paused.pausedAt(), paused.snapshotBytes());
+    }
+
+    /** MemAvailable of /proc/meminfo in MiB. */
+    static long availableMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException("cannot read MemAvailable from /proc/meminfo", e);
+        }
+        throw new IllegalStateException("/proc/meminfo has no MemAvailable line");
+    }
+}

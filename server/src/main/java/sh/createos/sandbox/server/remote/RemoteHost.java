@@ -1,0 +1,398 @@
+package sh.createos.sandbox.server.remote;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.hostrpc.CreateRequest;
+import sh.createos.sandbox.hostrpc.EgressRequest;
+import sh.createos.sandbox.hostrpc.Empty;
+import sh.createos.sandbox.hostrpc.Event;
+import sh.createos.sandbox.hostrpc.ForkRequest;
+import sh.createos.sandbox.hostrpc.HostInfo;
+import sh.createos.sandbox.hostrpc.HostRpc;
+import sh.createos.sandbox.hostrpc.InventoryReply;
+import sh.createos.sandbox.hostrpc.LeaseRequest;
+import sh.createos.sandbox.hostrpc.MembershipRequest;
+import sh.createos.sandbox.hostrpc.NetworkRef;
+import sh.createos.sandbox.hostrpc.NetworkRequest;
+import sh.createos.sandbox.hostrpc.RechargeRequest;
+import sh.createos.sandbox.hostrpc.ResizeRequest;
+import sh.createos.sandbox.hostrpc.SandboxIds;
+import sh.createos.sandbox.hostrpc.SandboxRef;
+import sh.createos.sandbox.hostrpc.SnapshotLookup;
+import sh.createos.sandbox.hostrpc.Text;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.model.HostPublic;
+import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.HostEvent;
+import sh.createos.sandbox.server.host.Inventory;
+import sh.createos.sandbox.server.host.SnapshotRef;
+import sh.createos.sandbox.server.host.Started;
+import sh.createos.sandbox.server.host.Traffic;
+import sh.createos.sandbox.server.host.VmShape;
+
+/**
+ * A {@link Host} on another machine: every operation is a gRPC call to its host daemon ({@link HostDaemon}),
+ * authenticated by the shared token. A daemon that does not answer is {@code HOST_UNREACHABLE} (503), never a hang:
+ * each call has a deadline. Host events arrive on one server stream, re-opened when it breaks.
+ */
+public final class RemoteHost implements Host, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RemoteHost.class);
+    /** Quick calls (reads, network changes). */
+    private static final Duration CALL = Duration.ofSeconds(10);
+    /** Engine calls: a boot or restore under emulation, a snapshot of a large guest. */
+    private static final Duration ENGINE_CALL = Duration.ofSeconds(120);
+    private static final long MIB_RESERVED = 256;
+
+    private final String id;
+    private final ManagedChannel managed;
+    private final Channel channel;
+    private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
+
+    private RemoteHost(String id, ManagedChannel managed, String token) {
+        this.id = id;
+        this.managed = managed;
+        Metadata headers = new Metadata();
+        headers.put(HostRpc.AUTHORIZATION, "Bearer " + token);
+        this.channel = ClientInterceptors.intercept(managed, MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    /** A client of the daemon at {@code host:port} whose host id is {@code id}; events start flowing at once. */
+    public static RemoteHost connect(String id, String host, int port, String token) {
+        ManagedChannel managed = NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
+        RemoteHost remote = new RemoteHost(id, managed, token);
+        remote.subscribe();
+        return remote;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        managed.shutdownNow();
+        try {
+            managed.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+
+    private <Q, R> R call(MethodDescriptor<Q, R> method, Q request, Duration deadline) throws IOException {
+        try {
+            return ClientCalls.blockingUnaryCall(channel, method,
+                    CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS), request);
+        } catch (StatusRuntimeException e) {
+            Exception mapped = RpcErrors.fromStatus(id, e);
+            if (mapped instanceof IOException io) {
+                throw io;
+            }
+            throw (RuntimeException) mapped;
+        }
+    }
+
+    /** For the calls whose contract has no IOException: an engine failure is a domain INTERNAL then. */
+    private <Q, R> R quick(MethodDescriptor<Q, R> method, Q request) {
+        try {
+            return call(method, request, CALL);
+        } catch (IOException e) {
+            throw new DomainException(ErrorCode.INTERNAL, e.getMessage(), e);
+        }
+    }
+
+    private static SandboxRef ref(String sandboxId) {
+        return SandboxRef.newBuilder().setSandboxId(sandboxId).build();
+    }
+
+    private static String text(Text text) {
+        return text.getPresent() ? text.getValue() : null;
+    }
+
+    private Optional<HostInfo> info() {
+        try {
+            return Optional.of(quick(HostRpc.INFO, Empty.getDefaultInstance()));
+        } catch (DomainException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public Optional<String> problem() {
+        Optional<HostInfo> info = info();
+        if (info.isEmpty()) {
+            return Optional.of("host " + id + " does not answer");
+        }
+        return info.get().getProblem().isEmpty() ? Optional.empty() : Optional.of(info.get().getProblem());
+    }
+
+    @Override
+    public List<String> images() {
+        return info().map(HostInfo::getImagesList).map(List::copyOf).orElse(List.of());
+    }
+
+    @Override
+    public boolean hasMemoryFor(int memMib) {
+        return info().map(i -> i.getAvailableMemMib() >= memMib + MIB_RESERVED).orElse(false);
+    }
+
+    @Override
+    public HostPublic view() {
+        return info().map(i -> new HostPublic(id, i.getProblem().isEmpty() ? "active" : "dead",
+                i.getAvailableMemMib(), i.getVmCount(), i.getImagesCount() == 0 ? null : List.copyOf(i.getImagesList()), null, null))
+                .orElse(new HostPublic(id, "unreachable", 0, 0, null, null, null));
+    }
+
+    @Override
+    public Started create(String sandboxId, VmShape shape) throws IOException {
+        return Values.started(call(HostRpc.CREATE, CreateRequest.newBuilder().setSandboxId(sandboxId)
+                .setShape(Values.shape(shape)).build(), ENGINE_CALL));
+    }
+
+    @Override
+    public SnapshotRef pause(String sandboxId) throws IOException {
+        return Values.snapshot(call(HostRpc.PAUSE, ref(sandboxId), ENGINE_CALL));
+    }
+
+    @Override
+    public Started resume(String sandboxId) throws IOException {
+        return Values.started(call(HostRpc.RESUME, ref(sandboxId), ENGINE_CALL));
+    }
+
+    @Override
+    public Started fork(String sourceId, String childId, VmShape child) throws IOException {
+        return Values.started(call(HostRpc.FORK, ForkRequest.newBuilder().setSourceId(sourceId).setChildId(childId)
+                .setShape(Values.shape(child)).build(), ENGINE_CALL));
+    }
+
+    @Override
+    public Optional<SnapshotRef> snapshot(String sandboxId) throws IOException {
+        SnapshotLookup found = call(HostRpc.SNAPSHOT, ref(sandboxId), CALL);
+        return found.getPresent() ? Optional.of(Values.snapshot(found.getSnapshot())) : Optional.empty();
+    }
+
+    @Override
+    public boolean isRunning(String sandboxId) {
+        return quick(HostRpc.IS_RUNNING, ref(sandboxId)).getValue();
+    }
+
+    @Override
+    public void resize(String sandboxId, int diskMib) throws IOException {
+        call(HostRpc.RESIZE, ResizeRequest.newBuilder().setSandboxId(sandboxId).setDiskMib(diskMib).build(),
+                ENGINE_CALL);
+    }
+
+    @Override
+    public void destroyVm(String sandboxId) throws IOException {
+        call(HostRpc.DESTROY_VM, ref(sandboxId), ENGINE_CALL);
+    }
+
+    @Override
+    public void destroySnapshot(String sandboxId) throws IOException {
+        call(HostRpc.DESTROY_SNAPSHOT, ref(sandboxId), ENGINE_CALL);
+    }
+
+    @Override
+    public void discard(String sandboxId) throws IOException {
+        call(HostRpc.DISCARD, ref(sandboxId), ENGINE_CALL);
+    }
+
+    /** Not yet: the daemon does not relay the agent's byte stream (see the module README). */
+    @Override
+    public AgentClient agent(String sandboxId) {
+        throw new DomainException(ErrorCode.UNAVAILABLE, "sandbox " + sandboxId + " runs on host " + id
+                + ", whose agent relay is not implemented yet");
+    }
+
+    @Override
+    public Inventory inventory() throws IOException {
+        InventoryReply reply = call(HostRpc.INVENTORY, Empty.getDefaultInstance(), ENGINE_CALL);
+        Map<String, SnapshotRef> paused = new HashMap<>();
+        reply.getPausedList().forEach(s -> paused.put(s.getSandboxId(), Values.snapshot(s)));
+        Set<String> running = new HashSet<>(reply.getRunningList());
+        return new Inventory(running, paused);
+    }
+
+    @Override
+    public void adopt(String sandboxId) {
+        quick(HostRpc.ADOPT, ref(sandboxId));
+    }
+
+    /** The remote host's VMs are its own: letting go is closing the connection. */
+    @Override
+    public void detachAll() {
+        close();
+    }
+
+    @Override
+    public void onEvent(Consumer<HostEvent> listener) {
+        listeners.add(listener);
+    }
+
+    private void subscribe() {
+        if (closed) {
+            return;
+        }
+        ClientCalls.asyncServerStreamingCall(channel.newCall(HostRpc.EVENTS, CallOptions.DEFAULT),
+                Empty.getDefaultInstance(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(Event event) {
+                        HostEvent e = switch (event.getKindCase()) {
+                            case VM_EXITED -> new HostEvent.VmExited(event.getSandboxId(),
+                                    event.getVmExited().getReason());
+                            case SELF_SIGNALLED -> new HostEvent.SelfSignalled(event.getSandboxId(),
+                                    event.getSelfSignalled().getAction(), event.getSelfSignalled().getReason());
+                            case QUOTA_REACHED -> new HostEvent.QuotaReached(event.getSandboxId());
+                            case KIND_NOT_SET -> null;
+                        };
+                        if (e != null) {
+                            listeners.forEach(l -> Thread.ofVirtual().name("host-event-" + event.getSandboxId())
+                                    .start(() -> l.accept(e)));
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        again();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        again();
+                    }
+
+                    private void again() {
+                        if (!closed) {
+                            log.debug("event stream of host {} ended; re-opening it", id);
+                            Thread.ofVirtual().start(() -> {
+                                try {
+                                    Thread.sleep(1000);
+                                } catch (InterruptedException e) {
+                                    return;
+                                }
+                                subscribe();
+                            });
+                        }
+                    }
+                });
+    }
+
+    // --- network ---
+
+    @Override
+    public boolean hasNetwork() {
+        return info().map(HostInfo::getHasNetwork).orElse(false);
+    }
+
+    @Override
+    public String networkProblem() {
+        return info().map(i -> i.getNetworkProblem().isEmpty() ? null : i.getNetworkProblem())
+                .orElse("host " + id + " does not answer");
+    }
+
+    @Override
+    public String lease(String sandboxId, String name, List<String> egress, long quotaBytes) throws IOException {
+        return text(call(HostRpc.LEASE, LeaseRequest.newBuilder().setSandboxId(sandboxId).setName(name)
+                .addAllEgress(egress).setQuotaBytes(quotaBytes).build(), CALL));
+    }
+
+    @Override
+    public boolean hasLease(String sandboxId) {
+        return quick(HostRpc.HAS_LEASE, ref(sandboxId)).getValue();
+    }
+
+    @Override
+    public void releaseLease(String sandboxId) throws IOException {
+        call(HostRpc.RELEASE_LEASE, ref(sandboxId), CALL);
+    }
+
+    @Override
+    public void reconcileLeases(Collection<String> keep) throws IOException {
+        call(HostRpc.RECONCILE_LEASES, SandboxIds.newBuilder().addAllSandboxIds(keep).build(), CALL);
+    }
+
+    @Override
+    public void setEgress(String sandboxId, List<String> rules) throws IOException {
+        call(HostRpc.SET_EGRESS, EgressRequest.newBuilder().setSandboxId(sandboxId).addAllRules(rules).build(), CALL);
+    }
+
+    @Override
+    public Traffic traffic(String sandboxId) throws IOException {
+        return Values.traffic(call(HostRpc.TRAFFIC, ref(sandboxId), CALL));
+    }
+
+    @Override
+    public Traffic recharge(String sandboxId, long addBytes) throws IOException {
+        return Values.traffic(call(HostRpc.RECHARGE, RechargeRequest.newBuilder().setSandboxId(sandboxId)
+                .setAddBytes(addBytes).build(), CALL));
+    }
+
+    @Override
+    public Map<String, Traffic> traffic() throws IOException {
+        Map<String, Traffic> bySandbox = new HashMap<>();
+        call(HostRpc.ALL_TRAFFIC, Empty.getDefaultInstance(), CALL).getBySandboxMap()
+                .forEach((sandboxId, t) -> bySandbox.put(sandboxId, Values.traffic(t)));
+        return bySandbox;
+    }
+
+    @Override
+    public boolean hasPrivateNetwork(String networkId) {
+        return quick(HostRpc.HAS_PRIVATE_NETWORK, NetworkRef.newBuilder().setNetworkId(networkId).build()).getValue();
+    }
+
+    @Override
+    public String createPrivateNetwork(String networkId, String name) throws IOException {
+        return text(call(HostRpc.CREATE_PRIVATE_NETWORK, NetworkRequest.newBuilder().setNetworkId(networkId)
+                .setName(name).build(), CALL));
+    }
+
+    @Override
+    public void deletePrivateNetwork(String networkId) throws IOException {
+        call(HostRpc.DELETE_PRIVATE_NETWORK, NetworkRef.newBuilder().setNetworkId(networkId).build(), CALL);
+    }
+
+    @Override
+    public String join(String networkId, String sandboxId) throws IOException {
+        return text(call(HostRpc.JOIN, MembershipRequest.newBuilder().setNetworkId(networkId)
+                .setSandboxId(sandboxId).build(), CALL));
+    }
+
+    @Override
+    public void leave(String networkId, String sandboxId) throws IOException {
+        call(HostRpc.LEAVE, MembershipRequest.newBuilder().setNetworkId(networkId).setSandboxId(sandboxId).build(),
+                CALL);
+    }
+
+    @Override
+    public void configureGuest(String sandboxId) throws IOException {
+        call(HostRpc.CONFIGURE_GUEST, ref(sandboxId), CALL);
+    }
+}

@@ -1,0 +1,97 @@
+package sh.createos.sandbox.server.remote;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.model.ErrorCode;
+import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.server.TestApi;
+import sh.createos.sandbox.server.Ulid;
+import sh.createos.sandbox.server.host.HostEvent;
+import sh.createos.sandbox.server.host.LocalHost;
+import sh.createos.sandbox.server.host.SnapshotRef;
+import sh.createos.sandbox.server.host.Started;
+import sh.createos.sandbox.server.host.VmShape;
+import sh.createos.sandbox.server.sandbox.SandboxService;
+
+/**
+ * The Host interface over gRPC against a real VM: a {@link HostDaemon} over this machine's {@link LocalHost}, called
+ * through {@link RemoteHost} on loopback with the shared token; one VM for the whole lifecycle.
+ */
+class HostDaemonTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRemoteHostDrivesARealVmThroughTheDaemonAndHearsItsExit() throws Exception {
+        TestApi.linkKit(dir);
+        LocalHost local = LocalHost.open(dir, null);
+        String token = "t0k3n-" + Ulid.next();
+        String sandboxId = "sb_" + Ulid.next();
+        try (HostDaemon daemon = HostDaemon.start(local, new InetSocketAddress("127.0.0.1", 0), token);
+             RemoteHost remote = RemoteHost.connect("h1", "127.0.0.1", daemon.port(), token);
+             RemoteHost intruder = RemoteHost.connect("h1", "127.0.0.1", daemon.port(), "wrong")) {
+            assertThatThrownBy(() -> intruder.isRunning(sandboxId)).isInstanceOfSatisfying(DomainException.class,
+                    e -> {
+                        assertThat(e.errorCode()).isEqualTo(ErrorCode.HOST_UNREACHABLE);
+                        assertThat(e.getMessage()).contains("UNAUTHENTICATED");
+                    });
+            assertThat(remote.problem()).isEmpty();
+            assertThat(remote.images()).contains("devbox:1");
+            assertThat(remote.view().freeMib()).isPositive();
+
+            Started started = remote.create(sandboxId, new VmShape("devbox:1", 1, 256, 10240, "remote-one"));
+            assertThat(started.tookMs()).isPositive();
+            assertThat(remote.isRunning(sandboxId)).isTrue();
+            assertThat(remote.inventory().running()).contains(sandboxId);
+            assertThat(remote.view().vmCount()).isEqualTo(1);
+
+            SnapshotRef paused = remote.pause(sandboxId);
+            assertThat(paused.hostId()).isEqualTo(LocalHost.ID);
+            assertThat(paused.bytes()).isPositive();
+            assertThat(remote.isRunning(sandboxId)).isFalse();
+            assertThat(remote.snapshot(sandboxId)).isPresent();
+            assertThat(remote.inventory().paused()).containsKey(sandboxId);
+
+            assertThat(remote.resume(sandboxId).how()).isEqualTo("resume");
+            assertThat(remote.isRunning(sandboxId)).isTrue();
+
+            CompletableFuture<HostEvent> exit = new CompletableFuture<>();
+            remote.onEvent(exit::complete);
+            Path pidFile = dir.resolve("vms").resolve(SandboxService.vmId(sandboxId)).resolve("qemu.pid");
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            HostEvent event = exit.get(10, TimeUnit.SECONDS);
+            assertThat(event).isInstanceOfSatisfying(HostEvent.VmExited.class, e -> {
+                assertThat(e.sandboxId()).isEqualTo(sandboxId);
+                assertThat(e.reason()).contains("exited unexpectedly");
+            });
+            assertThat(remote.isRunning(sandboxId)).isFalse();
+
+            remote.destroyVm(sandboxId);
+            remote.destroySnapshot(sandboxId);
+            assertThat(remote.inventory().running()).doesNotContain(sandboxId);
+            assertThat(remote.inventory().paused()).doesNotContainKey(sandboxId);
+            assertThatThrownBy(() -> remote.resume(sandboxId)).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("no complete snapshot");
+
+            daemon.close();
+            long before = System.nanoTime();
+            assertThatThrownBy(() -> remote.isRunning(sandboxId)).isInstanceOfSatisfying(DomainException.class,
+                    e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.HOST_UNREACHABLE));
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - before)).as("no hang").isLessThan(11);
+            assertThat(remote.view().status()).isEqualTo("unreachable");
+        } finally {
+            local.detachAll();
+        }
+        assertThat(List.of(dir.resolve("vms").toFile().list())).doesNotContain(SandboxService.vmId(sandboxId));
+    }
+}
