@@ -222,7 +222,7 @@ await check("disks.create / list / get / rotateCredentials / delete, attachDisk 
 
   assert.deepEqual(await sandbox.detachDisk({ diskId: disk.id, mountPath: "/mnt/compat" }), { detached: true });
   assert.deepEqual(await sandbox.listDisks(), []);
-  assert.notEqual((await sandbox.sh("mountpoint -q /mnt/compat")).result.exit_code, 0);
+  assert.equal((await sandbox.runCommand("mountpoint", ["-q", "/mnt/compat"])).result.exit_code, 32, "not a mount point");
   assert.deepEqual(await client.disks.delete("compat-disk"), { deleted: true });
   await rejectsWith(client.disks.get(disk.id), CreateosSandboxNotFoundError);
 });
