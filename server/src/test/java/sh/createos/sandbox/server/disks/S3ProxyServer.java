@@ -36,7 +36,11 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** Listens on {@code address:port} inside {@code namespace}; objects live below {@code dir}. */
     public static S3ProxyServer start(String namespace, String address, int port, Path dir) throws Exception {
+        // Tests run in the server module, benchmarks from the repository root.
         Path jar = Path.of("target", "s3proxy", "s3proxy.jar").toAbsolutePath();
+        if (!Files.exists(jar)) {
+            jar = Path.of("server", "target", "s3proxy", "s3proxy.jar").toAbsolutePath();
+        }
         if (!Files.exists(jar)) {
             throw new AssertionError("no " + jar + ": the server module's generate-test-resources copies it");
         }
