@@ -186,6 +186,46 @@ await check("getSandboxByIP, attachNetwork (members[].ip in the guest), detachNe
   assert.deepEqual((await client.networks.get(net.id)).members, []);
   await client.networks.delete(net.id);
 });
+// S3 disks against the S3 server the harness runs (S3Proxy in a network namespace).
+await check("disks.create / list / get / rotateCredentials / delete, attachDisk / listDisks / detachDisk", async () => {
+  const config = { bucket: process.env.COMPAT_S3_BUCKET, endpoint: process.env.COMPAT_S3_ENDPOINT,
+    region: "us-east-1", use_path_style: true };
+  const credentials = { access_key: process.env.COMPAT_S3_ACCESS_KEY, secret_key: process.env.COMPAT_S3_SECRET_KEY };
+  await rejectsWith(client.disks.create({ name: "compat-disk", kind: "s3", config,
+    credentials: { ...credentials, secret_key: "wrong" } }), CreateosSandboxValidationError);
+  const disk = await client.disks.create({ name: "compat-disk", kind: "s3", config, credentials });
+  assert.match(disk.id, /^disk_/);
+  assert.equal(disk.kind, "s3");
+  assert.deepEqual(disk.config, config);
+  assert.ok(!JSON.stringify(disk).includes(credentials.secret_key), "credentials never come back");
+  assert.ok((await client.disks.list()).some((d) => d.id === disk.id && d.name === "compat-disk"));
+  assert.equal((await client.disks.get("compat-disk")).id, disk.id);
+  assert.equal((await client.disks.get(disk.id)).name, "compat-disk");
+  await rejectsWith(client.disks.get("no-such-disk"), CreateosSandboxNotFoundError);
+  assert.equal((await client.disks.rotateCredentials("compat-disk", credentials)).id, disk.id);
+
+  await sandbox.attachDisk({ diskId: "compat-disk", mountPath: "/mnt/compat" });
+  let mounts = [];
+  for (let i = 0; i < 360; i++) {
+    mounts = await sandbox.listDisks();
+    if (mounts.some((m) => m.mount_status !== "pending")) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.equal(mounts.length, 1);
+  assert.equal(mounts[0].disk_id, disk.id);
+  assert.equal(mounts[0].mount_path, "/mnt/compat");
+  assert.equal(mounts[0].mount_status, "mounted", JSON.stringify(mounts[0]));
+  const wrote = await sandbox.sh("echo through-the-sdk > /mnt/compat/sdk.txt && cat /mnt/compat/sdk.txt");
+  assert.equal(wrote.result.stdout, "through-the-sdk\n");
+  await rejectsWith(client.disks.delete(disk.id), CreateosSandboxValidationError);
+  await rejectsWith(sandbox.attachDisk({ diskId: disk.id, mountPath: "relative" }), CreateosSandboxValidationError);
+
+  assert.deepEqual(await sandbox.detachDisk({ diskId: disk.id, mountPath: "/mnt/compat" }), { detached: true });
+  assert.deepEqual(await sandbox.listDisks(), []);
+  assert.equal((await sandbox.runCommand("mountpoint", ["-q", "/mnt/compat"])).result.exit_code, 32, "not a mount point");
+  assert.deepEqual(await client.disks.delete("compat-disk"), { deleted: true });
+  await rejectsWith(client.disks.get(disk.id), CreateosSandboxNotFoundError);
+});
 await check("pause + waitUntilPaused, fork + child waitUntilRunning, resume, destroy both", async () => {
   await sandbox.runCommand("sh", ["-c", "echo before-pause > /root/marker"]);
   await sandbox.pause();

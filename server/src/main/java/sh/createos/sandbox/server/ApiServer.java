@@ -16,6 +16,8 @@ import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.server.api.CatalogRoutes;
+import sh.createos.sandbox.server.api.DiskRoutes;
+import sh.createos.sandbox.server.api.SandboxHooks;
 import sh.createos.sandbox.server.api.ExecRoutes;
 import sh.createos.sandbox.server.api.FileRoutes;
 import sh.createos.sandbox.server.api.HealthRoutes;
@@ -26,6 +28,7 @@ import sh.createos.sandbox.server.api.IdentityRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
 import sh.createos.sandbox.server.api.UnconfiguredRoutes;
 import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.disks.DiskService;
 import sh.createos.sandbox.server.http.ApiHandler;
 import sh.createos.sandbox.server.http.IdempotencyHandler;
 import sh.createos.sandbox.server.http.JsonErrorHandler;
@@ -45,6 +48,8 @@ import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
 import sh.createos.sandbox.server.store.IdempotencyStore;
 import sh.createos.sandbox.server.ssh.SshGateway;
+import sh.createos.sandbox.server.secrets.SecretBox;
+import sh.createos.sandbox.server.store.DiskStore;
 import sh.createos.sandbox.server.store.JdbcStore;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.shell.ShellRoutes;
@@ -70,6 +75,7 @@ public final class ApiServer implements AutoCloseable {
     private Router router;
     private UsageSeries usage; // the in-memory usage sampler behind /v1/metrics
     private final SshGateway ssh;
+    private DiskStore diskStore;
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
             IdleAutoPause autoPause, SshGateway ssh) {
@@ -91,6 +97,7 @@ public final class ApiServer implements AutoCloseable {
                 .sealingEnvsWith(sh.createos.sandbox.server.secrets.SecretBox.open(config.dataDir(), System.getenv()));
         IngressServer ingress = null;
         SshGateway ssh = null;
+        DiskStore diskStore = null;
         try {
             LocalHost host = LocalHost.open(config.dataDir(), config.network());
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
@@ -106,8 +113,18 @@ public final class ApiServer implements AutoCloseable {
             ingress = config.ingress().enabled()
                     ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;
             TrafficService traffic = new TrafficService(store, sandboxes, host);
+            DiskService disks = null;
+            try {
+                SecretBox secrets = SecretBox.open(config.dataDir(), System.getenv());
+                diskStore = DiskStore.open(config.effectiveDatabaseUrl());
+                disks = new DiskService(diskStore, sandboxes, host, secrets);
+                disks.reconcile();
+            } catch (java.io.IOException e) {
+                log.error("disks API not configured: the secret key does not open: {}", e.getMessage());
+            }
             SandboxRoutes.register(router, sandboxes, store,
-                    new SandboxViews(ingress == null ? null : ingress.urls(), traffic::ingressBytes));
+                    new SandboxViews(ingress == null ? null : ingress.urls(), traffic::ingressBytes),
+                    disks == null ? SandboxHooks.NONE : DiskRoutes.hooks(disks));
             TunnelRoutes.register(router, sandboxes);
             ShellRoutes.register(router, sandboxes, browserTickets);
             AccessTokenRoutes.register(router, sandboxes, accessTokens);
@@ -120,7 +137,11 @@ public final class ApiServer implements AutoCloseable {
             UsageSeries usage = new UsageSeries(store, sandboxes, traffic);
             MetricsRoutes.register(router, sandboxes, traffic, store, usage, operatorMetrics,
                     MetricsToken.load(config.dataDir()));
-            UnconfiguredRoutes.register(router);
+            if (disks != null) {
+                DiskRoutes.register(router, disks);
+            } else {
+                UnconfiguredRoutes.register(router);
+            }
             OpenApiRoutes.register(router);
 
             ssh = config.ssh() == null ? null : SshGateway.start(config.ssh(), config.dataDir(), sandboxes);
@@ -133,6 +154,7 @@ public final class ApiServer implements AutoCloseable {
                     new IdleAutoPause(store, sandboxes.activity(), sandboxes, new NetworkTraffic(host)).start(), ssh);
             server.router = router;
             server.usage = usage;
+            server.diskStore = diskStore;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
@@ -142,6 +164,9 @@ public final class ApiServer implements AutoCloseable {
             }
             if (ingress != null) {
                 ingress.close();
+            }
+            if (diskStore != null) {
+                diskStore.close();
             }
             store.close();
             throw e;
@@ -230,6 +255,9 @@ public final class ApiServer implements AutoCloseable {
             usage.close();
         }
         sandboxes.shutdown();
+        if (diskStore != null) {
+            diskStore.close();
+        }
         store.close();
         log.info("createos-sandbox API stopped; VMs left running");
     }

@@ -9,9 +9,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.host.net.ExternalHost;
 import sh.createos.sandbox.host.net.NetworkConfig;
+import sh.createos.sandbox.server.disks.S3ProxyServer;
+import software.amazon.awssdk.services.s3.S3Client;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.network.TestNetworks;
 import sh.createos.sandbox.server.sandbox.SandboxService;
@@ -34,7 +38,12 @@ class SdkCompatibilityTest {
     void theOfficialSdkDrivesTheServer() throws Exception {
         npm("ci", "--no-audit", "--no-fund");
         NetworkConfig network = TestNetworks.config(dir);
-        try (TestApi api = TestApi.start(dir, true, c -> c.withNetwork(network))) {
+        // The disks' S3 server, as an outside host (198.18.232-247.0/24: the disks tests use 216-231).
+        try (ExternalHost outside = ExternalHost.start(Map.of(), 232 + ThreadLocalRandom.current().nextInt(16));
+             S3ProxyServer s3proxy = S3ProxyServer.start(outside.namespace(), outside.address(2), 9000, dir);
+             S3Client s3 = s3proxy.client();
+             TestApi api = TestApi.start(dir, true, c -> c.withNetwork(network))) {
+            s3.createBucket(b -> b.bucket("compat"));
             for (int i = 0; i < DESTROYED_ROWS; i++) {
                 api.server.store().insertSandbox(new SandboxRecord("sb_" + Ulid.next(), api.alice.id(), "old-" + i,
                         SandboxStatus.DESTROYED, "s-1vcpu-256mb", "devbox:1", 1, 256, 10240, null, null, false, null,
@@ -44,7 +53,10 @@ class SdkCompatibilityTest {
             Result result = run(List.of("node", "compat.mjs"), Map.of(
                     "CREATEOS_SANDBOX_BASE_URL", "http://127.0.0.1:" + api.server.port(),
                     "CREATEOS_SANDBOX_API_KEY", api.aliceKey,
-                    "COMPAT_DESTROYED_ROWS", String.valueOf(DESTROYED_ROWS)), 300);
+                    "COMPAT_DESTROYED_ROWS", String.valueOf(DESTROYED_ROWS),
+                    "COMPAT_S3_ENDPOINT", s3proxy.endpoint(), "COMPAT_S3_BUCKET", "compat",
+                    "COMPAT_S3_ACCESS_KEY", S3ProxyServer.ACCESS_KEY, "COMPAT_S3_SECRET_KEY", S3ProxyServer.SECRET_KEY),
+                    300);
             assertThat(result.exitCode()).as("node compat.mjs failed:\n%s", result.output()).isZero();
             assertThat(result.output()).contains("0 failed").doesNotContain("FAIL ");
         } finally {

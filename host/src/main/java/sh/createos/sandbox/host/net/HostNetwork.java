@@ -3,7 +3,9 @@ package sh.createos.sandbox.host.net;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -45,6 +47,8 @@ public final class HostNetwork implements NicSource, Closeable {
     private final Map<String, SandboxLease> leases = new ConcurrentHashMap<>();
     private final Map<String, PrivateNetwork> networks = new ConcurrentHashMap<>();
     private volatile Map<String, String> owners = Map.of();
+    /** Per VM id, the disk endpoints ({@code "address . port"}) it reaches whatever its allowlist; not persisted. */
+    private final Map<String, Set<String>> diskEndpoints = new ConcurrentHashMap<>();
     private NftRuleset rules;
     private DnsForwarder dns;
     private int nextSlot;
@@ -197,6 +201,7 @@ public final class HostNetwork implements NicSource, Closeable {
             detach(networkId, vmId);
         }
         lease = leases.get(vmId);
+        diskEndpoints.remove(vmId);
         String script = rules.remove(lease.slot(), lease.tap()) + (lease.quotaBytes() >= 0 ? rules.removeQuota(lease.slot()) : "");
         leases.remove(vmId);
         try {
@@ -228,6 +233,27 @@ public final class HostNetwork implements NicSource, Closeable {
         state.save(lease);
         leases.put(vmId, lease);
         return lease;
+    }
+
+    /**
+     * Lets {@code vmId} reach exactly these TCP endpoints (its mounted disks' S3 endpoints) whatever its allowlist
+     * says; replaces the previous set. Kept in memory only: after a restart the owner of the mounts sets them again.
+     */
+    public synchronized void setDiskEndpoints(String vmId, Collection<InetSocketAddress> endpoints) throws IOException {
+        SandboxLease lease = require(vmId);
+        Set<String> elements = new TreeSet<>();
+        for (InetSocketAddress endpoint : endpoints) {
+            if (!(endpoint.getAddress() instanceof java.net.Inet4Address v4)) {
+                throw new IllegalArgumentException("a disk endpoint must be a resolved IPv4 address, not " + endpoint);
+            }
+            elements.add(v4.getHostAddress() + " . " + endpoint.getPort());
+        }
+        nft.apply(rules.replaceDiskEndpoints(lease.slot(), elements));
+        if (elements.isEmpty()) {
+            diskEndpoints.remove(vmId);
+        } else {
+            diskEndpoints.put(vmId, Set.copyOf(elements));
+        }
     }
 
     /** Current counters; byte deltas between two calls also tell whether a sandbox is active. */
@@ -534,8 +560,15 @@ public final class HostNetwork implements NicSource, Closeable {
         }
         List<Ipv4Cidr> closed = new ArrayList<>(List.of(config.sandboxPool(), config.networkPool()));
         closed.addAll(config.blocked());
-        nft.apply(rules.table(closed, NetworkConfig.PRIVATE_RANGES, config.openedPrivate(), config.sandboxPool(),
-                config.networkPool(), sandboxes));
+        StringBuilder script = new StringBuilder(rules.table(closed, NetworkConfig.PRIVATE_RANGES,
+                config.openedPrivate(), config.sandboxPool(), config.networkPool(), sandboxes));
+        for (SandboxLease lease : leases()) {
+            Set<String> endpoints = diskEndpoints.get(lease.vmId());
+            if (endpoints != null) {
+                script.append(rules.replaceDiskEndpoints(lease.slot(), endpoints));
+            }
+        }
+        nft.apply(script.toString());
     }
 
     private void reindex() {

@@ -11,7 +11,8 @@ import java.util.stream.Collectors;
  * remove one sandbox's part. Each sandbox (slot n) has chains out_n/pass_n (what it sends) and in_n/inpass_n (what
  * it receives), sets src_n (its addresses), peers_n (its private network peers), allow_n/allowport_n (address
  * rules), dns_n/dnsport_n (addresses admitted by the DNS forwarder, with timeouts), counters cout_n/cin_n and,
- * when metered, quota q_n. Pass chains end without a verdict, so the receiving tap's chain still runs.
+ * when metered, quota q_n, and diskep_n (the address:port of the S3 endpoints of its mounted disks, reachable
+ * whatever its allowlist says). Pass chains end without a verdict, so the receiving tap's chain still runs.
  */
 final class NftRuleset {
     private final String table;
@@ -103,6 +104,7 @@ final class NftRuleset {
         s.append(String.format("add set inet %s allowport_%d { type ipv4_addr . inet_service; flags interval; }%n", table, n));
         s.append(String.format("add set inet %s dns_%d { type ipv4_addr; flags timeout; }%n", table, n));
         s.append(String.format("add set inet %s dnsport_%d { type ipv4_addr . inet_service; flags timeout; }%n", table, n));
+        s.append(String.format("add set inet %s diskep_%d { type ipv4_addr . inet_service; }%n", table, n));
         s.append(String.format("add counter inet %s cout_%d { packets 0 bytes %d }%n", table, n, sb.usedBytes()));
         s.append(String.format("add counter inet %s cin_%d { packets 0 bytes %d }%n", table, n, sb.ingressBytes()));
         for (String chain : List.of("out_", "pass_", "in_", "inpass_", "host_")) {
@@ -138,7 +140,7 @@ final class NftRuleset {
         for (String chain : List.of("out_", "pass_", "in_", "inpass_", "host_")) {
             s.append(String.format("delete chain inet %s %s%d%n", table, chain, n));
         }
-        for (String set : List.of("src_", "peers_", "allow_", "allowport_", "dns_", "dnsport_")) {
+        for (String set : List.of("src_", "peers_", "allow_", "allowport_", "dns_", "dnsport_", "diskep_")) {
             s.append(String.format("delete set inet %s %s%d%n", table, set, n));
         }
         s.append(String.format("delete counter inet %s cout_%d%n", table, n));
@@ -160,6 +162,14 @@ final class NftRuleset {
         }
         s.append(egressRules(n, egress));
         return s.toString();
+    }
+
+    /**
+     * Sets the disk endpoints ({@code "address . port"}) a sandbox reaches over TCP whatever its allowlist; a
+     * replaced allowlist keeps them (the set is not flushed with the allowlist's).
+     */
+    String replaceDiskEndpoints(int n, Collection<String> endpoints) {
+        return String.format("flush set inet %s diskep_%d%n", table, n) + elements("diskep_" + n, endpoints);
     }
 
     /** Sets a sandbox's own addresses and its peers' to exactly these. */
@@ -210,6 +220,10 @@ final class NftRuleset {
         s.append(rule).append("ip daddr @netpool ip daddr != @peers_").append(n).append(" goto deny\n");
         s.append(rule).append("ct state established,related goto pass_").append(n).append('\n');
         s.append(rule).append("ip daddr @peers_").append(n).append(" goto pass_").append(n).append('\n');
+        // The endpoint of a mounted disk, exactly its address and TCP port: before the closed ranges, since an
+        // S3-compatible store often sits on a private network (the server checked it answers as that bucket).
+        s.append(rule).append("meta l4proto tcp ip daddr . tcp dport @diskep_").append(n).append(" goto pass_")
+                .append(n).append('\n');
         s.append(rule).append("ip daddr @closed goto deny\n");
         String privateDenied = "ip daddr @private ip daddr != @opened goto deny\n";
         if (egress.isOpen()) {

@@ -42,6 +42,11 @@ public final class ExternalHost implements AutoCloseable {
         return host;
     }
 
+    /** The network namespace's name, for {@code ip netns exec} of further services (e.g. an S3 server). */
+    public String namespace() {
+        return namespace;
+    }
+
     /** {@code .n} of this host's /24 (1 = the host's own end). */
     public String address(int n) {
         return prefix + n;

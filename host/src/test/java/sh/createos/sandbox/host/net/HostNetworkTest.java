@@ -234,6 +234,28 @@ class HostNetworkTest {
     }
 
     @Test
+    @Order(3)
+    void aDiskEndpointPassesAnAllowlistThatExcludesItAndNothingElseDoes() throws Exception {
+        net.setEgress(alphaLease.vmId(), EgressPolicy.of(List.of("allowed.test:80")));
+        assertThat(curl(alpha, "http://" + outside.address(3) + "/hello").exitCode()).isNotZero();
+
+        net.setDiskEndpoints(alphaLease.vmId(), List.of(new InetSocketAddress(outside.address(3), 80)));
+        assertThat(curl(alpha, "http://" + outside.address(3) + "/hello").stdout())
+                .isEqualTo("hello from " + outside.address(3));
+        // curl's 7: the connection was refused (the deny chain's reset), not merely answered oddly.
+        assertThat(curl(alpha, "http://" + outside.address(4) + "/hello").exitCode()).as("another host").isEqualTo(7);
+        assertThat(curl(alpha, "http://" + outside.address(3) + ":53/").exitCode()).as("another port, listening")
+                .isEqualTo(7);
+        // A new allowlist keeps the endpoint; clearing the endpoints closes it again.
+        net.setEgress(alphaLease.vmId(), EgressPolicy.of(List.of("other.test")));
+        assertThat(curl(alpha, "http://" + outside.address(3) + "/hello").exitCode()).isZero();
+        net.setDiskEndpoints(alphaLease.vmId(), List.of());
+        assertThat(curl(alpha, "http://" + outside.address(3) + "/hello").exitCode()).isNotZero();
+        net.setEgress(alphaLease.vmId(), EgressPolicy.OPEN);
+        assertThat(curl(alpha, "http://" + outside.address(3) + "/hello").exitCode()).isZero();
+    }
+
+    @Test
     @Order(4)
     void membersOfAPrivateNetworkReachEachOtherByNameAndAddressUntilDetached() throws Exception {
         PrivateNetwork team = net.createNetwork("net_" + RUN, "team");

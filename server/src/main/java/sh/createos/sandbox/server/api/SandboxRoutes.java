@@ -23,8 +23,16 @@ public final class SandboxRoutes {
     private SandboxRoutes() {}
 
     public static void register(Router router, SandboxService service, Store store, SandboxViews views) {
+        register(router, service, store, views, SandboxHooks.NONE);
+    }
+
+    public static void register(Router router, SandboxService service, Store store, SandboxViews views,
+            SandboxHooks hooks) {
         router.post("/v1/sandboxes", true, ex -> {
-            SandboxRecord created = service.create(ex.user(), ex.body(CreateSandboxRequest.class));
+            CreateSandboxRequest req = ex.body(CreateSandboxRequest.class);
+            hooks.beforeCreate(ex.user(), req);
+            SandboxRecord created = service.create(ex.user(), req);
+            hooks.afterCreate(ex.user(), created, req);
             ex.ok(CreateSandboxResponse.of(views.view(created), created.bandwidthQuotaBytes()));
         });
         router.get("/v1/sandboxes", true, ex -> {
@@ -45,16 +53,22 @@ public final class SandboxRoutes {
         });
         router.delete("/v1/sandboxes/{id}", true, ex -> {
             String id = ex.param("id");
+            hooks.beforeDestroy(ex.user(), id);
             ex.ok(new DestroyedResponse(id, service.destroy(ex.user(), id)));
         });
         // pause and resume take no body (the SDK sends none); whatever comes is ignored.
         router.post("/v1/sandboxes/{id}/pause", true,
                 ex -> ex.ok(views.view(service.pause(ex.user(), ex.param("id")))));
-        router.post("/v1/sandboxes/{id}/resume", true,
-                ex -> ex.ok(views.view(service.resume(ex.user(), ex.param("id")))));
+        router.post("/v1/sandboxes/{id}/resume", true, ex -> {
+            SandboxRecord resumed = service.resume(ex.user(), ex.param("id"));
+            hooks.afterResume(resumed);
+            ex.ok(views.view(resumed));
+        });
         router.post("/v1/sandboxes/{id}/fork", true, ex -> {
             ForkSandboxRequest req = ex.body(ForkSandboxRequest.class);
-            ex.ok(views.view(service.fork(ex.user(), ex.param("id"), req)));
+            SandboxRecord child = service.fork(ex.user(), ex.param("id"), req);
+            hooks.afterFork(ex.param("id"), child);
+            ex.ok(views.view(child));
         });
         router.post("/v1/sandboxes/{id}/resize", true, ex -> {
             ResizeSandbox.Request req = ex.body(ResizeSandbox.Request.class);

@@ -143,4 +143,13 @@ public interface Host {
 
     /** Sends the sandbox's current network configuration (addresses, routes, resolver) to its running guest. */
     void configureGuest(String sandboxId) throws IOException;
+
+    /**
+     * The TCP endpoints (its mounted disks' S3 endpoints, resolved) the sandbox reaches whatever its allowlist;
+     * replaces the previous set. A host without this ability says so.
+     */
+    default void setDiskEndpoints(String sandboxId, java.util.Collection<java.net.InetSocketAddress> endpoints)
+            throws IOException {
+        throw new IOException("this host cannot let disk endpoints through the egress allowlist");
+    }
 }

@@ -476,6 +476,12 @@ public final class LocalHost implements Host {
     }
 
     @Override
+    public void setDiskEndpoints(String sandboxId, java.util.Collection<java.net.InetSocketAddress> endpoints)
+            throws IOException {
+        net().setDiskEndpoints(vmId(sandboxId), endpoints);
+    }
+
+    @Override
     public Traffic traffic(String sandboxId) throws IOException {
         return noted(sandboxId, net().bandwidth(vmId(sandboxId)));
     }

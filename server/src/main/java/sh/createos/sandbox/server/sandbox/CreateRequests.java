@@ -54,9 +54,6 @@ public final class CreateRequests {
         if (req.disks() != null && req.disks().contains(null)) {
             throw DomainException.invalid("'disks' must not contain null");
         }
-        if (req.disks() != null && !req.disks().isEmpty()) {
-            throw DomainException.invalid("unknown disk '" + req.disks().get(0).diskId() + "'");
-        }
         if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(hostId)) {
             throw DomainException.invalid("unknown host '" + req.hostId() + "'");
         }

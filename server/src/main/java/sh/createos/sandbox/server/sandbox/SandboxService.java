@@ -180,6 +180,12 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         return new RunningSandbox(sandbox, host.agent(id));
     }
 
+    /** The running sandbox of this id, for a feature's background work: no owner check, no activity. */
+    public java.util.Optional<RunningSandbox> runningNow(String id) {
+        return store.sandbox(id).filter(s -> s.status() == SandboxStatus.RUNNING && host.isRunning(s.id()))
+                .map(s -> new RunningSandbox(s, host.agent(s.id())));
+    }
+
     /** A running row whose VM the host no longer holds is marked error (its exit event may still be on its way). */
     private void requireLiveVm(SandboxRecord sandbox) {
         if (!host.isRunning(sandbox.id())) {

@@ -401,12 +401,28 @@ class ApiWithoutVmsTest {
         }
     }
 
+    /** Disks need the secret key: one that does not open leaves them unconfigured (503), the rest serves. */
     @Test
-    void unconfiguredDisksAnswer503DisksApiNotConfigured() throws Exception {
-        Reply reply = api.get("/v1/disks?limit=500&offset=0", api.aliceKey);
-        assertThat(reply.status()).isEqualTo(503);
-        assertThat(reply.json().toString())
-                .isEqualTo("{\"status\":\"error\",\"message\":\"disks API not configured\",\"code\":503}");
+    void disksAnswer503DisksApiNotConfiguredWhenTheSecretKeyDoesNotOpen(@TempDir Path other) throws Exception {
+        java.nio.file.Files.writeString(other.resolve("secret.key"), "not a key\n");
+        try (TestApi broken = TestApi.start(other, false)) {
+            Reply reply = broken.get("/v1/disks?limit=500&offset=0", broken.aliceKey);
+            assertThat(reply.status()).isEqualTo(503);
+            assertThat(reply.json().toString())
+                    .isEqualTo("{\"status\":\"error\",\"message\":\"disks API not configured\",\"code\":503}");
+            assertThat(broken.get("/v1/sandboxes/sb_x/disks", broken.aliceKey).status()).isEqualTo(503);
+            assertThat(broken.get("/v1/whoami", broken.aliceKey).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void disksAreConfiguredWithTheDataDirectorysKey() throws Exception {
+        Reply reply = api.get("/v1/disks", api.aliceKey);
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.data().get("data")).isEmpty();
+        assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("secret.key")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
     }
 
     private SandboxRecord insert(User owner, String name, SandboxStatus status, String ip) {
