@@ -26,7 +26,6 @@ import sh.createos.sandbox.server.api.OpenApiRoutes;
 import sh.createos.sandbox.server.api.TrafficRoutes;
 import sh.createos.sandbox.server.api.IdentityRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
-import sh.createos.sandbox.server.api.UnconfiguredRoutes;
 import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.disks.DiskService;
 import sh.createos.sandbox.server.http.ApiHandler;
@@ -93,8 +92,10 @@ public final class ApiServer implements AutoCloseable {
         if (config.databaseUrl() == null) {
             createPrivately(config.dataDir().resolve("control.db"));
         }
-        Store store = JdbcStore.open(config.effectiveDatabaseUrl())
-                .sealingEnvsWith(sh.createos.sandbox.server.secrets.SecretBox.open(config.dataDir(), System.getenv()));
+        // Seals sandbox env values and disk credentials: a key that does not open stops the start, since neither
+        // could be read (or written safely) without it.
+        SecretBox secrets = SecretBox.open(config.dataDir(), System.getenv());
+        Store store = JdbcStore.open(config.effectiveDatabaseUrl()).sealingEnvsWith(secrets);
         IngressServer ingress = null;
         SshGateway ssh = null;
         DiskStore diskStore = null;
@@ -113,18 +114,12 @@ public final class ApiServer implements AutoCloseable {
             ingress = config.ingress().enabled()
                     ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;
             TrafficService traffic = new TrafficService(store, sandboxes, host);
-            DiskService disks = null;
-            try {
-                SecretBox secrets = SecretBox.open(config.dataDir(), System.getenv());
-                diskStore = DiskStore.open(config.effectiveDatabaseUrl());
-                disks = new DiskService(diskStore, sandboxes, host, secrets);
-                disks.reconcile();
-            } catch (java.io.IOException e) {
-                log.error("disks API not configured: the secret key does not open: {}", e.getMessage());
-            }
+            diskStore = DiskStore.open(config.effectiveDatabaseUrl());
+            DiskService disks = new DiskService(diskStore, sandboxes, host, secrets);
+            disks.reconcile();
             SandboxRoutes.register(router, sandboxes, store,
                     new SandboxViews(ingress == null ? null : ingress.urls(), traffic::ingressBytes),
-                    disks == null ? SandboxHooks.NONE : DiskRoutes.hooks(disks));
+                    DiskRoutes.hooks(disks));
             TunnelRoutes.register(router, sandboxes);
             ShellRoutes.register(router, sandboxes, browserTickets);
             AccessTokenRoutes.register(router, sandboxes, accessTokens);
@@ -137,11 +132,7 @@ public final class ApiServer implements AutoCloseable {
             UsageSeries usage = new UsageSeries(store, sandboxes, traffic);
             MetricsRoutes.register(router, sandboxes, traffic, store, usage, operatorMetrics,
                     MetricsToken.load(config.dataDir()));
-            if (disks != null) {
-                DiskRoutes.register(router, disks);
-            } else {
-                UnconfiguredRoutes.register(router);
-            }
+            DiskRoutes.register(router, disks);
             OpenApiRoutes.register(router);
 
             ssh = config.ssh() == null ? null : SshGateway.start(config.ssh(), config.dataDir(), sandboxes);

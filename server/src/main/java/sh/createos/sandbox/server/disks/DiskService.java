@@ -159,6 +159,9 @@ public final class DiskService {
     public void checkAttachments(User user, List<DiskAttachment> attachments) {
         Set<String> paths = new LinkedHashSet<>();
         for (DiskAttachment a : attachments) {
+            if (a == null) {
+                throw DomainException.invalid("'disks' must not contain null");
+            }
             String ref = required(a.diskId(), "disks[].disk_id");
             try {
                 owned(user, ref);

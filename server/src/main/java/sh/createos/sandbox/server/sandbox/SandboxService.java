@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
@@ -115,10 +116,20 @@ public final class SandboxService implements IdleAutoPause.Pauser {
      * the database enforces in one transaction (see {@link Store#insertSandboxWithin}).
      */
     private SandboxRecord admit(User user, SandboxRecord row) {
+        // The cap first, so a user at it hears 403 whatever the hosts' state (the insert below enforces it again,
+        // atomically, against concurrent creates).
+        long live = store.countByStatus(user.id()).entrySet().stream()
+                .filter(e -> e.getKey() != SandboxStatus.DESTROYED && e.getKey() != SandboxStatus.FAILED
+                        && e.getKey() != SandboxStatus.DESTROYING)
+                .mapToLong(Map.Entry::getValue).sum();
+        if (live >= user.sandboxLimit()) {
+            throw new DomainException(ErrorCode.SANDBOX_LIMIT, "sandbox limit reached: " + live + " of "
+                    + user.sandboxLimit() + " live sandboxes; destroy one first");
+        }
+        DiskAdmission.check(host.diskSpace(), row.diskMib());
         host.problem().ifPresent(p -> {
             throw DomainException.unavailable("no host with capacity: " + p);
         });
-        DiskAdmission.check(host.diskSpace(), row.diskMib());
         if (!host.hasMemoryFor(row.memMib())) {
             throw DomainException.unavailable("no host with capacity: not enough free memory for "
                     + row.memMib() + " MiB");

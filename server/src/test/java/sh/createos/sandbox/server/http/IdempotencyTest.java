@@ -92,9 +92,11 @@ class IdempotencyTest {
         TestApi.Reply badAgain = post("/v1/networks", api.aliceKey, "key-bad", "{\"name\":\"\"}");
         assertThat(badAgain.status()).isEqualTo(bad.status());
         assertThat(badAgain.header("Idempotent-Replayed")).isEqualTo("true");
-        // 503 (disks not configured) means nothing was done: not stored, so another body under the key is no mismatch
-        assertThat(post("/v1/disks", api.aliceKey, "key-503", "{\"name\":\"d1\"}").status()).isEqualTo(503);
-        TestApi.Reply retried = post("/v1/disks", api.aliceKey, "key-503", "{\"name\":\"d2\"}");
+        // 503 (no host with capacity: this server has no guest kit) means nothing was done: not stored, so another
+        // body under the key is no mismatch
+        assertThat(post("/v1/sandboxes", api.aliceKey, "key-503", "{\"shape\":\"s-1vcpu-256mb\"}").status())
+                .isEqualTo(503);
+        TestApi.Reply retried = post("/v1/sandboxes", api.aliceKey, "key-503", "{\"shape\":\"s-1vcpu-512mb\"}");
         assertThat(retried.status()).isEqualTo(503);
         assertThat(retried.header("Idempotent-Replayed")).isNull();
     }
