@@ -25,6 +25,8 @@ public final class ServerMain {
                                           [--ingress-tls-cert PEM --ingress-tls-key PEM
                                            | --ingress-tls-keystore FILE [--ingress-tls-keystore-password P]]
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
+                   createos-sandbox host [--data-dir DIR] [--listen HOST:PORT] --token-file FILE [--network on|off]
+                                         (this machine's engine served over gRPC to a control plane)
             admin commands:
                    user create EMAIL [--sandbox-limit N]
                    user list
@@ -64,6 +66,7 @@ public final class ServerMain {
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
                             "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
                     .withIngress(ingress(args)).withNetwork(network(args, dataDir)), args);
+            case "host" -> hostDaemon(dataDir, args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
@@ -85,6 +88,35 @@ public final class ServerMain {
             stopped.countDown();
         }, "shutdown"));
         server.join();
+        stopped.await();
+    }
+
+    /**
+     * {@code host}: this machine's engine as a gRPC host daemon. Its VMs belong to the machine: stopping the daemon
+     * leaves them running, and the next start re-attaches them (through the control plane's reconcile).
+     */
+    private static void hostDaemon(Path dataDir, List<String> args) throws Exception {
+        ListenAddress listen = ListenAddress.parse(option(args, "--listen", "CREATEOS_SANDBOX_HOST_LISTEN",
+                "127.0.0.1:7070"), "--listen");
+        String tokenFile = option(args, "--token-file", "CREATEOS_SANDBOX_HOST_TOKEN_FILE", null);
+        if (tokenFile == null) {
+            throw new IllegalArgumentException("host needs --token-file FILE (the token the control plane presents)");
+        }
+        NetworkConfig network = network(args, dataDir);
+        noMore(args);
+        String token = java.nio.file.Files.readString(Path.of(tokenFile)).strip();
+        sh.createos.sandbox.server.host.LocalHost local = sh.createos.sandbox.server.host.LocalHost.open(
+                dataDir.toAbsolutePath().normalize(), network);
+        var daemon = sh.createos.sandbox.server.remote.HostDaemon.start(local,
+                new java.net.InetSocketAddress(listen.host(), listen.port()), token);
+        System.out.println("host daemon listening on " + listen.host() + ":" + daemon.port() + " (data " + dataDir
+                + ", " + local.problem().map(p -> "NOT READY: " + p).orElse("ready") + ")");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            daemon.close();
+            local.detachAll();
+            stopped.countDown();
+        }, "shutdown"));
         stopped.await();
     }
 
