@@ -113,6 +113,13 @@ public final class SandboxService implements IdleAutoPause.Pauser {
      * the database enforces in one transaction (see {@link Store#insertSandboxWithin}).
      */
     private SandboxRecord admit(User user, SandboxRecord row) {
+        // The cap answers before capacity (a user at the cap hears that first); the insert below enforces it.
+        long live = store.countByStatus(user.id()).entrySet().stream()
+                .filter(e -> e.getKey() != SandboxStatus.DESTROYED && e.getKey() != SandboxStatus.FAILED)
+                .mapToLong(java.util.Map.Entry::getValue).sum();
+        if (live >= user.sandboxLimit()) {
+            throw limitReached(user);
+        }
         host.problem().ifPresent(p -> {
             throw DomainException.unavailable("no host with capacity: " + p);
         });
@@ -121,10 +128,14 @@ public final class SandboxService implements IdleAutoPause.Pauser {
                     + row.memMib() + " MiB");
         }
         if (!store.insertSandboxWithin(row, user.sandboxLimit())) {
-            throw new DomainException(ErrorCode.SANDBOX_LIMIT, "sandbox limit reached: " + user.sandboxLimit()
-                    + " live sandboxes; destroy one first");
+            throw limitReached(user);
         }
         return row;
+    }
+
+    private static DomainException limitReached(User user) {
+        return new DomainException(ErrorCode.SANDBOX_LIMIT, "sandbox limit reached: " + user.sandboxLimit()
+                + " live sandboxes; destroy one first");
     }
 
     private void failCreate(SandboxRecord row, String reason) {
@@ -194,7 +205,10 @@ public final class SandboxService implements IdleAutoPause.Pauser {
             if (row == null || row.status() != SandboxStatus.RUNNING || host.isRunning(sandboxId)) {
                 return;
             }
-            states.transition(row, SandboxStatus.ERROR, r -> r.withFailure(reason));
+            store.inTransaction(() -> {
+                states.transition(row, SandboxStatus.ERROR, r -> r.withFailure(reason));
+                store.deleteMemberships(sandboxId);
+            });
             log.warn("sandbox {} is error: {}", sandboxId, reason);
             activity.forget(sandboxId);
             leases.release(sandboxId);
@@ -247,9 +261,15 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         return snapshots.fork(source, req, child, row -> admit(user, row));
     }
 
-    /** Idle auto-pause: only the replica that claims the row pauses it. */
+    /**
+     * Idle auto-pause: only a replica whose host holds the VM knows its activity, and of those only the one that
+     * claims the row pauses it.
+     */
     @Override
     public void pauseIdle(SandboxRecord sandbox, Duration idleFor) {
+        if (!host.id().equals(sandbox.hostId()) || !host.isRunning(sandbox.id())) {
+            return;
+        }
         Instant now = Instant.now();
         if (!store.claim(sandbox.id(), replicaId, now, now.plus(Reconciler.CLAIM))) {
             return;
