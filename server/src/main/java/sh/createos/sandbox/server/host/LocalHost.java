@@ -1,6 +1,8 @@
 package sh.createos.sandbox.server.host;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,7 +67,11 @@ public final class LocalHost implements Host {
     /** What {@link #inventory} found and nobody decided about yet. */
     private final Map<String, Vm> found = new ConcurrentHashMap<>();
     private final Map<String, PausedVm> foundPaused = new ConcurrentHashMap<>();
+    /** VMs that ended on their own, until their sandbox is destroyed. */
+    private final Map<String, Vm> exitedVms = new ConcurrentHashMap<>();
     private final Set<String> capped = ConcurrentHashMap.newKeySet();
+    /** Sandboxes whose agent connection a control plane holds ({@link #openAgentPipe}). */
+    private final Set<String> relayed = ConcurrentHashMap.newKeySet();
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Thread exitWatch;
     private volatile boolean closed;
@@ -223,6 +229,9 @@ public final class LocalHost implements Host {
             if (vm == null) {
                 vm = found.remove(sandboxId);
             }
+            if (vm == null) {
+                vm = exitedVms.remove(sandboxId);
+            }
             if (vm == null && problem().isEmpty()) {
                 vm = vmm().attach(vmId(sandboxId)).orElse(null);
             }
@@ -252,7 +261,27 @@ public final class LocalHost implements Host {
 
     @Override
     public AgentClient agent(String sandboxId) {
+        if (relayed.contains(sandboxId)) {
+            throw new IllegalStateException("the agent of sandbox " + sandboxId + " is relayed to a control plane");
+        }
         return held(sandboxId).agent();
+    }
+
+    /**
+     * For a host daemon: hands the running VM's agent connection itself to a control plane, as the raw byte stream
+     * of the agent protocol. This process's own client is closed first (the agent serves one connection; the
+     * caller's HELLO starts a new session) and self-signals are the caller's to watch from then on. Until the VM is
+     * paused or destroyed, {@link #agent} refuses.
+     */
+    public SocketChannel openAgentPipe(String sandboxId) throws IOException {
+        Vm vm = held(sandboxId);
+        relayed.add(sandboxId);
+        SelfSignalWatch watch = watches.remove(sandboxId);
+        if (watch != null) {
+            watch.close();
+        }
+        vm.agent().close();
+        return SocketChannel.open(UnixDomainSocketAddress.of(vm.dir().resolve("agent.sock")));
     }
 
     private Vm held(String sandboxId) {
@@ -274,6 +303,7 @@ public final class LocalHost implements Host {
 
     /** Holds the VM: reachable through {@link #agent}, watched for its exit and its self-signals. */
     private void hold(String sandboxId, Vm vm) {
+        relayed.remove(sandboxId);
         live.put(sandboxId, vm);
         vm.onExit(how -> exited(sandboxId, vm, how));
         try {
@@ -291,6 +321,7 @@ public final class LocalHost implements Host {
 
     /** Stops holding the VM (it may run on); returns it. */
     private Vm release(String sandboxId) {
+        relayed.remove(sandboxId);
         SelfSignalWatch watch = watches.remove(sandboxId);
         if (watch != null) {
             watch.close();
@@ -319,11 +350,13 @@ public final class LocalHost implements Host {
         if (stopping.contains(sandboxId) || !live.remove(sandboxId, vm)) {
             return;
         }
+        relayed.remove(sandboxId);
         SelfSignalWatch watch = watches.remove(sandboxId);
         if (watch != null) {
             watch.close();
         }
         vm.close();
+        exitedVms.put(sandboxId, vm); // its remains go with destroyVm, without attaching to a dying VMM
         String reason = how.startsWith("its VM") ? how : "its VM exited unexpectedly: " + how;
         log.warn("sandbox {}: {}", sandboxId, reason);
         emit(new HostEvent.VmExited(sandboxId, reason));
