@@ -31,6 +31,7 @@ import sh.createos.sandbox.server.lifecycle.IdleAutoPause;
 import sh.createos.sandbox.server.lifecycle.NetworkTraffic;
 import sh.createos.sandbox.server.network.NetworkService;
 import sh.createos.sandbox.server.network.TrafficService;
+import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.host.LocalHost;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 import sh.createos.sandbox.server.sandbox.SandboxViews;
@@ -62,6 +63,15 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public static ApiServer start(ServerConfig config) throws Exception {
+        return start(config, null);
+    }
+
+    /**
+     * @param hosts the machines to run sandboxes on, made over the store (several remote host daemons); null for
+     *              this machine alone (the embedded default)
+     */
+    public static ApiServer start(ServerConfig config, java.util.function.Function<Store, Host> hosts)
+            throws Exception {
         Files.createDirectories(config.dataDir());
         if (config.databaseUrl() == null) {
             createPrivately(config.dataDir().resolve("control.db"));
@@ -69,7 +79,7 @@ public final class ApiServer implements AutoCloseable {
         Store store = JdbcStore.open(config.effectiveDatabaseUrl());
         IngressServer ingress = null;
         try {
-            LocalHost host = LocalHost.open(config.dataDir(), config.network());
+            Host host = hosts == null ? LocalHost.open(config.dataDir(), config.network()) : hosts.apply(store);
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
             sandboxes.reconcile();
             ApiKeys apiKeys = new ApiKeys(store);

@@ -20,6 +20,7 @@ import sh.createos.sandbox.server.store.User;
 public final class ServerMain {
     private static final String USAGE = """
             usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
+                                          [--remote-hosts ID=HOST:PORT,… --host-token-file FILE]
                                           [--auto-pause-min-seconds N] [--network on|off]
                                           [--ingress-listen HOST:PORT|off] [--ingress-domain DOMAIN]
                                           [--ingress-tls-cert PEM --ingress-tls-key PEM
@@ -65,7 +66,7 @@ public final class ServerMain {
                     option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl)
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
                             "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
-                    .withIngress(ingress(args)).withNetwork(network(args, dataDir)), args);
+                    .withIngress(ingress(args)).withNetwork(network(args, dataDir)), remoteHosts(args), args);
             case "host" -> hostDaemon(dataDir, args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
@@ -73,9 +74,10 @@ public final class ServerMain {
         }
     }
 
-    private static void serve(ServerConfig config, List<String> rest) throws Exception {
+    private static void serve(ServerConfig config, java.util.function.Function<Store, sh.createos.sandbox.server.host.Host> hosts,
+            List<String> rest) throws Exception {
         noMore(rest);
-        ApiServer server = ApiServer.start(config);
+        ApiServer server = ApiServer.start(config, hosts);
         String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
         String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
         if (new Accounts(server.store()).bootstrapIfEmpty(config.dataDir().resolve("credentials.env"), baseUrl)) {
@@ -89,6 +91,35 @@ public final class ServerMain {
         }, "shutdown"));
         server.join();
         stopped.await();
+    }
+
+    /**
+     * {@code --remote-hosts ID=HOST:PORT,…}: the host daemons to place sandboxes on instead of this machine, all
+     * reached with the token of {@code --host-token-file}; null when not given (this machine alone).
+     */
+    private static java.util.function.Function<Store, sh.createos.sandbox.server.host.Host> remoteHosts(
+            List<String> args) throws java.io.IOException {
+        String list = option(args, "--remote-hosts", "CREATEOS_SANDBOX_REMOTE_HOSTS", null);
+        String tokenFile = option(args, "--host-token-file", "CREATEOS_SANDBOX_HOST_TOKEN_FILE", null);
+        if (list == null) {
+            return null;
+        }
+        if (tokenFile == null) {
+            throw new IllegalArgumentException("--remote-hosts needs --host-token-file FILE");
+        }
+        String token = java.nio.file.Files.readString(Path.of(tokenFile)).strip();
+        List<sh.createos.sandbox.server.remote.RemoteHost> remotes = new ArrayList<>();
+        for (String entry : list.split(",")) {
+            String[] idAndAddress = entry.trim().split("=", 2);
+            if (idAndAddress.length != 2 || !idAndAddress[0].matches("[a-z0-9][a-z0-9-]{0,62}")) {
+                throw new IllegalArgumentException("--remote-hosts wants ID=HOST:PORT entries (ID: a-z, 0-9, '-'), "
+                        + "not '" + entry + "'");
+            }
+            ListenAddress address = ListenAddress.parse(idAndAddress[1], "--remote-hosts");
+            remotes.add(sh.createos.sandbox.server.remote.RemoteHost.connect(idAndAddress[0], address.host(),
+                    address.port(), token));
+        }
+        return store -> new sh.createos.sandbox.server.remote.HostsOfHosts(store, remotes);
     }
 
     /**

@@ -24,7 +24,8 @@ public final class CreateRequests {
     private CreateRequests() {}
 
     /** The {@code creating} row a valid request asks for. @throws DomainException 400 naming the bad field */
-    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images, String hostId, Instant now) {
+    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images,
+            java.util.function.Predicate<String> knownHost, Instant now) {
         if (req.shape() == null || req.shape().isBlank()) {
             throw DomainException.invalid("'shape' is required");
         }
@@ -48,7 +49,8 @@ public final class CreateRequests {
         if (req.disks() != null && !req.disks().isEmpty()) {
             throw DomainException.invalid("unknown disk '" + req.disks().get(0).diskId() + "'");
         }
-        if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(hostId)) {
+        String requestedHost = req.hostId() == null || req.hostId().isEmpty() ? null : req.hostId();
+        if (requestedHost != null && !knownHost.test(requestedHost)) {
             throw DomainException.invalid("unknown host '" + req.hostId() + "'");
         }
         List<String> egress = checkEgress(req.egress());
@@ -57,7 +59,7 @@ public final class CreateRequests {
                 : SshPublicKeys.merge(List.of(), req.sshPubkeys());
         String name = req.name() == null || req.name().isEmpty() ? Names.generate() : Names.check(req.name());
         return new SandboxRecord("sb_" + Ulid.next(), user.id(), name, SandboxStatus.CREATING, shape.id(), rootfs,
-                shape.vcpu(), shape.memMib(), diskMib, null, null, Boolean.TRUE.equals(req.ingressEnabled()),
+                shape.vcpu(), shape.memMib(), diskMib, null, requestedHost, Boolean.TRUE.equals(req.ingressEnabled()),
                 req.autoPauseAfterSeconds(), envs, egress, keys, SandboxService.DEFAULT_BANDWIDTH_QUOTA, null, now,
                 null, null, null, user.email());
     }

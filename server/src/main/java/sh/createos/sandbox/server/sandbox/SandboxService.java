@@ -77,7 +77,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
     public SandboxRecord create(User user, CreateSandboxRequest req) {
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         List<NetworkRecord> networks = leases.checkNetworks(user, req.networks());
-        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), host.id(), now()));
+        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), host::owns, now()));
         String ip;
         Started started;
         try {
@@ -92,7 +92,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         }
         // The host holds the VM before the row says running, so no request finds a running row without its VM.
         try {
-            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.id(), started.tookMs(),
+            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.hostOf(row.id()), started.tookMs(),
                     now()));
         } catch (DomainException destroyedMeanwhile) {
             // DELETE arrived while booting: the row is destroying, so finish that here.
@@ -267,7 +267,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
      */
     @Override
     public void pauseIdle(SandboxRecord sandbox, Duration idleFor) {
-        if (!host.id().equals(sandbox.hostId()) || !host.isRunning(sandbox.id())) {
+        if (sandbox.hostId() == null || !host.owns(sandbox.hostId()) || !host.isRunning(sandbox.id())) {
             return;
         }
         Instant now = Instant.now();
