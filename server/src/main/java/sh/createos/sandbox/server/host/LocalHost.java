@@ -69,6 +69,9 @@ public final class LocalHost implements Host {
     private final Map<String, PausedVm> foundPaused = new ConcurrentHashMap<>();
     /** VMs that ended on their own, until their sandbox is destroyed. */
     private final Map<String, Vm> exitedVms = new ConcurrentHashMap<>();
+    /** Snapshots this process made, for the inventories after the first. */
+    private final Map<String, SnapshotRef> pausedHere = new ConcurrentHashMap<>();
+    private boolean scanned;
     private final Set<String> capped = ConcurrentHashMap.newKeySet();
     /** Sandboxes whose agent connection a control plane holds ({@link #openAgentPipe}). */
     private final Set<String> relayed = ConcurrentHashMap.newKeySet();
@@ -173,7 +176,9 @@ public final class LocalHost implements Host {
         try {
             PausedVm paused = vm.pause();
             release(sandboxId);
-            return ref(sandboxId, paused);
+            SnapshotRef ref = ref(sandboxId, paused);
+            pausedHere.put(sandboxId, ref);
+            return ref;
         } catch (IOException | RuntimeException e) {
             if (!vm.isAlive()) {
                 release(sandboxId);
@@ -190,6 +195,7 @@ public final class LocalHost implements Host {
         PausedVm paused = pausedVm(sandboxId);
         Vm vm = vmm().resume(paused);
         foundPaused.remove(sandboxId);
+        pausedHere.remove(sandboxId);
         hold(sandboxId, vm);
         return started(vm.start());
     }
@@ -246,6 +252,7 @@ public final class LocalHost implements Host {
     @Override
     public void destroySnapshot(String sandboxId) throws IOException {
         PausedVm paused = foundPaused.remove(sandboxId);
+        pausedHere.remove(sandboxId);
         if (paused == null && problem().isEmpty()) {
             paused = vmm().findPaused(vmId(sandboxId)).orElse(null);
         }
@@ -381,8 +388,26 @@ public final class LocalHost implements Host {
 
     // --- recovery ---
 
+    /**
+     * The first call scans the VM directories (and settles what a crashed process left half-done); later calls, from
+     * a control plane that restarted while this process (a host daemon) kept its VMs, answer from what it holds:
+     * a second scan would try to re-attach to VMs whose agent connection this process already holds.
+     */
     @Override
-    public Inventory inventory() throws IOException {
+    public synchronized Inventory inventory() throws IOException {
+        if (scanned) {
+            Set<String> running = new java.util.HashSet<>(live.keySet());
+            found.forEach((id, vm) -> {
+                if (vm.isAlive()) {
+                    running.add(id);
+                }
+            });
+            Map<String, SnapshotRef> paused = new HashMap<>();
+            foundPaused.forEach((id, p) -> paused.put(id, ref(id, p)));
+            pausedHere.forEach(paused::putIfAbsent);
+            return new Inventory(running, paused);
+        }
+        scanned = true;
         found.clear();
         foundPaused.clear();
         for (Vm vm : vmm().attachAll()) {
