@@ -227,6 +227,7 @@ public final class HostsOfHosts implements Host {
     public Inventory inventory() throws IOException {
         Set<String> running = new HashSet<>();
         Map<String, SnapshotRef> paused = new HashMap<>();
+        Set<String> answered = new HashSet<>();
         for (Host host : hosts.values()) {
             Inventory inventory;
             try {
@@ -235,12 +236,13 @@ public final class HostsOfHosts implements Host {
                 log.warn("host {} is not reconciled now: {}", host.id(), e.getMessage());
                 continue;
             }
+            answered.add(host.id());
             inventory.running().forEach(id -> placed.put(id, host.id()));
             inventory.paused().keySet().forEach(id -> placed.put(id, host.id()));
             running.addAll(inventory.running());
             paused.putAll(inventory.paused());
         }
-        return new Inventory(running, paused);
+        return new Inventory(running, paused, answered);
     }
 
     @Override

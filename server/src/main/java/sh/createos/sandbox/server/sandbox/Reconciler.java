@@ -66,6 +66,11 @@ final class Reconciler {
                 continue; // another host's
             }
             owned.add(row.id());
+            if (row.hostId() != null && !inventory.covers(row.hostId())) {
+                log.warn("sandbox {} stays {}: its host {} does not answer", row.id(), row.status().wire(),
+                        row.hostId());
+                continue;
+            }
             Instant now = Instant.now();
             if (!store.claim(row.id(), replicaId, now, now.plus(CLAIM))) {
                 log.info("sandbox {} is being reconciled by another replica", row.id());
