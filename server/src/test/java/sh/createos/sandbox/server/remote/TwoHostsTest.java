@@ -57,7 +57,7 @@ class TwoHostsTest {
                 Reply exec = api.post("/v1/sandboxes/" + id + "/exec", api.aliceKey,
                         map("cmd", "hostname", "args", List.of()));
                 assertThat(exec.status()).as(exec.toString()).isEqualTo(200);
-                assertThat(exec.data().get("stdout").asText()).isEqualTo(created.data().get("name").asText() + "\n");
+                assertThat(exec.data().get("result").get("stdout").asText()).isEqualTo(created.data().get("name").asText() + "\n");
             }
             JsonNode hosts = api.get("/v1/hosts", api.aliceKey).data().get("data");
             assertThat(hosts.findValuesAsText("id")).containsExactly("h1", "h2");
@@ -78,7 +78,7 @@ class TwoHostsTest {
             assertThat(hostOf(api, resumed)).isEqualTo(secondHost);
             Reply afterResume = api.post("/v1/sandboxes/" + secondId + "/exec", api.aliceKey,
                     map("cmd", "echo", "args", List.of("back")));
-            assertThat(afterResume.data().get("stdout").asText()).isEqualTo("back\n");
+            assertThat(afterResume.data().get("result").get("stdout").asText()).isEqualTo("back\n");
 
             // The first sandbox's daemon goes away: its calls answer 503 at once, the other host serves on.
             String firstId = first.data().get("id").asText();
@@ -90,7 +90,7 @@ class TwoHostsTest {
                     .isEqualTo("running");
             Reply still = api.post("/v1/sandboxes/" + secondId + "/exec", api.aliceKey,
                     map("cmd", "echo", "args", List.of("still")));
-            assertThat(still.data().get("stdout").asText()).isEqualTo("still\n");
+            assertThat(still.data().get("result").get("stdout").asText()).isEqualTo("still\n");
         } finally {
             daemonOne.close();
             daemonTwo.close();
