@@ -41,6 +41,7 @@ import sh.createos.sandbox.server.metrics.MetricsToken;
 import sh.createos.sandbox.server.metrics.OperatorMetrics;
 import sh.createos.sandbox.server.metrics.UsageSeries;
 import sh.createos.sandbox.server.network.TrafficService;
+import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.host.LocalHost;
 import sh.createos.sandbox.server.process.ProcessRoutes;
 import sh.createos.sandbox.server.sandbox.SandboxService;
@@ -87,6 +88,15 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public static ApiServer start(ServerConfig config) throws Exception {
+        return start(config, null);
+    }
+
+    /**
+     * @param hosts the machines to run sandboxes on, made over the store (several remote host daemons); null for
+     *              this machine alone (the embedded default)
+     */
+    public static ApiServer start(ServerConfig config, java.util.function.Function<Store, Host> hosts)
+            throws Exception {
         Files.createDirectories(config.dataDir());
         DataDirPermissions.secure(config.dataDir());
         if (config.databaseUrl() == null) {
@@ -100,7 +110,7 @@ public final class ApiServer implements AutoCloseable {
         SshGateway ssh = null;
         DiskStore diskStore = null;
         try {
-            LocalHost host = LocalHost.open(config.dataDir(), config.network());
+            Host host = hosts == null ? LocalHost.open(config.dataDir(), config.network()) : hosts.apply(store);
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
             sandboxes.reconcile();
             ApiKeys apiKeys = new ApiKeys(store);

@@ -21,6 +21,7 @@ import sh.createos.sandbox.server.store.User;
 public final class ServerMain {
     private static final String USAGE = """
             usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
+                                          [--remote-hosts ID=HOST:PORT,… --host-token-file FILE]
                                           [--auto-pause-min-seconds N] [--network on|off] [--egress-open-private CIDR,…]
                                           [--ingress-listen HOST:PORT|off] [--ingress-domain DOMAIN]
                                           [--ingress-tls-cert PEM --ingress-tls-key PEM
@@ -28,6 +29,8 @@ public final class ServerMain {
                                           [--ssh-listen HOST:PORT|off] [--ssh-max-auth-attempts N]
                                           [--ssh-idle-timeout-seconds N] [--ssh-max-sessions-per-sandbox N]
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
+                   createos-sandbox host [--data-dir DIR] [--listen HOST:PORT] --token-file FILE [--network on|off]
+                                         (this machine's engine served over gRPC to a control plane)
             admin commands:
                    user create EMAIL [--sandbox-limit N]
                    user list
@@ -69,16 +72,19 @@ public final class ServerMain {
                     option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl)
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
                             "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
-                    .withIngress(ingress(args)).withNetwork(network(args, dataDir)).withSsh(ssh(args)), args);
+                    .withIngress(ingress(args)).withNetwork(network(args, dataDir)).withSsh(ssh(args)),
+                    remoteHosts(args), args);
+            case "host" -> hostDaemon(dataDir, args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
         }
     }
 
-    private static void serve(ServerConfig config, List<String> rest) throws Exception {
+    private static void serve(ServerConfig config, java.util.function.Function<Store, sh.createos.sandbox.server.host.Host> hosts,
+            List<String> rest) throws Exception {
         noMore(rest);
-        ApiServer server = ApiServer.start(config);
+        ApiServer server = ApiServer.start(config, hosts);
         String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
         String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
         if (new Accounts(server.store()).bootstrapIfEmpty(config.dataDir().resolve("credentials.env"), baseUrl)) {
@@ -91,6 +97,64 @@ public final class ServerMain {
             stopped.countDown();
         }, "shutdown"));
         server.join();
+        stopped.await();
+    }
+
+    /**
+     * {@code --remote-hosts ID=HOST:PORT,…}: the host daemons to place sandboxes on instead of this machine, all
+     * reached with the token of {@code --host-token-file}; null when not given (this machine alone).
+     */
+    private static java.util.function.Function<Store, sh.createos.sandbox.server.host.Host> remoteHosts(
+            List<String> args) throws java.io.IOException {
+        String list = option(args, "--remote-hosts", "CREATEOS_SANDBOX_REMOTE_HOSTS", null);
+        String tokenFile = option(args, "--host-token-file", "CREATEOS_SANDBOX_HOST_TOKEN_FILE", null);
+        if (list == null) {
+            return null;
+        }
+        if (tokenFile == null) {
+            throw new IllegalArgumentException("--remote-hosts needs --host-token-file FILE");
+        }
+        String token = java.nio.file.Files.readString(Path.of(tokenFile)).strip();
+        List<sh.createos.sandbox.server.remote.RemoteHost> remotes = new ArrayList<>();
+        for (String entry : list.split(",")) {
+            String[] idAndAddress = entry.trim().split("=", 2);
+            if (idAndAddress.length != 2 || !idAndAddress[0].matches("[a-z0-9][a-z0-9-]{0,62}")) {
+                throw new IllegalArgumentException("--remote-hosts wants ID=HOST:PORT entries (ID: a-z, 0-9, '-'), "
+                        + "not '" + entry + "'");
+            }
+            ListenAddress address = ListenAddress.parse(idAndAddress[1], "--remote-hosts");
+            remotes.add(sh.createos.sandbox.server.remote.RemoteHost.connect(idAndAddress[0], address.host(),
+                    address.port(), token));
+        }
+        return store -> new sh.createos.sandbox.server.remote.HostsOfHosts(store, remotes);
+    }
+
+    /**
+     * {@code host}: this machine's engine as a gRPC host daemon. Its VMs belong to the machine: stopping the daemon
+     * leaves them running, and the next start re-attaches them (through the control plane's reconcile).
+     */
+    private static void hostDaemon(Path dataDir, List<String> args) throws Exception {
+        ListenAddress listen = ListenAddress.parse(option(args, "--listen", "CREATEOS_SANDBOX_HOST_LISTEN",
+                "127.0.0.1:7070"), "--listen");
+        String tokenFile = option(args, "--token-file", "CREATEOS_SANDBOX_HOST_TOKEN_FILE", null);
+        if (tokenFile == null) {
+            throw new IllegalArgumentException("host needs --token-file FILE (the token the control plane presents)");
+        }
+        NetworkConfig network = network(args, dataDir);
+        noMore(args);
+        String token = java.nio.file.Files.readString(Path.of(tokenFile)).strip();
+        sh.createos.sandbox.server.host.LocalHost local = sh.createos.sandbox.server.host.LocalHost.open(
+                dataDir.toAbsolutePath().normalize(), network);
+        var daemon = sh.createos.sandbox.server.remote.HostDaemon.start(local,
+                new java.net.InetSocketAddress(listen.host(), listen.port()), token);
+        System.out.println("host daemon listening on " + listen.host() + ":" + daemon.port() + " (data " + dataDir
+                + ", " + local.problem().map(p -> "NOT READY: " + p).orElse("ready") + ")");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            daemon.close();
+            local.detachAll();
+            stopped.countDown();
+        }, "shutdown"));
         stopped.await();
     }
 

@@ -59,6 +59,17 @@ public final class TestApi implements AutoCloseable {
                 accounts.createKey(bob.id()).secret());
     }
 
+    /** A control plane (no kit of its own) over the given machines, e.g. host daemons. */
+    public static TestApi startOver(Path dataDir, java.util.function.Function<sh.createos.sandbox.server.store.Store,
+            sh.createos.sandbox.server.host.Host> hosts) throws Exception {
+        ApiServer server = ApiServer.start(ServerConfig.of(dataDir, "127.0.0.1:0", null), hosts);
+        Accounts accounts = new Accounts(server.store());
+        User alice = accounts.createUser("alice@example.com", 3);
+        User bob = accounts.createUser("bob@example.com", 3);
+        return new TestApi(dataDir, server, alice, accounts.createKey(alice.id()).secret(), bob,
+                accounts.createKey(bob.id()).secret());
+    }
+
     /** Restarts the server on the same data directory, as a new process would. */
     public TestApi restart() throws Exception {
         server.close();

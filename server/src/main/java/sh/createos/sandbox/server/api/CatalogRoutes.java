@@ -15,7 +15,7 @@ public final class CatalogRoutes {
     public static void register(Router router, Host host) {
         router.get("/v1/shapes", false, ex -> ex.ok(Paging.from(ex).page(Shapes.ALL)));
         router.get("/v1/rootfs", false, ex -> ex.ok(rootfs(host.images())));
-        router.get("/v1/hosts", true, ex -> ex.ok(Paging.from(ex).page(List.of(host.view()))));
+        router.get("/v1/hosts", true, ex -> ex.ok(Paging.from(ex).page(host.views())));
     }
 
     private static RootfsData rootfs(List<String> images) {

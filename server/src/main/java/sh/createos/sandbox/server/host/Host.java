@@ -44,6 +44,21 @@ public interface Host {
                 .map(a -> view.acceleratorReason() == null ? a : a + " (" + view.acceleratorReason() + ")");
     }
 
+    /** Every machine behind this host, with live capacity ({@code GET /v1/hosts}). */
+    default List<HostPublic> views() {
+        return List.of(view());
+    }
+
+    /** The machine that runs (or will run) the sandbox: this one, or the member a host of hosts placed it on. */
+    default String hostOf(String sandboxId) {
+        return id();
+    }
+
+    /** Whether rows placed on {@code hostId} are this host's (create's {@code host_id}, reconcile, auto-pause). */
+    default boolean owns(String hostId) {
+        return id().equals(hostId);
+    }
+
     // --- VMs ---
 
     /** Boots (or restores the image's template into) a VM; returns once its agent answered. Nothing left on failure. */

@@ -1,6 +1,8 @@
 package sh.createos.sandbox.server.host;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +68,14 @@ public final class LocalHost implements Host {
     /** What {@link #inventory} found and nobody decided about yet. */
     private final Map<String, Vm> found = new ConcurrentHashMap<>();
     private final Map<String, PausedVm> foundPaused = new ConcurrentHashMap<>();
+    /** VMs that ended on their own, until their sandbox is destroyed. */
+    private final Map<String, Vm> exitedVms = new ConcurrentHashMap<>();
+    /** Snapshots this process made, for the inventories after the first. */
+    private final Map<String, SnapshotRef> pausedHere = new ConcurrentHashMap<>();
+    private boolean scanned;
     private final Set<String> capped = ConcurrentHashMap.newKeySet();
+    /** Sandboxes whose agent connection a control plane holds ({@link #openAgentPipe}). */
+    private final Set<String> relayed = ConcurrentHashMap.newKeySet();
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Thread exitWatch;
     private volatile boolean closed;
@@ -188,7 +197,9 @@ public final class LocalHost implements Host {
         try {
             PausedVm paused = vm.pause();
             release(sandboxId);
-            return ref(sandboxId, paused);
+            SnapshotRef ref = ref(sandboxId, paused);
+            pausedHere.put(sandboxId, ref);
+            return ref;
         } catch (IOException | RuntimeException e) {
             if (!vm.isAlive()) {
                 release(sandboxId);
@@ -205,6 +216,7 @@ public final class LocalHost implements Host {
         PausedVm paused = pausedVm(sandboxId);
         Vm vm = vmm().resume(paused);
         foundPaused.remove(sandboxId);
+        pausedHere.remove(sandboxId);
         hold(sandboxId, vm);
         return started(vm.start());
     }
@@ -244,6 +256,9 @@ public final class LocalHost implements Host {
             if (vm == null) {
                 vm = found.remove(sandboxId);
             }
+            if (vm == null) {
+                vm = exitedVms.remove(sandboxId);
+            }
             if (vm == null && problem().isEmpty()) {
                 vm = vmm().attach(vmId(sandboxId)).orElse(null);
             }
@@ -258,6 +273,7 @@ public final class LocalHost implements Host {
     @Override
     public void destroySnapshot(String sandboxId) throws IOException {
         PausedVm paused = foundPaused.remove(sandboxId);
+        pausedHere.remove(sandboxId);
         if (paused == null && problem().isEmpty()) {
             paused = vmm().findPaused(vmId(sandboxId)).orElse(null);
         }
@@ -273,7 +289,27 @@ public final class LocalHost implements Host {
 
     @Override
     public AgentClient agent(String sandboxId) {
+        if (relayed.contains(sandboxId)) {
+            throw new IllegalStateException("the agent of sandbox " + sandboxId + " is relayed to a control plane");
+        }
         return held(sandboxId).agent();
+    }
+
+    /**
+     * For a host daemon: hands the running VM's agent connection itself to a control plane, as the raw byte stream
+     * of the agent protocol. This process's own client is closed first (the agent serves one connection; the
+     * caller's HELLO starts a new session) and self-signals are the caller's to watch from then on. Until the VM is
+     * paused or destroyed, {@link #agent} refuses.
+     */
+    public SocketChannel openAgentPipe(String sandboxId) throws IOException {
+        Vm vm = held(sandboxId);
+        relayed.add(sandboxId);
+        SelfSignalWatch watch = watches.remove(sandboxId);
+        if (watch != null) {
+            watch.close();
+        }
+        vm.agent().close();
+        return SocketChannel.open(UnixDomainSocketAddress.of(vm.dir().resolve("agent.sock")));
     }
 
     private Vm held(String sandboxId) {
@@ -295,6 +331,7 @@ public final class LocalHost implements Host {
 
     /** Holds the VM: reachable through {@link #agent}, watched for its exit and its self-signals. */
     private void hold(String sandboxId, Vm vm) {
+        relayed.remove(sandboxId);
         live.put(sandboxId, vm);
         vm.onExit(how -> exited(sandboxId, vm, how));
         try {
@@ -312,6 +349,7 @@ public final class LocalHost implements Host {
 
     /** Stops holding the VM (it may run on); returns it. */
     private Vm release(String sandboxId) {
+        relayed.remove(sandboxId);
         SelfSignalWatch watch = watches.remove(sandboxId);
         if (watch != null) {
             watch.close();
@@ -340,11 +378,13 @@ public final class LocalHost implements Host {
         if (stopping.contains(sandboxId) || !live.remove(sandboxId, vm)) {
             return;
         }
+        relayed.remove(sandboxId);
         SelfSignalWatch watch = watches.remove(sandboxId);
         if (watch != null) {
             watch.close();
         }
         vm.close();
+        exitedVms.put(sandboxId, vm); // its remains go with destroyVm, without attaching to a dying VMM
         String reason = how.startsWith("its VM") ? how : "its VM exited unexpectedly: " + how;
         log.warn("sandbox {}: {}", sandboxId, reason);
         emit(new HostEvent.VmExited(sandboxId, reason));
@@ -369,8 +409,26 @@ public final class LocalHost implements Host {
 
     // --- recovery ---
 
+    /**
+     * The first call scans the VM directories (and settles what a crashed process left half-done); later calls, from
+     * a control plane that restarted while this process (a host daemon) kept its VMs, answer from what it holds:
+     * a second scan would try to re-attach to VMs whose agent connection this process already holds.
+     */
     @Override
-    public Inventory inventory() throws IOException {
+    public synchronized Inventory inventory() throws IOException {
+        if (scanned) {
+            Set<String> running = new java.util.HashSet<>(live.keySet());
+            found.forEach((id, vm) -> {
+                if (vm.isAlive()) {
+                    running.add(id);
+                }
+            });
+            Map<String, SnapshotRef> paused = new HashMap<>();
+            foundPaused.forEach((id, p) -> paused.put(id, ref(id, p)));
+            pausedHere.forEach(paused::putIfAbsent);
+            return new Inventory(running, paused);
+        }
+        scanned = true;
         found.clear();
         foundPaused.clear();
         for (Vm vm : vmm().attachAll()) {

@@ -32,22 +32,22 @@ import sh.createos.sandbox.hostrpc.InventoryReply;
 import sh.createos.sandbox.hostrpc.SnapshotLookup;
 import sh.createos.sandbox.hostrpc.Text;
 import sh.createos.sandbox.model.HostPublic;
-import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.LocalHost;
 import sh.createos.sandbox.server.host.HostEvent;
 
 /**
- * One machine's {@link Host} (its {@code LocalHost}) served over gRPC on HTTP/2 to a control plane: every call
+ * One machine's host ({@link LocalHost}) served over gRPC on HTTP/2 to a control plane: every call
  * needs the shared token. The VMs belong to the machine: the daemon keeps them running whether or not a control
  * plane is connected, and a control plane that comes back re-attaches through {@code Inventory} and {@code Adopt}.
  */
 public final class HostDaemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HostDaemon.class);
 
-    private final Host host;
+    private final LocalHost host;
     private final Server server;
     private final Set<StreamObserver<Event>> subscribers = ConcurrentHashMap.newKeySet();
 
-    private HostDaemon(Host host, InetSocketAddress listen, String token) {
+    private HostDaemon(LocalHost host, InetSocketAddress listen, String token) {
         this.host = host;
         host.onEvent(this::publish);
         ServerServiceDefinition service = ServerInterceptors.intercept(service(), new TokenCheck(token));
@@ -57,7 +57,7 @@ public final class HostDaemon implements AutoCloseable {
                 .build();
     }
 
-    public static HostDaemon start(Host host, InetSocketAddress listen, String token) throws IOException {
+    public static HostDaemon start(LocalHost host, InetSocketAddress listen, String token) throws IOException {
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("a host daemon needs a shared token");
         }
@@ -175,20 +175,8 @@ public final class HostDaemon implements AutoCloseable {
                     subscribers.add(observer);
                     ((ServerCallStreamObserver<Event>) observer).setOnCancelHandler(() -> subscribers.remove(observer));
                 }))
-                .addMethod(HostRpc.AGENT, ServerCalls.asyncBidiStreamingCall(observer -> {
-                    observer.onError(Status.UNIMPLEMENTED.withDescription("the agent relay is not implemented by "
-                            + "this host daemon yet").asRuntimeException());
-                    return new StreamObserver<>() {
-                        @Override
-                        public void onNext(sh.createos.sandbox.hostrpc.AgentChunk value) {}
-
-                        @Override
-                        public void onError(Throwable t) {}
-
-                        @Override
-                        public void onCompleted() {}
-                    };
-                }))
+                .addMethod(HostRpc.AGENT, ServerCalls.asyncBidiStreamingCall(
+                        responses -> new AgentRelay(host, responses)))
                 .addMethod(HostRpc.LEASE, unary(q -> text(host.lease(q.getSandboxId(), q.getName(),
                         q.getEgressList(), q.getQuotaBytes()))))
                 .addMethod(HostRpc.HAS_LEASE, unary(q -> flag(host.hasLease(q.getSandboxId()))))

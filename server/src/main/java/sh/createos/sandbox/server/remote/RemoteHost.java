@@ -72,6 +72,7 @@ public final class RemoteHost implements Host, AutoCloseable {
     private final ManagedChannel managed;
     private final Channel channel;
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Map<String, AgentClient> agents = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private RemoteHost(String id, ManagedChannel managed, String token) {
@@ -93,6 +94,7 @@ public final class RemoteHost implements Host, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        agents.values().forEach(AgentClient::close);
         managed.shutdownNow();
         try {
             managed.awaitTermination(5, TimeUnit.SECONDS);
@@ -225,11 +227,33 @@ public final class RemoteHost implements Host, AutoCloseable {
         call(HostRpc.DISCARD, ref(sandboxId), ENGINE_CALL);
     }
 
-    /** Not yet: the daemon does not relay the agent's byte stream (see the module README). */
+    /**
+     * The sandbox's agent over the daemon's relay of its connection (one {@code Agent} call per VM life, opened on
+     * first use and again after it broke: a pause ends it); self-signals are watched on it and reported as events.
+     */
     @Override
     public AgentClient agent(String sandboxId) {
-        throw new DomainException(ErrorCode.UNAVAILABLE, "sandbox " + sandboxId + " runs on host " + id
-                + ", whose agent relay is not implemented yet");
+        AgentClient current = agents.get(sandboxId);
+        if (current != null && current.isOpen()) {
+            return current;
+        }
+        synchronized (agents) {
+            current = agents.get(sandboxId);
+            if (current != null && current.isOpen()) {
+                return current;
+            }
+            try {
+                AgentStreams streams = new AgentStreams(channel, sandboxId);
+                AgentClient client = AgentClient.over(streams.in(), streams.out());
+                client.watch(signal -> emit(new HostEvent.SelfSignalled(sandboxId, signal.action(),
+                        signal.reason())));
+                agents.put(sandboxId, client);
+                return client;
+            } catch (IOException e) {
+                throw new DomainException(ErrorCode.HOST_UNREACHABLE, "the agent of sandbox " + sandboxId
+                        + " on host " + id + " cannot be reached: " + e.getMessage(), e);
+            }
+        }
     }
 
     @Override
@@ -257,6 +281,10 @@ public final class RemoteHost implements Host, AutoCloseable {
         listeners.add(listener);
     }
 
+    private void emit(HostEvent event) {
+        listeners.forEach(l -> Thread.ofVirtual().name("host-event-" + event.sandboxId()).start(() -> l.accept(event)));
+    }
+
     private void subscribe() {
         if (closed) {
             return;
@@ -274,8 +302,7 @@ public final class RemoteHost implements Host, AutoCloseable {
                             case KIND_NOT_SET -> null;
                         };
                         if (e != null) {
-                            listeners.forEach(l -> Thread.ofVirtual().name("host-event-" + event.getSandboxId())
-                                    .start(() -> l.accept(e)));
+                            emit(e);
                         }
                     }
 

@@ -30,7 +30,8 @@ public final class CreateRequests {
     private CreateRequests() {}
 
     /** The {@code creating} row a valid request asks for. @throws DomainException 400 naming the bad field */
-    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images, String hostId, Instant now) {
+    static SandboxRecord newRow(User user, CreateSandboxRequest req, List<String> images,
+            java.util.function.Predicate<String> knownHost, Instant now) {
         if (req.shape() == null || req.shape().isBlank()) {
             throw DomainException.invalid("'shape' is required");
         }
@@ -54,7 +55,8 @@ public final class CreateRequests {
         if (req.disks() != null && req.disks().contains(null)) {
             throw DomainException.invalid("'disks' must not contain null");
         }
-        if (req.hostId() != null && !req.hostId().isEmpty() && !req.hostId().equals(hostId)) {
+        String requestedHost = req.hostId() == null || req.hostId().isEmpty() ? null : req.hostId();
+        if (requestedHost != null && !knownHost.test(requestedHost)) {
             throw DomainException.invalid("unknown host '" + req.hostId() + "'");
         }
         List<String> egress = checkEgress(req.egress());
@@ -63,7 +65,7 @@ public final class CreateRequests {
                 : SshPublicKeys.merge(List.of(), req.sshPubkeys());
         String name = req.name() == null || req.name().isEmpty() ? Names.generate() : Names.check(req.name());
         return new SandboxRecord("sb_" + Ulid.next(), user.id(), name, SandboxStatus.CREATING, shape.id(), rootfs,
-                shape.vcpu(), shape.memMib(), diskMib, null, null, Boolean.TRUE.equals(req.ingressEnabled()),
+                shape.vcpu(), shape.memMib(), diskMib, null, requestedHost, Boolean.TRUE.equals(req.ingressEnabled()),
                 req.autoPauseAfterSeconds(), envs, egress, keys, SandboxService.DEFAULT_BANDWIDTH_QUOTA, null, now,
                 null, null, null, user.email());
     }

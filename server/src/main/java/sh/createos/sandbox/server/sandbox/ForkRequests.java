@@ -36,7 +36,7 @@ final class ForkRequests {
             }
         }
         return new SandboxRecord("sb_" + Ulid.next(), user.id(), Names.generate(), SandboxStatus.FORKING,
-                source.shape(), source.rootfs(), source.vcpu(), source.memMib(), source.diskMib(), null, null, ingress,
+                source.shape(), source.rootfs(), source.vcpu(), source.memMib(), source.diskMib(), null, source.hostId(), ingress,
                 source.autoPauseAfterSeconds(), envs, egress, keys, quota, null, now, null, null, null, user.email(),
                 source.id(), null, null);
     }

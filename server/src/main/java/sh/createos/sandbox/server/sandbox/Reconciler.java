@@ -62,10 +62,15 @@ final class Reconciler {
         Map<String, SnapshotRef> snapshots = new HashMap<>(inventory.paused());
         Set<String> owned = new HashSet<>();
         for (SandboxRecord row : store.sandboxesIn(TO_CHECK)) {
-            if (row.hostId() != null && !row.hostId().equals(host.id())) {
+            if (row.hostId() != null && !host.owns(row.hostId())) {
                 continue; // another host's
             }
             owned.add(row.id());
+            if (row.hostId() != null && !inventory.covers(row.hostId())) {
+                log.warn("sandbox {} stays {}: its host {} does not answer", row.id(), row.status().wire(),
+                        row.hostId());
+                continue;
+            }
             Instant now = Instant.now();
             if (!store.claim(row.id(), replicaId, now, now.plus(CLAIM))) {
                 log.info("sandbox {} is being reconciled by another replica", row.id());
@@ -149,7 +154,7 @@ final class Reconciler {
                 if (alive) {
                     host.adopt(row.id());
                     states.transition(row, SandboxStatus.RUNNING,
-                            r -> r.withRunning(null, host.id(), null, SandboxService.now()));
+                            r -> r.withRunning(null, host.hostOf(row.id()), null, SandboxService.now()));
                     drop(row, false, snapshot);
                 } else if (snapshot != null) {
                     states.transition(row, SandboxStatus.PAUSED, r -> r.withPausedAt(millis(snapshot.pausedAt())));

@@ -80,7 +80,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
     public SandboxRecord create(User user, CreateSandboxRequest req) {
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         List<NetworkRecord> networks = leases.checkNetworks(user, req.networks());
-        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), host.id(), now()));
+        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), host::owns, now()));
         String ip;
         Started started;
         try {
@@ -95,7 +95,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         }
         // The host holds the VM before the row says running, so no request finds a running row without its VM.
         try {
-            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.id(), started.tookMs(),
+            return states.transition(row, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.hostOf(row.id()), started.tookMs(),
                     now()));
         } catch (DomainException destroyedMeanwhile) {
             // DELETE arrived while booting: the row is destroying, so finish that here.
@@ -135,10 +135,14 @@ public final class SandboxService implements IdleAutoPause.Pauser {
                     + row.memMib() + " MiB");
         }
         if (!store.insertSandboxWithin(row, user.sandboxLimit())) {
-            throw new DomainException(ErrorCode.SANDBOX_LIMIT, "sandbox limit reached: " + user.sandboxLimit()
-                    + " live sandboxes; destroy one first");
+            throw limitReached(user);
         }
         return row;
+    }
+
+    private static DomainException limitReached(User user) {
+        return new DomainException(ErrorCode.SANDBOX_LIMIT, "sandbox limit reached: " + user.sandboxLimit()
+                + " live sandboxes; destroy one first");
     }
 
     private void failCreate(SandboxRecord row, String reason) {
@@ -230,7 +234,10 @@ public final class SandboxService implements IdleAutoPause.Pauser {
             if (row == null || row.status() != SandboxStatus.RUNNING || host.isRunning(sandboxId)) {
                 return;
             }
-            states.transition(row, SandboxStatus.ERROR, r -> r.withFailure(reason));
+            store.inTransaction(() -> {
+                states.transition(row, SandboxStatus.ERROR, r -> r.withFailure(reason));
+                store.deleteMemberships(sandboxId);
+            });
             log.warn("sandbox {} is error: {}", sandboxId, reason);
             activity.forget(sandboxId);
             leases.release(sandboxId);
@@ -293,9 +300,15 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         return snapshots.fork(source, req, child, row -> admit(user, row));
     }
 
-    /** Idle auto-pause: only the replica that claims the row pauses it. */
+    /**
+     * Idle auto-pause: only a replica whose host holds the VM knows its activity, and of those only the one that
+     * claims the row pauses it.
+     */
     @Override
     public void pauseIdle(SandboxRecord sandbox, Duration idleFor) {
+        if (sandbox.hostId() == null || !host.owns(sandbox.hostId()) || !host.isRunning(sandbox.id())) {
+            return;
+        }
         Instant now = Instant.now();
         if (!store.claim(sandbox.id(), replicaId, now, now.plus(Reconciler.CLAIM))) {
             return;

@@ -166,7 +166,7 @@ final class SandboxSnapshots {
             return pauseNewChild(child, ip, started.tookMs());
         }
         activity.touch(child.id());
-        return settle(child, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.id(), started.tookMs(),
+        return settle(child, SandboxStatus.RUNNING, r -> r.withRunning(ip, host.hostOf(child.id()), started.tookMs(),
                 SandboxService.now()), () -> {
                     destroyVm(child.id());
                     leases.release(child.id());
@@ -186,7 +186,7 @@ final class SandboxSnapshots {
                     + e.getMessage(), e);
         }
         // Never running, so no running_at; the lease (and so the address) stays for its resume.
-        return settle(child, SandboxStatus.PAUSED, r -> r.withRunning(ip, host.id(), spawnMs, null)
+        return settle(child, SandboxStatus.PAUSED, r -> r.withRunning(ip, host.hostOf(child.id()), spawnMs, null)
                 .withPausedAt(millis(paused.pausedAt())), () -> {
                     destroySnapshot(child.id());
                     leases.release(child.id());

@@ -63,6 +63,13 @@ public record SandboxRecord(
                 createdAt, at, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
     }
 
+    /** The machine the sandbox is placed on. */
+    public SandboxRecord withHostId(String newHostId) {
+        return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, newHostId,
+                ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs, createdAt,
+                runningAt, destroyedAt, failure, createdBy, forkedFrom, pausedAt, lastResumedAt);
+    }
+
     public SandboxRecord withDestroyedAt(Instant at) {
         return new SandboxRecord(id, userId, name, status, shape, rootfs, vcpu, memMib, diskMib, ip, hostId,
                 ingressEnabled, autoPauseAfterSeconds, envs, egress, sshPubkeys, bandwidthQuotaBytes, spawnMs,

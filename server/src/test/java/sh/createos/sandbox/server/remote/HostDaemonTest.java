@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.host.agent.ExecRequest;
+import sh.createos.sandbox.host.agent.ExecResult;
 import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.TestApi;
@@ -23,7 +25,7 @@ import sh.createos.sandbox.server.host.VmShape;
 import sh.createos.sandbox.server.sandbox.SandboxService;
 
 /**
- * The Host interface over gRPC against a real VM: a {@link HostDaemon} over this machine's {@link LocalHost}, called
+ * The Host interface over gRPC against a real VM, the agent channel relayed: a {@link HostDaemon} over this machine's {@link LocalHost}, called
  * through {@link RemoteHost} on loopback with the shared token; one VM for the whole lifecycle.
  */
 class HostDaemonTest {
@@ -54,6 +56,14 @@ class HostDaemonTest {
             assertThat(remote.inventory().running()).contains(sandboxId);
             assertThat(remote.view().vmCount()).isEqualTo(1);
 
+            // The agent channel, relayed byte for byte by the daemon: exec with output both ways and its exit code.
+            ExecResult hello = remote.agent(sandboxId).run(ExecRequest.of("sh", "-c", "echo relayed; echo err >&2; exit 3"));
+            assertThat(hello).isEqualTo(new ExecResult("relayed\n", "err\n", 3));
+            String big = remote.agent(sandboxId).run(ExecRequest.of("sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"))
+                    .stdout();
+            assertThat(big).hasSize(300000).matches("x+");
+            assertThat(remote.agent(sandboxId)).as("one relay per VM life").isSameAs(remote.agent(sandboxId));
+
             SnapshotRef paused = remote.pause(sandboxId);
             assertThat(paused.hostId()).isEqualTo(LocalHost.ID);
             assertThat(paused.bytes()).isPositive();
@@ -63,6 +73,8 @@ class HostDaemonTest {
 
             assertThat(remote.resume(sandboxId).how()).isEqualTo("resume");
             assertThat(remote.isRunning(sandboxId)).isTrue();
+            assertThat(remote.agent(sandboxId).run(ExecRequest.of("echo", "after resume")).stdout())
+                    .as("the pause ended the old relay; a new one reaches the resumed guest").isEqualTo("after resume\n");
 
             CompletableFuture<HostEvent> exit = new CompletableFuture<>();
             remote.onEvent(exit::complete);

@@ -49,6 +49,8 @@ final class FakeHost implements Host {
     final Set<String> discarded = ConcurrentHashMap.newKeySet();
     final List<String> calls = new CopyOnWriteArrayList<>();
     final Map<String, Gate> gates = new ConcurrentHashMap<>();
+    /** The hosts its inventory answers for (null: all, as one machine's does). */
+    volatile Set<String> answering;
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
 
     Gate gate(String step) {
@@ -189,7 +191,7 @@ final class FakeHost implements Host {
         unadopted.addAll(running);
         Map<String, SnapshotRef> paused = new java.util.HashMap<>();
         snapshots.forEach((id, at) -> paused.put(id, new SnapshotRef(id, id(), at, 1 << 20)));
-        return new Inventory(running, paused);
+        return new Inventory(running, paused, answering);
     }
 
     @Override

@@ -137,6 +137,19 @@ class ReconcilerTableTest {
     }
 
     @Test
+    void rowsOfAHostThatDoesNotAnswerAreLeftAsTheyAre() throws Exception {
+        SandboxRecord running = insert(RUNNING);
+        SandboxRecord pausing = insert(PAUSING);
+        host.answering = java.util.Set.of();
+
+        new Reconciler(store, host, new SandboxStateMachine(store), "cp_test").run();
+
+        assertThat(store.sandbox(running.id()).orElseThrow().status()).isEqualTo(RUNNING);
+        assertThat(store.sandbox(pausing.id()).orElseThrow().status()).isEqualTo(PAUSING);
+        assertThat(host.calls).isEmpty();
+    }
+
+    @Test
     void aDeleteWhilePausingEndsDestroyedAndTheSnapshotIsReclaimed() throws Exception {
         SandboxService service = new SandboxService(store, host, new AutoPauseLimits(2, 86400));
         SandboxRecord row = insert(RUNNING);
