@@ -94,3 +94,17 @@ export async function execStream(id: string, cmd: string, args: string[], onFram
     }
   }
 }
+
+/** Every item of a paginated list endpoint (rest-api.md §3: data.data + data.pagination.total, or a bare array). */
+export async function list<T = any>(path: string): Promise<T[]> {
+  const items: T[] = [];
+  const sep = path.includes("?") ? "&" : "?";
+  for (;;) {
+    const page: any = await api("GET", `${path}${sep}limit=500&offset=${items.length}`);
+    if (Array.isArray(page)) return items.concat(page);
+    const got: T[] = page.data ?? [];
+    items.push(...got);
+    const total = page.pagination?.total;
+    if (total === undefined || got.length === 0 || items.length >= total) return items;
+  }
+}

@@ -20,8 +20,7 @@ function signInPage(root: HTMLElement) {
     try {
       await api("GET", "/v1/whoami");
       clearError();
-      location.hash = "#/sandboxes";
-      route();
+      if (location.hash === "#/sandboxes") route(); else location.hash = "#/sandboxes"; // hashchange routes
     } catch (e) { session.clear(); showError(e); }
   });
   root.append(form);

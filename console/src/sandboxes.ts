@@ -1,4 +1,4 @@
-import { api } from "./api";
+import { api, list } from "./api";
 import { el, showError, clearError } from "./ui";
 
 const STATUSES = ["", "creating", "running", "paused", "stopped", "error", "destroyed"];
@@ -33,7 +33,7 @@ export function sandboxesPage(root: HTMLElement): () => void {
   const load = async () => {
     try {
       const status = filter.value;
-      rows = await api("GET", `/v1/sandboxes?limit=200${status ? "&status=" + status : ""}`);
+      rows = await list(`/v1/sandboxes${status ? "?status=" + status : ""}`);
       render();
     } catch (e) { showError(e); }
   };
@@ -54,8 +54,8 @@ function createForm(): HTMLElement {
   const autoPause = el("input", { id: "autopause", type: "number", min: "60", max: "86400", placeholder: "off" });
   const submit = el("button", { type: "submit" }, "Create sandbox");
   const progress = el("p", { id: "create-progress", role: "status" });
-  api("GET", "/v1/shapes").then((list: any[]) => {
-    shape.replaceChildren(...list.map((s) => el("option", { value: s.id }, `${s.id} (${s.vcpu} vCPU, ${s.mem_mib} MiB)`)));
+  list("/v1/shapes").then((shapes: any[]) => {
+    shape.replaceChildren(...shapes.map((s) => el("option", { value: s.id }, `${s.id} (${s.vcpu} vCPU, ${s.mem_mib} MiB)`)));
   }).catch(showError);
   api("GET", "/v1/rootfs").then((r: any) => {
     rootfs.replaceChildren(...(r.rootfs as string[]).map((n) => el("option", { value: n, selected: n === r.default }, n)));
