@@ -1,7 +1,7 @@
 import "./style.css";
 import { api, session } from "./api";
 import { el, showError, clearError } from "./ui";
-import { sandboxesPage } from "./sandboxes";
+import { resourcePage, sandboxesPage } from "./sandboxes";
 import { sandboxPage } from "./sandbox";
 
 const app = document.getElementById("app")!;
@@ -35,7 +35,11 @@ export function route() {
   nav.hidden = !signedIn;
   if (!signedIn) return signInPage(app);
   const m = location.hash.match(/^#\/sandboxes\/([^/]+)$/);
-  leave = m ? sandboxPage(app, decodeURIComponent(m[1])) : sandboxesPage(app);
+  const when = (x: any) => (x.created_at ? new Date(x.created_at).toLocaleString() : "");
+  if (m) leave = sandboxPage(app, decodeURIComponent(m[1]));
+  else if (location.hash === "#/networks") leave = resourcePage(app, "Networks", "/v1/networks", [["Name", (x) => x.name ?? x.id], ["Id", (x) => x.id], ["CIDR", (x) => x.cidr ?? ""], ["Created", when]]);
+  else if (location.hash === "#/disks") leave = resourcePage(app, "Disks", "/v1/disks", [["Name", (x) => x.name ?? x.id], ["Id", (x) => x.id], ["Size (MiB)", (x) => String(x.size_mib ?? "")], ["Status", (x) => x.status ?? ""], ["Created", when]]);
+  else leave = sandboxesPage(app);
 }
 
 document.getElementById("signout")!.addEventListener("click", () => { session.clear(); clearError(); location.hash = ""; route(); });

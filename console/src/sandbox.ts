@@ -15,12 +15,15 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
   const termNote = el("p", { id: "term-note" });
   const files = filesPanel(id);
   const exec = execPanel(id);
-  const metrics = el("pre", { id: "metrics", className: "mono" });
+  const metrics = el("dl", { id: "metrics", className: "details" });
+  const chart = el("canvas", { id: "cpu-chart", width: 600, height: 80, "aria-label": "CPU and memory over the last minutes" });
+  const samples: { cpu: number; mem: number }[] = [];
   root.append(el("p", {}, el("a", { href: "#/sandboxes" }, "← Sandboxes")),
     el("div", { className: "head" }, title, status), actions, details,
     el("section", { className: "card", "aria-label": "Terminal section" }, el("h2", {}, "Terminal"), termNote, termBox),
     files.node, exec,
-    el("section", { className: "card" }, el("h2", {}, "Metrics"), metrics));
+    el("section", { className: "card" }, el("h2", {}, "Metrics"), metrics, chart,
+      el("p", { className: "legend" }, el("span", { className: "cpu" }, "■ CPU %"), " ", el("span", { className: "mem" }, "■ memory %"))));
 
   let current: any = null;
   let shell: { close(): void } | null = null;
@@ -63,7 +66,16 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
     details.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
     if (current.status === "running") {
       if (!shell) shell = openShell(id, termBox, termNote);
-      api("GET", `/v1/sandboxes/${enc}/metrics`).then((m) => { metrics.textContent = JSON.stringify(m, null, 2); }).catch(() => {});
+      api("GET", `/v1/sandboxes/${enc}/metrics`).then((m: any) => {
+        const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+        const rows: [string, string][] = [["CPU", `${m.cpu_pct?.toFixed(1)} % of ${m.cpu_cores_allocated} vCPU`],
+          ["Memory", `${mib(m.memory_bytes)} of ${mib(m.memory_limit_bytes)}`], ["Disk", `${mib(m.disk_used_bytes)} of ${mib(m.disk_total_bytes)}`],
+          ["Network", `rx ${m.net_rx_bytes} B, tx ${m.net_tx_bytes} B`], ["Processes", String(m.managed_processes ?? 0)]];
+        metrics.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+        samples.push({ cpu: m.cpu_pct ?? 0, mem: m.memory_pct ?? 0 });
+        if (samples.length > 100) samples.shift();
+        drawChart(chart, samples);
+      }).catch(() => {});
     } else if (shell) {
       shell.close(); shell = null;
       termNote.textContent = `The sandbox is ${current.status}; the terminal reconnects when it runs.`;
@@ -189,4 +201,19 @@ function execPanel(id: string): HTMLElement {
     } catch (e) { showError(e); }
   });
   return form;
+}
+
+function drawChart(c: HTMLCanvasElement, samples: { cpu: number; mem: number }[]) {
+  const g = c.getContext("2d")!;
+  g.clearRect(0, 0, c.width, c.height);
+  const line = (pick: (s: { cpu: number; mem: number }) => number, color: string) => {
+    g.strokeStyle = color; g.lineWidth = 2; g.beginPath();
+    samples.forEach((s, i) => {
+      const x = (i / 99) * c.width, y = c.height - (Math.min(100, pick(s)) / 100) * (c.height - 4) - 2;
+      i ? g.lineTo(x, y) : g.moveTo(x, y);
+    });
+    g.stroke();
+  };
+  line((s) => s.cpu, "#3a6ee8");
+  line((s) => s.mem, "#d9822b");
 }

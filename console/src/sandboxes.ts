@@ -9,9 +9,10 @@ export function sandboxesPage(root: HTMLElement): () => void {
   const search = el("input", { id: "name-filter", type: "search", placeholder: "name or id" });
   const tbody = el("tbody");
   const table = el("table", { className: "list", "aria-label": "Sandboxes" },
-    el("thead", {}, el("tr", {}, ...["Name", "Id", "Status", "Shape", "Rootfs", "Created"].map((h) => el("th", { scope: "col" }, h)))),
+    el("thead", {}, el("tr", {}, ...["Name", "Id", "Status", "Shape", "Rootfs", "Created"].map((h, i) => el("th", { scope: "col", className: i === 1 || i > 3 ? "wide" : "" }, h)))),
     tbody);
-  root.append(el("h1", {}, "Sandboxes"), createForm(),
+  root.append(el("h1", {}, "Sandboxes"),
+    el("details", { className: "card create-box" }, el("summary", {}, "New sandbox"), createForm()),
     el("div", { className: "filters" },
       el("label", { for: "status-filter" }, "Status"), filter,
       el("label", { for: "name-filter" }, "Search"), search),
@@ -24,10 +25,10 @@ export function sandboxesPage(root: HTMLElement): () => void {
       .filter((s) => !q || (s.name ?? "").toLowerCase().includes(q) || s.id.toLowerCase().includes(q))
       .map((s) => el("tr", { "data-id": s.id },
         el("td", {}, el("a", { href: `#/sandboxes/${encodeURIComponent(s.id)}` }, s.name ?? s.id)),
-        el("td", { className: "mono" }, s.id),
+        el("td", { className: "mono wide" }, s.id),
         el("td", {}, el("span", { className: `status ${s.status}` }, s.status)),
-        el("td", {}, s.shape ?? ""), el("td", {}, s.rootfs ?? ""),
-        el("td", {}, new Date(s.created_at).toLocaleString()))));
+        el("td", {}, s.shape ?? ""), el("td", { className: "wide" }, s.rootfs ?? ""),
+        el("td", { className: "wide" }, new Date(s.created_at).toLocaleString()))));
     if (!tbody.children.length) tbody.append(el("tr", {}, el("td", { colSpan: 6 }, "No sandboxes.")));
   };
   const load = async () => {
@@ -61,8 +62,7 @@ function createForm(): HTMLElement {
     rootfs.replaceChildren(...(r.rootfs as string[]).map((n) => el("option", { value: n, selected: n === r.default }, n)));
   }).catch(showError);
   const field = (id: string, label: string, input: HTMLElement) => el("div", { className: "field" }, el("label", { for: id }, label), input);
-  const form = el("form", { className: "card create", "aria-label": "Create a sandbox" },
-    el("h2", {}, "New sandbox"),
+  const form = el("form", { className: "create", "aria-label": "Create a sandbox" },
     el("div", { className: "grid" },
       field("shape", "Shape", shape), field("rootfs", "Root filesystem", rootfs), field("name", "Name", name),
       field("egress", "Egress allowlist", egress), field("autopause", "Auto-pause after (s)", autoPause),
@@ -94,4 +94,19 @@ function createForm(): HTMLElement {
     finally { clearInterval(tick); submit.disabled = false; }
   });
   return form;
+}
+
+/** A read-only list page for one paginated resource (networks, disks, templates). */
+export function resourcePage(root: HTMLElement, title: string, path: string, columns: [string, (x: any) => string][]): () => void {
+  const tbody = el("tbody");
+  root.append(el("h1", {}, title), el("div", { className: "scroll" }, el("table", { className: "list", "aria-label": title },
+    el("thead", {}, el("tr", {}, ...columns.map(([h]) => el("th", { scope: "col" }, h)))), tbody)));
+  list(path).then((items) => {
+    tbody.replaceChildren(...items.map((x) => el("tr", {}, ...columns.map(([, f]) => el("td", {}, f(x) ?? "")))));
+    if (!items.length) tbody.append(el("tr", {}, el("td", { colSpan: columns.length }, `No ${title.toLowerCase()}.`)));
+  }).catch((e) => {
+    showError(e);
+    tbody.replaceChildren(el("tr", {}, el("td", { colSpan: columns.length }, `${title} are not available: ${e.message}`)));
+  });
+  return () => {};
 }

@@ -123,6 +123,7 @@ try {
 
   // Create.
   const name = `console-e2e-${Date.now()}`;
+  await page.getByText("New sandbox").click();
   await page.locator("#shape option").first().waitFor({ state: "attached" });
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Environment").fill("GREETING=hello");
@@ -159,6 +160,13 @@ try {
   await page.screenshot({ path: path.join(shots, "05-sandbox-paused.png"), fullPage: true });
   await page.getByRole("button", { name: "Resume" }).click();
   await page.locator("#sb-status").filter({ hasText: /^running$/ }).waitFor({ timeout: VM_TIMEOUT });
+
+  for (const [hash, title] of [["networks", "Networks"], ["disks", "Disks"]] /* no templates routes on this server yet */) {
+    await page.goto(`${server.base}/console/#/${hash}`);
+    await page.getByRole("heading", { name: title }).waitFor();
+    await page.locator("table.list tbody tr").first().waitFor();
+    await page.screenshot({ path: path.join(shots, `08-${hash}.png`), fullPage: true });
+  }
 
   // Phone-sized list.
   await page.setViewportSize({ width: 390, height: 844 });
