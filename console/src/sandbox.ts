@@ -65,7 +65,8 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
     }
     details.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
     if (current.status === "running") {
-      if (!shell) shell = openShell(id, termBox, termNote);
+      // A dropped or ended shell is reopened by the next refresh while the sandbox runs.
+      if (!shell) { const opened = openShell(id, termBox, termNote, () => { if (shell === opened) shell = null; }); shell = opened; }
       api("GET", `/v1/sandboxes/${enc}/metrics`).then((m: any) => {
         const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
         const rows: [string, string][] = [["CPU", `${m.cpu_pct?.toFixed(1)} % of ${m.cpu_cores_allocated} vCPU`],
@@ -87,7 +88,7 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
 }
 
 /** xterm.js on /shell-ws with a one-use ticket (the API key never goes into a URL). */
-function openShell(id: string, box: HTMLElement, note: HTMLElement): { close(): void } {
+function openShell(id: string, box: HTMLElement, note: HTMLElement, gone: () => void): { close(): void } {
   const term = new Terminal({ cursorBlink: true, convertEol: false, fontSize: 14 });
   const fit = new FitAddon();
   term.loadAddon(fit);
@@ -115,8 +116,12 @@ function openShell(id: string, box: HTMLElement, note: HTMLElement): { close(): 
         if (msg.type === "exit") note.textContent = `Shell exited (${msg.signal ?? "code " + msg.exit_code}).`;
       } else term.write(new Uint8Array(m.data));
     };
-    ws.onclose = (c) => { if (!closed && !note.textContent?.startsWith("Shell exited")) note.textContent = `Disconnected (${c.code}).`; };
-  }).catch((e) => { note.textContent = "Could not open the terminal."; showError(e); });
+    ws.onclose = (c) => {
+      if (closed) return;
+      if (!note.textContent?.startsWith("Shell exited")) note.textContent = `Disconnected (${c.code}); reconnecting…`;
+      gone();
+    };
+  }).catch((e) => { note.textContent = "Could not open the terminal; retrying…"; showError(e); gone(); });
   return {
     close() { closed = true; window.removeEventListener("resize", onResize); ws?.close(); term.dispose(); },
   };

@@ -160,6 +160,10 @@ try {
   await page.screenshot({ path: path.join(shots, "05-sandbox-paused.png"), fullPage: true });
   await page.getByRole("button", { name: "Resume" }).click();
   await page.locator("#sb-status").filter({ hasText: /^running$/ }).waitFor({ timeout: VM_TIMEOUT });
+  // The terminal comes back after the resume (the console reopens it) and the shell works.
+  await page.locator("#term-note").filter({ hasText: "Connected." }).waitFor({ timeout: 60_000 });
+  await typeInTerminal(page, "echo back-$((40+2))");
+  await waitFor(async () => /^back-42\s*$/m.test(await terminalText(page)), 30_000, "the terminal after resume");
 
   for (const [hash, title] of [["networks", "Networks"], ["disks", "Disks"]] /* no templates routes on this server yet */) {
     await page.goto(`${server.base}/console/#/${hash}`);
