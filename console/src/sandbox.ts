@@ -31,21 +31,21 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
     const b = el("button", { type: "button" }, label);
     b.addEventListener("click", async () => {
       b.disabled = true;
-      try { await run(); clearError(); await refresh(); } catch (e) { showError(e); } finally { b.disabled = false; }
+      try { await run(); clearError(); } catch (e) { showError(e); } finally { b.disabled = false; await refresh(); }
     });
     return b;
   };
-  actions.append(
-    button("Pause", () => api("POST", `/v1/sandboxes/${enc}/pause`)),
-    button("Resume", () => api("POST", `/v1/sandboxes/${enc}/resume`)),
-    button("Fork", async () => {
-      const f: any = await api("POST", `/v1/sandboxes/${enc}/fork`, {});
-      location.hash = `#/sandboxes/${encodeURIComponent(f.id)}`;
-    }),
-    button("Destroy", async () => {
-      if (!confirm(`Destroy ${current?.name ?? id}?`)) return;
-      await api("DELETE", `/v1/sandboxes/${enc}`);
-    }));
+  const pauseBtn = button("Pause", () => api("POST", `/v1/sandboxes/${enc}/pause`));
+  const resumeBtn = button("Resume", () => api("POST", `/v1/sandboxes/${enc}/resume`));
+  const forkBtn = button("Fork", async () => {
+    const f: any = await api("POST", `/v1/sandboxes/${enc}/fork`, {});
+    location.hash = `#/sandboxes/${encodeURIComponent(f.id)}`;
+  });
+  const destroyBtn = button("Destroy", async () => {
+    if (!confirm(`Destroy ${current?.name ?? id}?`)) return;
+    await api("DELETE", `/v1/sandboxes/${enc}`);
+  });
+  actions.append(pauseBtn, resumeBtn, forkBtn, destroyBtn);
 
   async function refresh() {
     try {
@@ -77,10 +77,14 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
         if (samples.length > 100) samples.shift();
         drawChart(chart, samples);
       }).catch(() => {});
-    } else if (shell) {
-      shell.close(); shell = null;
+    } else {
+      shell?.close(); shell = null;
       termNote.textContent = `The sandbox is ${current.status}; the terminal reconnects when it runs.`;
     }
+    pauseBtn.disabled = current.status !== "running";
+    resumeBtn.disabled = current.status !== "paused";
+    forkBtn.disabled = !["running", "paused"].includes(current.status);
+    destroyBtn.disabled = current.status.startsWith("destroy");
   }
   refresh();
   const timer = setInterval(refresh, 3000);
@@ -214,7 +218,7 @@ function drawChart(c: HTMLCanvasElement, samples: { cpu: number; mem: number }[]
   const line = (pick: (s: { cpu: number; mem: number }) => number, color: string) => {
     g.strokeStyle = color; g.lineWidth = 2; g.beginPath();
     samples.forEach((s, i) => {
-      const x = (i / 99) * c.width, y = c.height - (Math.min(100, pick(s)) / 100) * (c.height - 4) - 2;
+      const x = (i / Math.max(1, samples.length - 1)) * c.width, y = c.height - (Math.min(100, pick(s)) / 100) * (c.height - 4) - 2;
       i ? g.lineTo(x, y) : g.moveTo(x, y);
     });
     g.stroke();
