@@ -94,6 +94,15 @@ const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", hea
 let failed = false;
 try {
   const routes = await documentedRoutes(server.base);
+  // The console's edges: /console redirects to /console/, an unknown file is a 404 that still carries the CSP,
+  // and the API next to it is untouched.
+  const bare = await fetch(`${server.base}/console`, { redirect: "manual" });
+  assert.equal(bare.status, 301);
+  assert.equal(new URL(bare.headers.get("location"), server.base).pathname, "/console/");
+  const missing = await fetch(`${server.base}/console/no-such-file.js`);
+  assert.equal(missing.status, 404);
+  assert.match(missing.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+  assert.equal((await fetch(`${server.base}/healthz`)).status, 200);
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const requests = [];

@@ -30,8 +30,9 @@ public final class ConsoleHandler extends Handler.Wrapper {
      * No inline or foreign script, network only to this origin ('self' covers ws:/wss: to the same host in CSP
      * Level 3). Styles allow inline because xterm.js sizes its renderer through generated {@code <style>} elements.
      */
-    public static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            + "font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    public static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            + "img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+            + "frame-ancestors 'none'";
 
     private ConsoleHandler(Handler resources) {
         super(resources);
