@@ -148,7 +148,10 @@ public final class ApiServer implements AutoCloseable {
             ssh = config.ssh() == null ? null : SshGateway.start(config.ssh(), config.dataDir(), sandboxes);
             CallerAuthenticator callers = new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store);
             ApiHandler api = new ApiHandler(router, callers, operatorMetrics);
-            Server jetty = jetty(config, new IdempotencyHandler(api, callers, IdempotencyStore.on(store)));
+            Handler apiChain = new IdempotencyHandler(api, callers, IdempotencyStore.on(store));
+            Server jetty = jetty(config, sh.createos.sandbox.server.console.ConsoleHandler.distDir()
+                    .map(dist -> sh.createos.sandbox.server.console.ConsoleHandler.inFront(dist, apiChain))
+                    .orElse(apiChain));
             jetty.start();
             usage.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,

@@ -1,0 +1,228 @@
+import { Terminal } from "@xterm/xterm";
+import { FitAddon } from "@xterm/addon-fit";
+import "@xterm/xterm/css/xterm.css";
+import { api, download, execStream, upload } from "./api";
+import { el, showError, clearError } from "./ui";
+
+/** One sandbox: status and actions, a live terminal, files, exec and metrics. Returns the page's cleanup. */
+export function sandboxPage(root: HTMLElement, id: string): () => void {
+  const enc = encodeURIComponent(id);
+  const title = el("h1", {}, id);
+  const status = el("span", { id: "sb-status", className: "status", role: "status" });
+  const details = el("dl", { className: "details" });
+  const actions = el("div", { className: "actions" });
+  const termBox = el("div", { id: "terminal", "aria-label": "Terminal" });
+  const termNote = el("p", { id: "term-note" });
+  const files = filesPanel(id);
+  const exec = execPanel(id);
+  const metrics = el("dl", { id: "metrics", className: "details" });
+  const chart = el("canvas", { id: "cpu-chart", width: 600, height: 80, "aria-label": "CPU and memory over the last minutes" });
+  const samples: { cpu: number; mem: number }[] = [];
+  root.append(el("p", {}, el("a", { href: "#/sandboxes" }, "← Sandboxes")),
+    el("div", { className: "head" }, title, status), actions, details,
+    el("section", { className: "card", "aria-label": "Terminal section" }, el("h2", {}, "Terminal"), termNote, termBox),
+    files.node, exec,
+    el("section", { className: "card" }, el("h2", {}, "Metrics"), metrics, chart,
+      el("p", { className: "legend" }, el("span", { className: "cpu" }, "■ CPU %"), " ", el("span", { className: "mem" }, "■ memory %"))));
+
+  let current: any = null;
+  let shell: { close(): void } | null = null;
+  const button = (label: string, run: () => Promise<unknown>) => {
+    const b = el("button", { type: "button" }, label);
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try { await run(); clearError(); } catch (e) { showError(e); } finally { b.disabled = false; await refresh(); }
+    });
+    return b;
+  };
+  const pauseBtn = button("Pause", () => api("POST", `/v1/sandboxes/${enc}/pause`));
+  const resumeBtn = button("Resume", () => api("POST", `/v1/sandboxes/${enc}/resume`));
+  const forkBtn = button("Fork", async () => {
+    const f: any = await api("POST", `/v1/sandboxes/${enc}/fork`, {});
+    location.hash = `#/sandboxes/${encodeURIComponent(f.id)}`;
+  });
+  const destroyBtn = button("Destroy", async () => {
+    if (!confirm(`Destroy ${current?.name ?? id}?`)) return;
+    await api("DELETE", `/v1/sandboxes/${enc}`);
+  });
+  actions.append(pauseBtn, resumeBtn, forkBtn, destroyBtn);
+
+  async function refresh() {
+    try {
+      current = await api("GET", `/v1/sandboxes/${enc}`);
+    } catch (e) { showError(e); return; }
+    title.textContent = current.name ?? id;
+    status.textContent = current.status;
+    status.className = `status ${current.status}`;
+    const rows: [string, string | Node][] = [
+      ["Id", id], ["Shape", current.shape ?? ""], ["Rootfs", current.rootfs ?? ""], ["IP", current.ip ?? ""],
+      ["Egress", (current.egress ?? []).join(", ") || "allow all"], ["Env", (current.envs ?? []).join(", ")],
+      ["Auto-pause", current.auto_pause_after_seconds ? `${current.auto_pause_after_seconds} s` : "off"],
+    ];
+    if (current.ingress_url_template) {
+      const url = current.ingress_url_template.replace("<port>", "8080");
+      rows.push(["Ingress", el("a", { href: url, rel: "noopener" }, current.ingress_url_template)]);
+    }
+    details.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+    if (current.status === "running") {
+      // A dropped or ended shell is reopened by the next refresh while the sandbox runs.
+      if (!shell) { const opened = openShell(id, termBox, termNote, () => { if (shell === opened) shell = null; }); shell = opened; }
+      api("GET", `/v1/sandboxes/${enc}/metrics`).then((m: any) => {
+        const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+        const rows: [string, string][] = [["CPU", `${m.cpu_pct?.toFixed(1)} % of ${m.cpu_cores_allocated} vCPU`],
+          ["Memory", `${mib(m.memory_bytes)} of ${mib(m.memory_limit_bytes)}`], ["Disk", `${mib(m.disk_used_bytes)} of ${mib(m.disk_total_bytes)}`],
+          ["Network", `rx ${m.net_rx_bytes} B, tx ${m.net_tx_bytes} B`], ["Processes", String(m.managed_processes ?? 0)]];
+        metrics.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+        samples.push({ cpu: m.cpu_pct ?? 0, mem: m.memory_pct ?? 0 });
+        if (samples.length > 100) samples.shift();
+        drawChart(chart, samples);
+      }).catch(() => {});
+    } else {
+      shell?.close(); shell = null;
+      termNote.textContent = `The sandbox is ${current.status}; the terminal reconnects when it runs.`;
+    }
+    pauseBtn.disabled = current.status !== "running";
+    resumeBtn.disabled = current.status !== "paused";
+    forkBtn.disabled = !["running", "paused"].includes(current.status);
+    destroyBtn.disabled = current.status.startsWith("destroy");
+  }
+  refresh();
+  const timer = setInterval(refresh, 3000);
+  return () => { clearInterval(timer); shell?.close(); };
+}
+
+/** xterm.js on /shell-ws with a one-use ticket (the API key never goes into a URL). */
+function openShell(id: string, box: HTMLElement, note: HTMLElement, gone: () => void): { close(): void } {
+  const term = new Terminal({ cursorBlink: true, convertEol: false, fontSize: 14 });
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  box.replaceChildren();
+  term.open(box);
+  fit.fit();
+  let ws: WebSocket | null = null;
+  let closed = false;
+  const onResize = () => fit.fit();
+  window.addEventListener("resize", onResize);
+  term.onResize(({ rows, cols }) => ws?.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: "resize", rows, cols })));
+  const encoder = new TextEncoder();
+  term.onData((d) => ws?.readyState === WebSocket.OPEN && ws.send(encoder.encode(d)));
+  note.textContent = "Connecting…";
+  api("POST", `/v1/sandboxes/${encodeURIComponent(id)}/shell-ws/ticket`).then((t: any) => {
+    if (closed) return;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}/v1/sandboxes/${encodeURIComponent(id)}/shell-ws?token=${encodeURIComponent(t.token)}`
+      + `&rows=${term.rows}&cols=${term.cols}`, "createos.pty.v1");
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => { note.textContent = "Connected."; term.focus(); };
+    ws.onmessage = (m) => {
+      if (typeof m.data === "string") {
+        const msg = JSON.parse(m.data);
+        if (msg.type === "exit") note.textContent = `Shell exited (${msg.signal ?? "code " + msg.exit_code}).`;
+      } else term.write(new Uint8Array(m.data));
+    };
+    ws.onclose = (c) => {
+      if (closed) return;
+      if (!note.textContent?.startsWith("Shell exited")) note.textContent = `Disconnected (${c.code}); reconnecting…`;
+      gone();
+    };
+  }).catch((e) => { note.textContent = "Could not open the terminal; retrying…"; showError(e); gone(); });
+  return {
+    close() { closed = true; window.removeEventListener("resize", onResize); ws?.close(); term.dispose(); },
+  };
+}
+
+function filesPanel(id: string) {
+  const dir = el("input", { id: "dir", value: "/root" });
+  const list = el("ul", { id: "file-list", className: "files", "aria-label": "Files" });
+  const picker = el("input", { id: "upload", type: "file", multiple: true });
+  const bar = el("progress", { id: "upload-progress", max: 1, value: 0, hidden: true });
+  const drop = el("div", { className: "drop", id: "dropzone" }, "Drop files here to upload, or ", el("label", { for: "upload" }, "choose files"), picker);
+  const refreshBtn = el("button", { type: "button" }, "List");
+  const node = el("section", { className: "card", "aria-label": "Files section" }, el("h2", {}, "Files"),
+    el("div", { className: "row" }, el("label", { for: "dir" }, "Directory"), dir, refreshBtn), drop, bar, list);
+  const path = (name: string) => `${dir.value.replace(/\/+$/, "")}/${name}`;
+
+  async function ls() {
+    // There is no list endpoint (rest-api.md §8): list through exec, NUL-free and one entry per line.
+    try {
+      const r: any = await api("POST", `/v1/sandboxes/${encodeURIComponent(id)}/exec`,
+        { cmd: "find", args: [dir.value, "-mindepth", "1", "-maxdepth", "1", "-printf", "%y %s %f\\n"] });
+      if (r.result.exit_code !== 0) throw new Error(r.result.stderr || `find exited with ${r.result.exit_code}`);
+      const entries = (r.result.stdout as string).split("\n").filter(Boolean).map((l) => {
+        const [type, size, ...rest] = l.split(" ");
+        return { type, size: Number(size), name: rest.join(" ") };
+      }).sort((a, b) => a.name.localeCompare(b.name));
+      list.replaceChildren(...entries.map((e) => {
+        const li = el("li", {}, el("span", { className: "mono" }, e.type === "d" ? `${e.name}/` : e.name), ` ${e.type === "d" ? "" : e.size + " B"} `);
+        if (e.type === "d") {
+          const open = el("button", { type: "button" }, "Open");
+          open.addEventListener("click", () => { dir.value = path(e.name); ls(); });
+          li.append(open);
+        } else {
+          const get = el("button", { type: "button", "aria-label": `Download ${e.name}` }, "Download");
+          get.addEventListener("click", async () => {
+            try {
+              const blob = await download(id, path(e.name));
+              const a = el("a", { href: URL.createObjectURL(blob), download: e.name });
+              a.click();
+              setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+            } catch (err) { showError(err); }
+          });
+          li.append(get);
+        }
+        return li;
+      }));
+      if (!entries.length) list.append(el("li", {}, "Empty directory."));
+    } catch (e) { showError(e); }
+  }
+  async function send(fs: FileList | File[]) {
+    for (const f of Array.from(fs)) {
+      bar.hidden = false;
+      bar.value = 0;
+      try { await upload(id, path(f.name), f, (x) => { bar.value = x; }); clearError(); } catch (e) { showError(e); }
+    }
+    bar.hidden = true;
+    ls();
+  }
+  refreshBtn.addEventListener("click", ls);
+  picker.addEventListener("change", () => picker.files && send(picker.files));
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer) send(e.dataTransfer.files); });
+  return { node, ls };
+}
+
+function execPanel(id: string): HTMLElement {
+  const cmd = el("input", { id: "exec-cmd", placeholder: "uname -a" });
+  const out = el("pre", { id: "exec-out", className: "mono out", "aria-live": "polite" });
+  const form = el("form", { className: "card", "aria-label": "Exec section" }, el("h2", {}, "Run a command"),
+    el("div", { className: "row" }, el("label", { for: "exec-cmd" }, "Command (bash -c)"), cmd, el("button", { type: "submit" }, "Run")), out);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    out.textContent = "";
+    try {
+      await execStream(id, "bash", ["-c", cmd.value], (f) => {
+        if (f.stdout) out.append(f.stdout);
+        if (f.stderr) out.append(el("span", { className: "stderr" }, f.stderr));
+        if (f.exit_code !== undefined) out.append(el("span", { className: "exit" }, `\n[exit ${f.exit_code}]`));
+        if (f.error) out.append(el("span", { className: "stderr" }, `\n[error: ${f.error}]`));
+      });
+    } catch (e) { showError(e); }
+  });
+  return form;
+}
+
+function drawChart(c: HTMLCanvasElement, samples: { cpu: number; mem: number }[]) {
+  const g = c.getContext("2d")!;
+  g.clearRect(0, 0, c.width, c.height);
+  const line = (pick: (s: { cpu: number; mem: number }) => number, color: string) => {
+    g.strokeStyle = color; g.lineWidth = 2; g.beginPath();
+    samples.forEach((s, i) => {
+      const x = (i / Math.max(1, samples.length - 1)) * c.width, y = c.height - (Math.min(100, pick(s)) / 100) * (c.height - 4) - 2;
+      i ? g.lineTo(x, y) : g.moveTo(x, y);
+    });
+    g.stroke();
+  };
+  line((s) => s.cpu, "#3a6ee8");
+  line((s) => s.mem, "#d9822b");
+}
