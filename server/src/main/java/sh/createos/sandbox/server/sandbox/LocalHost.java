@@ -18,6 +18,7 @@ import sh.createos.sandbox.host.vmm.QemuVmm;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.Vmm;
 import sh.createos.sandbox.model.HostPublic;
+import sh.createos.sandbox.model.RootfsData;
 import sh.createos.sandbox.server.http.ApiException;
 import sh.createos.sandbox.server.lifecycle.RunningVmListener;
 import sh.createos.sandbox.server.network.HostNetworking;
@@ -110,6 +111,15 @@ public final class LocalHost implements HostNetworking {
 
     public synchronized List<String> images() {
         return kit == null ? List.of() : kit.images().keySet().stream().sorted().toList();
+    }
+
+    /** The catalog entry of every image this host can boot, by name. */
+    public synchronized List<RootfsData.Entry> imageEntries() {
+        return images().stream().map(name -> {
+            GuestKit.ImageInfo info = kit.info(name);
+            return new RootfsData.Entry(name, info.description(), info.deprecated() ? Boolean.TRUE : null,
+                    info.successor());
+        }).toList();
     }
 
     public boolean hasMemoryFor(int memMib) {

@@ -97,7 +97,13 @@ class SandboxApiTest {
         assertThat(host.get("status").asText()).isEqualTo("active");
         assertThat(host.get("vm_count").asInt()).isEqualTo(1);
         assertThat(api.get("/readyz", null).status()).isEqualTo(200);
-        assertThat(api.get("/v1/rootfs", null).data().get("rootfs").toString()).contains("devbox:1");
+        JsonNode catalog = api.get("/v1/rootfs", null).data();
+        assertThat(catalog.get("rootfs").toString()).contains("\"devbox:1\"").contains("\"debian:13\"");
+        // Each image says what it holds (the kit's recipes); none is deprecated yet, so the field is omitted.
+        for (JsonNode entry : catalog.get("entries")) {
+            assertThat(entry.get("description").asText()).as("description of %s", entry.get("name")).isNotBlank();
+            assertThat(entry.has("deprecated")).isFalse();
+        }
     }
 
     @Test
