@@ -3,6 +3,7 @@ package sh.createos.sandbox.server;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -23,6 +24,7 @@ import sh.createos.sandbox.server.api.IdentityRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
 import sh.createos.sandbox.server.api.UnconfiguredRoutes;
 import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.computer.ComputerRoutes;
 import sh.createos.sandbox.server.http.ApiHandler;
 import sh.createos.sandbox.server.http.JsonErrorHandler;
 import sh.createos.sandbox.server.http.Router;
@@ -90,6 +92,9 @@ public final class ApiServer implements AutoCloseable {
             NetworkRoutes.register(router, new NetworkService(store, sandboxes, host));
             ExecRoutes.register(router, sandboxes);
             FileRoutes.register(router, sandboxes);
+            IngressServer publicIngress = ingress;
+            ComputerRoutes.register(router, sandboxes, host::hasDesktop, (id, port) ->
+                    Optional.ofNullable(publicIngress).map(in -> in.urls().url(id, port)));
             UnconfiguredRoutes.register(router);
 
             Server jetty = jetty(config, new ApiHandler(router, apiKeys));

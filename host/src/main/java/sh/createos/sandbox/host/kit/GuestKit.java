@@ -33,13 +33,14 @@ public record GuestKit(Path kernel, Path initrd, String kernelVersion, Map<Strin
 
     /**
      * The catalog's word on an image: what it holds, and whether a newer version replaces it (a released image
-     * never changes; new content is a new version, and the old one stays bootable).
+     * never changes; new content is a new version, and the old one stays bootable), and whether it has a desktop
+     * for computer use.
      */
-    public record ImageInfo(String description, boolean deprecated, String successor) {}
+    public record ImageInfo(String description, boolean deprecated, String successor, boolean desktop) {}
 
     /** What the catalog says of {@code name}; an image the manifest has no entry for has no description. */
     public ImageInfo info(String name) {
-        return catalog.getOrDefault(name, new ImageInfo(null, false, null));
+        return catalog.getOrDefault(name, new ImageInfo(null, false, null, false));
     }
 
     /** The manifest's JSON shape. */

@@ -113,6 +113,11 @@ public final class LocalHost implements HostNetworking {
         return kit == null ? List.of() : kit.images().keySet().stream().sorted().toList();
     }
 
+    /** Whether {@code image} is one of this host's images with a desktop (computer use). */
+    public synchronized boolean hasDesktop(String image) {
+        return kit != null && kit.images().containsKey(image) && kit.info(image).desktop();
+    }
+
     /** The catalog entry of every image this host can boot, by name. */
     public synchronized List<RootfsData.Entry> imageEntries() {
         return images().stream().map(name -> {
