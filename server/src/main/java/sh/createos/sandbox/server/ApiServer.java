@@ -3,6 +3,7 @@ package sh.createos.sandbox.server;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Handler;
@@ -28,6 +29,7 @@ import sh.createos.sandbox.server.api.IdentityRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
 import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.disks.DiskService;
+import sh.createos.sandbox.server.computer.ComputerRoutes;
 import sh.createos.sandbox.server.http.ApiHandler;
 import sh.createos.sandbox.server.http.IdempotencyHandler;
 import sh.createos.sandbox.server.http.JsonErrorHandler;
@@ -144,6 +146,9 @@ public final class ApiServer implements AutoCloseable {
                     MetricsToken.load(config.dataDir()));
             DiskRoutes.register(router, disks);
             OpenApiRoutes.register(router);
+            IngressServer publicIngress = ingress;
+            ComputerRoutes.register(router, sandboxes, host::hasDesktop, (id, port) ->
+                    Optional.ofNullable(publicIngress).map(in -> in.urls().url(id, port)));
 
             ssh = config.ssh() == null ? null : SshGateway.start(config.ssh(), config.dataDir(), sandboxes);
             CallerAuthenticator callers = new CallerAuthenticator(apiKeys, accessTokens, browserTickets, store);

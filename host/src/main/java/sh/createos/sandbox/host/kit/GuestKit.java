@@ -13,14 +13,34 @@ import java.util.TreeMap;
 
 /**
  * What a VM boots from, as recorded by {@code bin/createos-sandbox setup} in {@code <data>/kit/manifest.json}: the
- * kernel, the initramfs (busybox + modules + agent), the kernel's version and the read-only root filesystem images.
+ * kernel, the initramfs (busybox + modules + agent), the kernel's version, the read-only root filesystem images and
+ * what the catalog says of each (description, deprecation).
  */
-public record GuestKit(Path kernel, Path initrd, String kernelVersion, Map<String, Path> images) {
+public record GuestKit(Path kernel, Path initrd, String kernelVersion, Map<String, Path> images,
+        Map<String, ImageInfo> catalog) {
     private static final ObjectMapper JSON =
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     public GuestKit {
         images = Map.copyOf(images);
+        catalog = Map.copyOf(catalog);
+    }
+
+    /** A kit without catalog entries. */
+    public GuestKit(Path kernel, Path initrd, String kernelVersion, Map<String, Path> images) {
+        this(kernel, initrd, kernelVersion, images, Map.of());
+    }
+
+    /**
+     * The catalog's word on an image: what it holds, and whether a newer version replaces it (a released image
+     * never changes; new content is a new version, and the old one stays bootable), and whether it has a desktop
+     * for computer use.
+     */
+    public record ImageInfo(String description, boolean deprecated, String successor, boolean desktop) {}
+
+    /** What the catalog says of {@code name}; an image the manifest has no entry for has no description. */
+    public ImageInfo info(String name) {
+        return catalog.getOrDefault(name, new ImageInfo(null, false, null, false));
     }
 
     /** The manifest's JSON shape. */
@@ -28,7 +48,8 @@ public record GuestKit(Path kernel, Path initrd, String kernelVersion, Map<Strin
             String kernel,
             String initrd,
             @JsonProperty("kernel_version") String kernelVersion,
-            Map<String, String> images) {}
+            Map<String, String> images,
+            Map<String, ImageInfo> catalog) {}
 
     /** Reads {@code <dataDir>/kit/manifest.json}; fails clearly when setup has not run or left the kit incomplete. */
     public static GuestKit load(Path dataDir) throws IOException {
@@ -49,7 +70,8 @@ public record GuestKit(Path kernel, Path initrd, String kernelVersion, Map<Strin
         }
         Map<String, Path> images = new TreeMap<>();
         manifest.images().forEach((name, path) -> images.put(name, Path.of(path)));
-        GuestKit kit = new GuestKit(Path.of(manifest.kernel()), Path.of(manifest.initrd()), manifest.kernelVersion(), images);
+        GuestKit kit = new GuestKit(Path.of(manifest.kernel()), Path.of(manifest.initrd()), manifest.kernelVersion(), images,
+                manifest.catalog() == null ? Map.of() : manifest.catalog());
         kit.checkFilesExist(manifestFile);
         return kit;
     }

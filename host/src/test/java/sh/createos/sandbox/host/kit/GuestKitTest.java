@@ -28,6 +28,20 @@ class GuestKitTest {
         assertThat(kit.initrd()).isEqualTo(initrd);
         assertThat(kit.kernelVersion()).isEqualTo("6.1.0-28-cloud-amd64");
         assertThat(kit.image("devbox:1")).isEqualTo(image);
+        assertThat(kit.info("devbox:1")).isEqualTo(new GuestKit.ImageInfo(null, false, null, false));
+    }
+
+    @Test
+    void readsWhatTheCatalogSaysOfEachImage() throws Exception {
+        writeManifest("""
+                {"kernel":"%s","initrd":"%s","kernel_version":"v","images":{"devbox:1":"%s","devbox:2":"%s"},
+                 "catalog":{"devbox:1":{"description":"old box","deprecated":true,"successor":"devbox:2"},
+                            "devbox:2":{"description":"new box","desktop":true}}}"""
+                .formatted(touch("k"), touch("i"), touch("d1"), touch("d2")));
+        GuestKit kit = GuestKit.load(data);
+
+        assertThat(kit.info("devbox:1")).isEqualTo(new GuestKit.ImageInfo("old box", true, "devbox:2", false));
+        assertThat(kit.info("devbox:2")).isEqualTo(new GuestKit.ImageInfo("new box", false, null, true));
     }
 
     @Test

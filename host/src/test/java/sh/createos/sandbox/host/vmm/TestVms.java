@@ -55,15 +55,24 @@ final class TestVms {
 
     /** A spec for this run: id and hostname {@code <prefix><name>}, a disk 256 MiB larger than the image. */
     static VmSpec spec(String name, int vcpus, int memMib) {
+        return spec(name, IMAGE, vcpus, memMib);
+    }
+
+    /** The same on another image of the kit. */
+    static VmSpec spec(String name, String image, int vcpus, int memMib) {
         String id = RUN_PREFIX + name;
-        return new VmSpec(id, IMAGE, vcpus, memMib, imageMib() + 256, id);
+        return new VmSpec(id, image, vcpus, memMib, imageMib(image) + 256, id);
     }
 
     static int imageMib() {
+        return imageMib(IMAGE);
+    }
+
+    static int imageMib(String image) {
         try {
-            return (int) ((Files.size(kit().image(IMAGE)) + MIB - 1) / MIB);
+            return (int) ((Files.size(kit().image(image)) + MIB - 1) / MIB);
         } catch (IOException e) {
-            throw new AssertionError("cannot read the size of image " + IMAGE, e);
+            throw new AssertionError("cannot read the size of image " + image, e);
         }
     }
 

@@ -14,19 +14,14 @@ public final class CatalogRoutes {
 
     public static void register(Router router, Host host) {
         router.get("/v1/shapes", false, ex -> ex.ok(Paging.from(ex).page(Shapes.ALL)));
-        router.get("/v1/rootfs", false, ex -> ex.ok(rootfs(host.images())));
+        router.get("/v1/rootfs", false, ex -> ex.ok(rootfs(host.imageEntries())));
         router.get("/v1/hosts", true, ex -> ex.ok(Paging.from(ex).page(host.views())));
     }
 
-    private static RootfsData rootfs(List<String> images) {
+    /** Deprecated images stay bootable and listed (with their successor), so old scripts keep working. */
+    static RootfsData rootfs(List<RootfsData.Entry> entries) {
+        List<String> images = entries.stream().map(RootfsData.Entry::name).toList();
         String fallback = images.contains(DEFAULT_ROOTFS) || images.isEmpty() ? DEFAULT_ROOTFS : images.get(0);
-        List<RootfsData.Entry> entries = images.stream()
-                .map(name -> new RootfsData.Entry(name, description(name), null, null))
-                .toList();
         return new RootfsData(images, fallback, entries.isEmpty() ? null : entries);
-    }
-
-    private static String description(String name) {
-        return name.equals(DEFAULT_ROOTFS) ? "Debian dev image" : null;
     }
 }

@@ -26,6 +26,17 @@ public interface Host {
     /** The guest images it can boot. */
     List<String> images();
 
+    /** The catalog entry of each image it can boot (description, deprecation), by name. */
+    default List<sh.createos.sandbox.model.RootfsData.Entry> imageEntries() {
+        return images().stream().map(name -> new sh.createos.sandbox.model.RootfsData.Entry(name, null, null, null))
+                .toList();
+    }
+
+    /** Whether {@code image} has a desktop for computer use here. */
+    default boolean hasDesktop(String image) {
+        return false;
+    }
+
     /** Whether a VM of {@code memMib} fits now. */
     boolean hasMemoryFor(int memMib);
 

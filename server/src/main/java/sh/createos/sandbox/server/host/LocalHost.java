@@ -36,6 +36,7 @@ import sh.createos.sandbox.host.vmm.VmSpec;
 import sh.createos.sandbox.host.vmm.VmStart;
 import sh.createos.sandbox.host.vmm.Vmm;
 import sh.createos.sandbox.model.HostPublic;
+import sh.createos.sandbox.model.RootfsData;
 import sh.createos.sandbox.server.DomainException;
 
 /**
@@ -149,6 +150,20 @@ public final class LocalHost implements Host {
     @Override
     public synchronized List<String> images() {
         return kit == null ? List.of() : kit.images().keySet().stream().sorted().toList();
+    }
+
+    @Override
+    public synchronized boolean hasDesktop(String image) {
+        return kit != null && kit.images().containsKey(image) && kit.info(image).desktop();
+    }
+
+    @Override
+    public synchronized List<RootfsData.Entry> imageEntries() {
+        return images().stream().map(name -> {
+            GuestKit.ImageInfo info = kit.info(name);
+            return new RootfsData.Entry(name, info.description(), info.deprecated() ? Boolean.TRUE : null,
+                    info.successor());
+        }).toList();
     }
 
     @Override

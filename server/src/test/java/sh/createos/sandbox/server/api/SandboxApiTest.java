@@ -102,7 +102,13 @@ class SandboxApiTest {
         TestApi.Reply ready = api.get("/readyz", null);
         assertThat(ready.status()).isEqualTo(200);
         assertThat(ready.data().get("accelerator").asText()).startsWith(host.get("accelerator").asText() + " (");
-        assertThat(api.get("/v1/rootfs", null).data().get("rootfs").toString()).contains("devbox:1");
+        JsonNode catalog = api.get("/v1/rootfs", null).data();
+        assertThat(catalog.get("rootfs").toString()).contains("\"devbox:1\"").contains("\"debian:13\"");
+        // Each image says what it holds (the kit's recipes); none is deprecated yet, so the field is omitted.
+        for (JsonNode entry : catalog.get("entries")) {
+            assertThat(entry.get("description").asText()).as("description of %s", entry.get("name")).isNotBlank();
+            assertThat(entry.has("deprecated")).isFalse();
+        }
     }
 
     @Test
