@@ -48,15 +48,16 @@ final class Desktop {
         return run(verb, args).lines().filter(l -> !l.isBlank()).toList();
     }
 
-    /** The whole numbers of a verb's output (e.g. {@code screen} prints width and height). */
+    /** The whole numbers a verb prints, in order (e.g. {@code screen} prints width and height). */
     int[] numbers(String verb, String... args) throws IOException {
-        List<String> values = lines(verb, args);
-        int[] numbers = new int[values.size()];
+        String output = run(verb, args).strip();
+        String[] values = output.isEmpty() ? new String[0] : output.split("\\s+");
+        int[] numbers = new int[values.length];
         for (int i = 0; i < numbers.length; i++) {
             try {
-                numbers[i] = Integer.parseInt(values.get(i).strip().split("\\s+")[0]);
+                numbers[i] = Integer.parseInt(values[i]);
             } catch (NumberFormatException e) {
-                throw unavailable(verb + " printed '" + values.get(i) + "', not a number");
+                throw unavailable(verb + " printed '" + output + "', not whole numbers");
             }
         }
         return numbers;
