@@ -49,6 +49,13 @@ final class ShellClient {
                     .subprotocols("createos.pty.v1")
                     .buildAsync(uri(rows, cols), new Listener(screen)).join();
             Attributes saved = term.enterRawMode();
+            // JLine's raw mode keeps ISIG and IXON: clear them so Ctrl-C, Ctrl-Z, Ctrl-\ and Ctrl-S are bytes for
+            // the guest's PTY (which turns them into signals there), not signals to this process.
+            Attributes raw = term.getAttributes();
+            raw.setLocalFlag(Attributes.LocalFlag.ISIG, false);
+            raw.setInputFlag(Attributes.InputFlag.IXON, false);
+            raw.setInputFlag(Attributes.InputFlag.ICRNL, false);
+            term.setAttributes(raw);
             try {
                 term.handle(Terminal.Signal.WINCH, sig -> {
                     Size s = term.getSize();

@@ -47,10 +47,11 @@ final class TunnelServer {
         try (PortForward forward = sandbox.forwardPort(remotePort)) {
             List<ServerSocket> listeners = new ArrayList<>();
             try {
-                List<InetAddress> addrs = bind != null ? List.of(InetAddress.getByName(bind))
-                        : List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1"));
+                List<String> hosts = bind != null ? List.of(bind) : List.of("127.0.0.1", "::1");
+                List<String> where = new ArrayList<>();
                 int port = localPort;
-                for (InetAddress a : addrs) {
+                for (String host : hosts) {
+                    InetAddress a = InetAddress.getByName(host);
                     ServerSocket ss = new ServerSocket();
                     ss.setReuseAddress(true);
                     try {
@@ -65,15 +66,11 @@ final class TunnelServer {
                     }
                     port = ss.getLocalPort();
                     listeners.add(ss);
+                    where.add((host.contains(":") ? "[" + host + "]" : host) + ":" + port);
                     Thread t = new Thread(() -> accept(ss, forward.localPort()), "tunnel-accept");
                     t.setDaemon(true);
                     t.start();
                 }
-                List<String> where = listeners.stream().map(ss -> {
-                    InetAddress a = ss.getInetAddress();
-                    String h = a.getHostAddress();
-                    return (h.contains(":") ? "[" + h + "]" : h) + ":" + ss.getLocalPort();
-                }).toList();
                 Map<String, Object> f = new LinkedHashMap<>();
                 f.put("id", sandbox.id());
                 f.put("remote_port", remotePort);

@@ -42,7 +42,7 @@ class CliTmuxTest {
     private static final String NAME = "clitest";
 
     @TempDir
-    Path dir;
+    static Path dir;
     private ServerProcess server;
     private Tmux tmux;
     private Path work;
@@ -60,13 +60,15 @@ class CliTmuxTest {
         Path home = Path.of(System.getProperty("maven.multiModuleProjectDirectory",
                 System.getenv().getOrDefault("CREATEOS_SANDBOX_HOME", "..")));
         Files.createSymbolicLink(bin.resolve("sb"), home.resolve("bin/createos").toAbsolutePath());
+        Path classpath = dir.resolve("cli.classpath");
+        Files.writeString(classpath, System.getProperty("java.class.path"));
         env = Map.of("PATH", bin + ":/usr/local/bin:/usr/bin:/bin",
                 "CREATEOS_SANDBOX_URL", server.baseUrl(),
                 "CREATEOS_API_KEY", server.apiKey,
-                "CREATEOS_CLI_CLASSPATH", System.getProperty("java.class.path"),
+                "CREATEOS_CLI_CLASSPATH", "@" + classpath,
                 "CREATEOS_CONFIG_DIR", dir.resolve("config").toString(),
                 "JAVA_HOME", System.getProperty("java.home"),
-                "TERM", "xterm-256color");
+                "TERM", "xterm-256color", "CREATEOS_DEBUG", "1");
         tmux = new Tmux(env, work);
     }
 
@@ -82,15 +84,15 @@ class CliTmuxTest {
 
     /** Runs a command line in the main window with stdout to a file; returns [exit status, stdout]. */
     private String[] run(String tag, String line) throws Exception {
-        tmux.type("main", "(" + line + ") > " + tag + ".out; echo $? > " + tag + ".rc");
+        tmux.type("main", "(" + line + ") > " + tag + ".out 2> " + tag + ".err; echo $? > " + tag + ".rc");
         String rc = Tmux.awaitFile(work.resolve(tag + ".rc"), CMD);
-        return new String[] {rc, Files.readString(work.resolve(tag + ".out"))};
+        return new String[] {rc, Files.readString(work.resolve(tag + ".out")), Files.readString(work.resolve(tag + ".err"))};
     }
 
     @Test
     @Order(1)
     void createListGet() throws Exception {
-        String[] created = run("create", "sb create --shape s-1vcpu-512mb --name " + NAME + " -o json");
+        String[] created = run("create", "sb create --shape s-1vcpu-512mb --name " + NAME + " --env GREETING=unset -o json");
         assertThat(created[0]).as(created[1]).isEqualTo("0");
         JsonNode c = JSON.readTree(created[1]);
         assertThat(c.get("action").asText()).isEqualTo("created");
@@ -127,7 +129,7 @@ class CliTmuxTest {
 
         Files.writeString(work.resolve("in.txt"), "from a file\n");
         String[] stdin = run("execin", "echo piped | sb exec " + NAME + " --stdin - --env GREETING=hi -- sh -c 'cat; echo $GREETING'");
-        assertThat(stdin[0]).isEqualTo("0");
+        assertThat(stdin[0]).as(stdin[2]).isEqualTo("0");
         assertThat(stdin[1]).isEqualTo("piped\nhi\n");
     }
 
@@ -159,7 +161,9 @@ class CliTmuxTest {
     void shellIsARealTerminal() throws Exception {
         tmux.newWindow("shell", env, work);
         tmux.type("shell", "sb shell " + NAME + "; echo $? > shell.rc");
-        tmux.awaitScreen("shell", s -> s.contains("#") || s.contains("$ "), CMD, "the remote prompt");
+        // The local bash prompt has a # too: wait for something only the remote shell prints.
+        tmux.type("shell", "echo REMOTE-$((6*7))");
+        tmux.awaitScreen("shell", s -> s.contains("REMOTE-42"), CMD, "the remote shell");
         tmux.type("shell", "stty size");
         tmux.awaitScreen("shell", s -> s.contains("40 120"), CMD, "the initial size 40 120");
         tmux.resize("shell", 100, 30);
@@ -180,8 +184,8 @@ class CliTmuxTest {
 
         // ~. after a newline ends a session from the client side.
         tmux.type("shell", "sb shell " + NAME + "; echo $? > shell2.rc");
-        tmux.awaitScreen("shell", s -> s.lines().filter(l -> l.contains("#") || l.contains("$ ")).count() >= 4, CMD,
-                "the second prompt");
+        tmux.type("shell", "echo SECOND-$((7*7))");
+        tmux.awaitScreen("shell", s -> s.contains("SECOND-49"), CMD, "the second remote shell");
         tmux.keys("shell", "Enter");
         tmux.keys("shell", "~.");
         assertThat(Tmux.awaitFile(work.resolve("shell2.rc"), CMD)).isEqualTo("0");

@@ -17,19 +17,25 @@ final class Tmux implements AutoCloseable {
     Tmux(Map<String, String> env, Path cwd) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("new-session", "-d", "-s", "t", "-n", "main", "-x", "120", "-y",
                 "40", "-c", cwd.toString()));
-        env.forEach((k, v) -> cmd.addAll(List.of("-e", k + "=" + v)));
-        cmd.addAll(List.of("bash", "--norc", "--noprofile"));
+        shell(cmd, env);
         tmux(cmd.toArray(String[]::new));
-        tmux("set-option", "-g", "window-size", "manual");
+        // resize-window makes a window's size manual by itself (a global window-size manual crashes tmux 3.3a
+        // on new-window).
         tmux("set-option", "-g", "history-limit", "5000");
     }
 
     void newWindow(String name, Map<String, String> env, Path cwd) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("new-window", "-d", "-t", "t", "-n", name, "-c", cwd.toString()));
-        env.forEach((k, v) -> cmd.addAll(List.of("-e", k + "=" + v)));
-        cmd.addAll(List.of("bash", "--norc", "--noprofile"));
+        shell(cmd, env);
         tmux(cmd.toArray(String[]::new));
         tmux("resize-window", "-t", "t:" + name, "-x", "120", "-y", "40");
+    }
+
+    /** The window's program: bash under env(1), since tmux's own environment would override PATH from -e. */
+    private static void shell(List<String> cmd, Map<String, String> env) {
+        cmd.add("env");
+        env.forEach((k, v) -> cmd.add(k + "=" + v));
+        cmd.addAll(List.of("bash", "--norc", "--noprofile"));
     }
 
     /** Types a line and Enter. */
