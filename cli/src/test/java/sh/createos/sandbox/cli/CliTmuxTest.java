@@ -157,6 +157,25 @@ class CliTmuxTest {
     }
 
     @Test
+    @Order(3)
+    void cpRecursiveBothWays() throws Exception {
+        Files.createDirectories(work.resolve("tree/sub dir"));
+        Files.writeString(work.resolve("tree/a.txt"), "alpha\n");
+        Files.writeString(work.resolve("tree/sub dir/b.txt"), "beta\n");
+        String[] up = run("cpup", "sb cp -r tree " + NAME + ":/tmp/cpdest");
+        assertThat(up[0]).as(up[2]).isEqualTo("0");
+        assertThat(JSON.readTree(up[1]).get("action").asText()).isEqualTo("copied");
+        String[] cat = run("cpcat", "sb exec " + NAME + " -- cat '/tmp/cpdest/tree/sub dir/b.txt'");
+        assertThat(cat[1]).isEqualTo("beta\n");
+        String[] down = run("cpdown", "sb cp -r " + NAME + ":/tmp/cpdest/tree back");
+        assertThat(down[0]).as(down[2]).isEqualTo("0");
+        assertThat(Files.readString(work.resolve("back/tree/a.txt"))).isEqualTo("alpha\n");
+        assertThat(Files.readString(work.resolve("back/tree/sub dir/b.txt"))).isEqualTo("beta\n");
+        String[] noR = run("cpnor", "sb cp tree " + NAME + ":/tmp/x");
+        assertThat(noR[0]).isEqualTo("2");
+    }
+
+    @Test
     @Order(4)
     void shellIsARealTerminal() throws Exception {
         tmux.newWindow("shell", env, work);
