@@ -255,6 +255,28 @@ class CliTmuxTest {
 
     @Test
     @Order(6)
+    void shapesRootfsPauseWaitResume() throws Exception {
+        String[] shapes = run("shapes", "sb shapes");
+        assertThat(shapes[0]).isEqualTo("0");
+        assertThat(JSON.readTree(shapes[1]).findValuesAsText("id")).contains("s-1vcpu-512mb");
+        String[] rootfs = run("rootfs", "sb rootfs");
+        assertThat(rootfs[0]).isEqualTo("0");
+        assertThat(JSON.readTree(rootfs[1]).get("rootfs").isArray()).isTrue();
+        String[] pause = run("pause", "sb pause " + NAME + " && sb wait " + NAME + " --for paused --timeout 120");
+        assertThat(pause[0]).as(pause[2]).isEqualTo("0");
+        assertThat(JSON.readTree(pause[1].substring(0, pause[1].indexOf("}\n") + 1)).get("action").asText())
+                .isEqualTo("paused");
+        String[] paused = run("paused", "sb ls --status paused -q");
+        assertThat(paused[1].trim()).isEqualTo(id);
+        String[] resume = run("resume", "sb resume " + NAME + " && sb exec " + NAME + " -- echo back");
+        assertThat(resume[0]).as(resume[2]).isEqualTo("0");
+        assertThat(resume[1]).endsWith("back\n");
+        String[] timeout = run("waitto", "sb wait " + NAME + " --for port:9 --timeout 2");
+        assertThat(timeout[0]).isEqualTo("8");
+    }
+
+    @Test
+    @Order(7)
     void rmNeedsForceWhenNotInteractive() throws Exception {
         String[] refused = run("rm0", "sb rm " + NAME + " < /dev/null");
         assertThat(refused[0]).isEqualTo("2");
