@@ -1,0 +1,96 @@
+package sh.createos.sandbox.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real bin/createos without a server: profiles, config permissions, output and exit codes of refusals. */
+class CliOfflineTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private record Run(int rc, String out, String err) {}
+
+    private Run createos(String... args) throws Exception {
+        Path cp = dir.resolve("cli.classpath");
+        Files.writeString(cp, System.getProperty("java.class.path"));
+        Path home = Path.of(System.getenv().getOrDefault("CREATEOS_SANDBOX_HOME", ".."));
+        List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/createos").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("CREATEOS_API_KEY");
+        pb.environment().remove("CREATEOS_SANDBOX_API_KEY");
+        pb.environment().put("CREATEOS_CLI_CLASSPATH", "@" + cp);
+        pb.environment().put("CREATEOS_CONFIG_DIR", dir.resolve("config").toString());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(p.waitFor(), out, err);
+    }
+
+    @Test
+    void profilesAreStored0600AndListed() throws Exception {
+        Run add = createos("profile", "add", "work", "--token", "sk_test", "--url", "http://127.0.0.1:9", "--shape",
+                "s-1vcpu-512mb");
+        assertThat(add.rc()).as(add.err()).isZero();
+        assertThat(JSON.readTree(add.out()).get("action").asText()).isEqualTo("profile_saved");
+        Path config = dir.resolve("config/config.json");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config))).isEqualTo("rw-------");
+        assertThat(createos("profile", "add", "other", "--token", "sk_2").rc()).isZero();
+        assertThat(createos("profile", "use", "other").rc()).isZero();
+        JsonNode list = JSON.readTree(createos("profile", "list").out());
+        assertThat(list.findValuesAsText("name")).containsExactly("work", "other");
+        assertThat(list.get(1).get("current").asBoolean()).isTrue();
+        assertThat(list.get(0).get("shape").asText()).isEqualTo("s-1vcpu-512mb");
+        assertThat(createos("profile", "rm", "other").rc()).isZero();
+        assertThat(createos("profile", "use", "gone").rc()).isEqualTo(ExitCodes.NOT_FOUND);
+    }
+
+    @Test
+    void refusalsHaveTheirExitCodesAndJsonErrors() throws Exception {
+        Run noKey = createos("sandbox", "ls");
+        assertThat(noKey.rc()).isEqualTo(ExitCodes.AUTH);
+        JsonNode e = JSON.readTree(noKey.out());
+        assertThat(e.at("/error/code").asText()).isEqualTo("auth");
+        assertThat(e.at("/error/exit_code").asInt()).isEqualTo(4);
+
+        Run badFlag = createos("sandbox", "ls", "--no-such-flag");
+        assertThat(badFlag.rc()).isEqualTo(ExitCodes.USAGE);
+        Run badOutput = createos("sandbox", "ls", "-o", "xml");
+        assertThat(badOutput.rc()).isEqualTo(ExitCodes.USAGE);
+        Run unknownProfile = createos("--profile", "nope", "sandbox", "ls");
+        assertThat(unknownProfile.rc()).isEqualTo(ExitCodes.USAGE);
+        Run prose = createos("sandbox", "ls", "-o", "table");
+        assertThat(prose.rc()).isEqualTo(ExitCodes.AUTH);
+        assertThat(prose.out()).isEmpty();
+        assertThat(prose.err()).startsWith("error: no API key");
+        // A server that is not there: a failure (1) naming the endpoint, not a stack trace.
+        Run down = createos("--api-key", "sk_x", "--api-url", "http://127.0.0.1:9", "sandbox", "shapes");
+        assertThat(down.rc()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(JSON.readTree(down.out()).at("/error/message").asText()).isNotEmpty();
+    }
+
+    @Test
+    void versionHelpAndCompletion() throws Exception {
+        assertThat(createos("--version").out().trim()).isEqualTo("createos 0.1.0");
+        Run help = createos("sandbox", "exec", "--help");
+        assertThat(help.rc()).isZero();
+        assertThat(help.out()).contains("--stdin", "--env", "SANDBOX", "CMD");
+        Run bash = createos("completion", "bash");
+        assertThat(bash.rc()).isZero();
+        assertThat(bash.out()).contains("complete -F", "sandbox", "tunnel");
+        assertThat(createos("completion", "fish").rc()).isEqualTo(ExitCodes.USAGE);
+    }
+}
