@@ -230,7 +230,7 @@ public final class QemuVmm implements Vmm {
         }
         try {
             VmmProcess process = new VmmProcess(readPidQuietly(dir), dir.path());
-            if (dir.isPaused() || process.isOurs()) {
+            if (dir.isPaused() || (process.isOurs() && !neverStarted(dir))) {
                 throw new IllegalStateException("VM " + id + " is " + (dir.isPaused() ? "paused" : "running")
                         + "; destroy it instead");
             }
@@ -632,6 +632,20 @@ public final class QemuVmm implements Vmm {
         }
         Instant modified = Files.getLastModifiedTime(dir.path()).toInstant();
         return modified.plus(bootTimeout).plus(QEMU_START_TIMEOUT).isAfter(Instant.now());
+    }
+
+    /**
+     * Whether a live VMM never ran its guest: it still waits for the incoming state (a restore from a pre-started
+     * {@code -incoming defer} QEMU whose driver died before {@code migrate-incoming}) or never left prelaunch. Such a
+     * VMM can never come up on its own, so {@link #discard} removes it like any other leftover.
+     */
+    private static boolean neverStarted(VmDirectory dir) {
+        try (QmpClient qmp = QmpClient.connect(dir.qmpSocket(), Duration.ofSeconds(5))) {
+            String status = qmp.execute("query-status").path("status").asText();
+            return status.equals("inmigrate") || status.equals("prelaunch");
+        } catch (IOException e) {
+            return false; // cannot tell: leave it to destroy
+        }
     }
 
     private static void removeLeftovers(VmDirectory dir, VmmProcess process) throws IOException {
