@@ -32,6 +32,11 @@ public interface Host {
                 .toList();
     }
 
+    /** The size of {@code image}'s root filesystem in MiB (a disk must hold it), when the host knows it. */
+    default java.util.OptionalLong imageMib(String image) {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Whether {@code image} has a desktop for computer use here. */
     default boolean hasDesktop(String image) {
         return false;

@@ -153,6 +153,18 @@ public final class LocalHost implements Host {
     }
 
     @Override
+    public synchronized java.util.OptionalLong imageMib(String image) {
+        if (kit == null || !kit.images().containsKey(image)) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            return java.util.OptionalLong.of((java.nio.file.Files.size(kit.image(image)) + (1 << 20) - 1) >> 20);
+        } catch (IOException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
+    @Override
     public synchronized boolean hasDesktop(String image) {
         return kit != null && kit.images().containsKey(image) && kit.info(image).desktop();
     }

@@ -130,6 +130,12 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         host.problem().ifPresent(p -> {
             throw DomainException.unavailable("no host with capacity: " + p);
         });
+        host.imageMib(row.rootfs()).ifPresent(imageMib -> {
+            if (row.diskMib() < imageMib) {
+                throw DomainException.invalid("disk_mib " + row.diskMib() + " is smaller than the image "
+                        + row.rootfs() + " (" + imageMib + " MiB); ask for at least " + imageMib);
+            }
+        });
         if (!host.hasMemoryFor(row.memMib())) {
             throw DomainException.unavailable("no host with capacity: not enough free memory for "
                     + row.memMib() + " MiB");

@@ -21,8 +21,11 @@ class FullDiskSnapshotTest {
     @Test
     void aPausedSandboxWithAFullDiskResumesAndForks() throws Exception {
         try (TestApi api = TestApi.start(dir, true)) {
-            // A disk just above the image (1250 MiB), so that filling it is quick under emulation.
-            Reply created = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-512mb", "disk_mib", 1400));
+            // A disk just above the image, so that filling it is quick under emulation.
+            long imageMib = java.nio.file.Files.size(sh.createos.sandbox.host.kit.GuestKit
+                    .load(sh.createos.sandbox.host.kit.DataDir.fromEnvironment()).image("devbox:1")) >> 20;
+            Reply created = api.post("/v1/sandboxes", api.aliceKey,
+                    map("shape", "s-1vcpu-512mb", "disk_mib", (int) imageMib + 150));
             assertThat(created.status()).as(created.toString()).isEqualTo(200);
             String base = "/v1/sandboxes/" + created.data().get("id").asText();
             Reply fill = exec(api, base, "dd if=/dev/zero of=/root/fill bs=1M 2>/dev/null; sync;"

@@ -113,6 +113,16 @@ class SandboxApiTest {
 
     @Test
     @Order(2)
+    void aDiskSmallerThanTheImageIs400BeforeAnyRow() throws Exception {
+        // Issue 18: it was a 500 BOOT_FAILED and a failed row.
+        Reply reply = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "disk_mib", 64));
+        assertThat(reply.status()).as(reply.toString()).isEqualTo(400);
+        assertThat(reply.data().get("message").asText()).contains("smaller than the image devbox:1");
+        assertThat(api.get("/v1/sandboxes?status=failed", api.aliceKey).data().get("data")).isEmpty();
+    }
+
+    @Test
+    @Order(2)
     void aSecondLiveSandboxWithTheSameNameIs409() throws Exception {
         Reply reply = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "name", "api-test"));
         assertThat(reply.status()).as(reply.toString()).isEqualTo(409);
