@@ -109,35 +109,6 @@ class SshGatewayTest {
     }
 
     @Test
-    @Order(3)
-    void ctrlCInAPtyInterruptsTheForegroundProcess() throws Exception {
-        List<String> argv = ssh.ssh(aliceKey, id, "-tt");
-        argv.add("trap 'echo got-int; exit 3' INT; echo ready; sleep 60");
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        try {
-            StringBuilder seen = new StringBuilder();
-            InputStream out = p.getInputStream();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!seen.toString().contains("ready") && System.nanoTime() < deadline) {
-                int b = out.read();
-                if (b < 0) {
-                    break;
-                }
-                seen.append((char) b);
-            }
-            assertThat(seen.toString()).contains("ready");
-            p.getOutputStream().write(3); // ^C: the guest's terminal turns it into SIGINT
-            p.getOutputStream().flush();
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            seen.append(new String(out.readAllBytes(), StandardCharsets.UTF_8));
-            assertThat(seen.toString()).contains("got-int");
-            assertThat(p.exitValue()).isEqualTo(3);
-        } finally {
-            p.destroyForcibly();
-        }
-    }
-
-    @Test
     @Order(4)
     void sftpPutGetListRenameRemove() throws Exception {
         byte[] data = new byte[20 << 20];
