@@ -42,6 +42,27 @@ class AgentWatchTest {
         }
         agent = AgentProcess.listen(agentDir, "--self-listen", "127.0.0.1:" + port);
         selfUrl = "http://127.0.0.1:" + port + "/self/";
+        awaitListening(port);
+    }
+
+    /** The agent process binds its self-signal port a moment after it starts: the first post must not race it. */
+    private static void awaitListening(int port) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try (java.net.Socket probe = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+                return;
+            } catch (IOException notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("the agent did not listen on 127.0.0.1:" + port + " within 30 s", notYet);
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("waiting for the agent's self-signal port");
+                }
+            }
+        }
     }
 
     @AfterAll
