@@ -36,6 +36,7 @@ public final class Exchange {
     private final User user;
     private final Callback callback;
     private boolean callbackTaken;
+    private boolean bodyRead;
     private Fields query;
 
     Exchange(Request request, Response response, String requestId, Map<String, String> params, User user,
@@ -76,7 +77,8 @@ public final class Exchange {
     /** Parses the JSON body; a missing, oversized or malformed body is a 400. */
     public <T> T body(Class<T> type) throws IOException {
         byte[] bytes = Content.Source.asInputStream(request).readNBytes(MAX_JSON_BODY + 1);
-        if (bytes.length > MAX_JSON_BODY) {
+        bodyRead = bytes.length <= MAX_JSON_BODY;
+        if (!bodyRead) {
             throw DomainException.invalid("JSON body larger than " + MAX_JSON_BODY + " bytes");
         }
         return parse(bytes, type);
@@ -85,7 +87,8 @@ public final class Exchange {
     /** Parses a JSON body of up to {@code maxBytes} (exec with stdin); a larger one is a 413. */
     public <T> T body(Class<T> type, int maxBytes) throws IOException {
         byte[] bytes = Content.Source.asInputStream(request).readNBytes(maxBytes + 1);
-        if (bytes.length > maxBytes) {
+        bodyRead = bytes.length <= maxBytes;
+        if (!bodyRead) {
             throw new ApiException(413, "PAYLOAD_TOO_LARGE", "JSON body larger than " + maxBytes + " bytes");
         }
         return parse(bytes, type);
@@ -103,6 +106,7 @@ public final class Exchange {
 
     /** The raw request body, read as it arrives. */
     public InputStream bodyStream() {
+        bodyRead = true;
         return Content.Source.asInputStream(request);
     }
 
@@ -114,6 +118,7 @@ public final class Exchange {
     /** Sends a complete JSON response with a Content-Length. */
     public void send(int status, Object body) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
+        closeIfBodyLeftUnread();
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
@@ -127,12 +132,25 @@ public final class Exchange {
      * {@code contentLength} is negative). The caller closes it to end the response.
      */
     public OutputStream stream(int status, String contentType, long contentLength) {
+        closeIfBodyLeftUnread();
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         if (contentLength >= 0) {
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, contentLength);
         }
         return Content.Sink.asOutputStream(response);
+    }
+
+    /**
+     * An answer given before the body was read (a 404 before judging the body, a 400 on an oversized one) leaves the
+     * rest of the body on the connection; Jetty then closes it after the response, under a client that may already
+     * be reusing it for its next request. Saying so in the response keeps the client from reusing it.
+     */
+    private void closeIfBodyLeftUnread() {
+        boolean hasBody = request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        if (hasBody && !bodyRead) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
     }
 
     /** The value of a request header, or null. */
