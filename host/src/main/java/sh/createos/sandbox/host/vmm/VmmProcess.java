@@ -46,10 +46,26 @@ record VmmProcess(long pid, Path vmDir) {
         }
     }
 
+    /**
+     * Running and not some other program: ours, or ours on its way out — the kernel empties the command line of an
+     * exiting process before it becomes a zombie, and files and devices it held are released only after that.
+     */
+    private boolean isOursOrExiting() {
+        if (pid <= 0 || !isRunning()) {
+            return false;
+        }
+        try {
+            byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+            return cmdline.length == 0 || new String(cmdline, StandardCharsets.UTF_8).contains(vmDir.toString() + "/");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Waits until our VMM is gone (or a zombie); false if it is still running after {@code timeout}. */
     boolean awaitExit(Duration timeout) throws InterruptedIOException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (isOurs()) {
+        while (isOursOrExiting()) {
             if (System.nanoTime() > deadline) {
                 return false;
             }
