@@ -58,6 +58,8 @@ public enum ErrorCode {
     FORK_FAILED,
     /** A paused sandbox's snapshot cannot be read. */
     SNAPSHOT_UNREADABLE,
+    /** A paused sandbox's snapshot was taken on a CPU (accelerator, CPU model, QEMU) its host no longer offers. */
+    SNAPSHOT_INCOMPATIBLE,
     /** The guest agent answered a request with an error the caller cannot act on. */
     AGENT_ERROR,
     /** Managed processes (interactive-api.md §5): unknown, evicted or foreign process id. */

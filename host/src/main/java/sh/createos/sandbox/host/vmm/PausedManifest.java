@@ -13,7 +13,9 @@ record PausedManifest(
         @JsonProperty("paused_at_ms") long pausedAtMs,
         @JsonProperty("memory_bytes") long memoryBytes,
         /** {@link #RAM_BACKEND}, or null for a snapshot of a version before RAM backends ({@link GuestRam#LEGACY}). */
-        @JsonProperty("ram_layout") String ramLayout) {
+        @JsonProperty("ram_layout") String ramLayout,
+        /** The {@link CpuIdentity} the VM ran with, or null for a snapshot from before those were recorded. */
+        @JsonProperty("cpu") String cpu) {
     static final String RAM_BACKEND = "backend";
 
     /** What a restore of this snapshot's full memory stream runs with. */

@@ -381,6 +381,7 @@ public final class QemuVmm implements Vmm {
                 throw new IllegalStateException("VM " + paused.id() + " is not paused");
             }
             PausedManifest manifest = dir.readPaused();
+            CpuIdentity.requireRestorable(manifest.cpu(), accelerator, paused.id());
             long started = System.nanoTime();
             QemuVm vm;
             try {
@@ -416,6 +417,7 @@ public final class QemuVmm implements Vmm {
             throw new IllegalStateException("VM " + parent.id() + " is not paused");
         }
         PausedManifest manifest = ours.directory().readPaused();
+        CpuIdentity.requireRestorable(manifest.cpu(), accelerator, parent.id());
         return restoreNew(child, parent.diskMib(), ours.directory().memorySnapshot(), manifest.restoreRam(),
                 manifest.layerPath(), VmStart.Kind.FORK);
     }

@@ -23,7 +23,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.kit.GuestKit;
-import sh.createos.sandbox.host.proc.Command;
 
 /**
  * Template snapshots under {@code <data>/templates/<key>/}: a VM booted once and paused when its agent was ready, so
@@ -49,7 +48,6 @@ final class Templates {
     private static final Map<String, ReentrantLock> BUILDS = new ConcurrentHashMap<>();
     /** Directories of the template VMs this process is building; any other template VM is a crashed build's. */
     private static final Set<Path> BUILDING_VMS = ConcurrentHashMap.newKeySet();
-    private static volatile String qemuVersion;
 
     private final Path dir;
     private final QemuVmm vmm;
@@ -219,13 +217,13 @@ final class Templates {
     String key(VmSpec spec) throws IOException {
         VmSpec canonical = new VmSpec(VM_PREFIX + "key", spec.image(), spec.vcpus(), spec.memMib(), 1, "template");
         List<String> devices = QemuCommandLine.forVm(canonical, kit, new VmDirectory(Path.of("/template")), accelerator, null).argv();
-        return sha256(kitFingerprint() + "\n" + imageIdentity(spec.image()) + "\n" + String.join("\u0000", devices))
-                .substring(0, 16);
+        return sha256(kitFingerprint() + "\n" + imageIdentity(spec.image()) + "\n" + String.join("\u0000", devices)
+                + "\n" + CpuIdentity.of(accelerator)).substring(0, 16);
     }
 
     /** Kernel, initramfs (which carries the agent) and QEMU: a change of any of them outdates every template. */
     private String kitFingerprint() throws IOException {
-        return sha256(identity(kit.kernel()) + "\n" + identity(kit.initrd()) + "\n" + qemuVersion()).substring(0, 16);
+        return sha256(identity(kit.kernel()) + "\n" + identity(kit.initrd()) + "\n" + QemuVersion.get()).substring(0, 16);
     }
 
     private String imageIdentity(String image) throws IOException {
@@ -244,13 +242,6 @@ final class Templates {
 
     private static String identity(Path file) throws IOException {
         return file + ":" + Files.size(file) + ":" + Files.getLastModifiedTime(file).toMillis();
-    }
-
-    private static String qemuVersion() throws IOException {
-        if (qemuVersion == null) {
-            qemuVersion = Command.of(QemuCommandLine.BINARY, "--version").timeout(Duration.ofSeconds(20)).run().stdout().strip();
-        }
-        return qemuVersion;
     }
 
     private static String sha256(String text) {

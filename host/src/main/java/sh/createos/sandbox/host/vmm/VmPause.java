@@ -39,7 +39,8 @@ final class VmPause {
             step = "stopping the vCPUs";
             qmp.execute("stop");
             step = "saving memory and device state";
-            boolean ramBackend = hasRamBackend(vm);
+            List<String> argv = commandLine(vm);
+            boolean ramBackend = argv.stream().anyMatch(arg -> arg.contains("memory-backend=" + GuestRam.BACKEND_ID));
             long memoryBytes = saveMemory(qmp, dir, ramBackend);
             long saved = System.nanoTime();
             // Paused from the manifest on, even with the VMM still there: a crash from here is finished by recovery
@@ -47,7 +48,7 @@ final class VmPause {
             step = "writing " + dir.pausedManifest();
             Path layer = layers.newLayer(vm.id());
             PausedManifest manifest = new PausedManifest(vm.spec(), layer.toString(), System.currentTimeMillis(), memoryBytes,
-                    ramBackend ? PausedManifest.RAM_BACKEND : null);
+                    ramBackend ? PausedManifest.RAM_BACKEND : null, CpuIdentity.of(argv));
             dir.writePaused(manifest);
             step = "ending the VMM";
             vm.agent().close();
@@ -76,10 +77,13 @@ final class VmPause {
                 List.of(Map.of("capability", "x-ignore-shared", "state", true))));
     }
 
-    /** Whether the VM runs with a memory backend (and x-ignore-shared): a VM started by an older version does not. */
-    private static boolean hasRamBackend(QemuVm vm) throws IOException {
+    /**
+     * The arguments the VM's QEMU runs with: whether it has a memory backend (and x-ignore-shared: a VM started by an
+     * older version does not), and the CPU its snapshot needs.
+     */
+    private static List<String> commandLine(QemuVm vm) throws IOException {
         String cmdline = Files.readString(Path.of("/proc", Long.toString(vm.pid()), "cmdline"));
-        return cmdline.contains("memory-backend=" + GuestRam.BACKEND_ID);
+        return List.of(cmdline.split("\u0000"));
     }
 
     /** Runs the migration into memory.snap.tmp and renames it to memory.snap once QEMU reports it complete. */

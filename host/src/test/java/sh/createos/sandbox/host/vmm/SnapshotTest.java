@@ -3,6 +3,8 @@ package sh.createos.sandbox.host.vmm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -96,6 +98,29 @@ class SnapshotTest {
 
     @Test
     @Order(2)
+    void aSnapshotTakenOnAnotherCpuIsRefusedAndStaysWhole() throws Exception {
+        paused = vm.pause();
+        Path manifest = paused.dir().resolve("paused.json");
+        String original = Files.readString(manifest);
+        ObjectNode recorded = (ObjectNode) new ObjectMapper().readTree(original);
+        assertThat(recorded.path("cpu").asText()).as("the CPU it ran on")
+                .isEqualTo(CpuIdentity.of(TestVms.vmm().accelerator()));
+        recorded.put("cpu", "kvm cpu=host (QEMU emulator version 0.1) host=Another CPU/0123456789abcdef");
+        Files.writeString(manifest, recorded.toString());
+
+        assertThatThrownBy(() -> TestVms.vmm().resume(paused)).isInstanceOf(SnapshotIncompatibleException.class)
+                .hasMessageContaining("Another CPU");
+        assertThatThrownBy(() -> TestVms.vmm().fork(paused, TestVms.spec("snap-cpu", 1, MEM_MIB)))
+                .isInstanceOf(SnapshotIncompatibleException.class);
+        assertThat(TestVms.processesMentioning(paused.dir())).as("no VMM was started").isEmpty();
+
+        Files.writeString(manifest, original);
+        vm = TestVms.vmm().resume(paused);
+        assertThat(run(vm, "cat", "/root/before.txt")).isEqualTo("written before the pause");
+    }
+
+    @Test
+    @Order(3)
     void aForkSeesTheParentsMemoryAndFilesThenBothDiverge() throws Exception {
         Counter parentCount = awaitCount(vm, 1);
         paused = vm.pause();
@@ -125,7 +150,7 @@ class SnapshotTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void withoutTemplatesACreateIsAColdBootAndSaysSo() throws Exception {
         Vm cold = TestVms.vmm().withoutTemplates().boot(TestVms.spec("snap-cold", 1, MEM_MIB));
         try {
@@ -139,7 +164,7 @@ class SnapshotTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aProcessInARestoredGuestCanAskToBePaused() throws Exception {
         java.util.concurrent.LinkedBlockingQueue<sh.createos.sandbox.host.agent.SelfSignal> signals =
                 new java.util.concurrent.LinkedBlockingQueue<>();

@@ -31,12 +31,14 @@ import sh.createos.sandbox.host.vmm.AcceleratorProbe;
 import sh.createos.sandbox.host.vmm.NicSource;
 import sh.createos.sandbox.host.vmm.PausedVm;
 import sh.createos.sandbox.host.vmm.QemuVmm;
+import sh.createos.sandbox.host.vmm.SnapshotIncompatibleException;
 import sh.createos.sandbox.host.vmm.Vm;
 import sh.createos.sandbox.host.vmm.VmSpec;
 import sh.createos.sandbox.host.vmm.VmStart;
 import sh.createos.sandbox.host.vmm.Vmm;
 import sh.createos.sandbox.model.HostPublic;
 import sh.createos.sandbox.model.RootfsData;
+import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.server.DomainException;
 
 /**
@@ -241,7 +243,7 @@ public final class LocalHost implements Host {
     @Override
     public Started resume(String sandboxId) throws IOException {
         PausedVm paused = pausedVm(sandboxId);
-        Vm vm = vmm().resume(paused);
+        Vm vm = restoring(() -> vmm().resume(paused));
         foundPaused.remove(sandboxId);
         pausedHere.remove(sandboxId);
         hold(sandboxId, vm);
@@ -250,9 +252,22 @@ public final class LocalHost implements Host {
 
     @Override
     public Started fork(String sourceId, String childId, VmShape child) throws IOException {
-        Vm vm = vmm().fork(pausedVm(sourceId), spec(childId, child));
+        Vm vm = restoring(() -> vmm().fork(pausedVm(sourceId), spec(childId, child)));
         hold(childId, vm);
         return started(vm.start());
+    }
+
+    private interface Restore {
+        Vm run() throws IOException;
+    }
+
+    /** A snapshot of another CPU is the domain's conflict (it crosses a host daemon's wire as its code). */
+    private static Vm restoring(Restore restore) throws IOException {
+        try {
+            return restore.run();
+        } catch (SnapshotIncompatibleException e) {
+            throw new DomainException(ErrorCode.SNAPSHOT_INCOMPATIBLE, e.getMessage(), e);
+        }
     }
 
     @Override

@@ -15,7 +15,7 @@ public final class HttpStatuses {
             case METHOD_NOT_ALLOWED -> 405;
             case WAIT_TIMEOUT -> 408;
             case INVALID_STATE, NAME_TAKEN, NETWORK_IN_USE, DISK_IN_USE, ALREADY_ATTACHED, IDEMPOTENCY_MISMATCH,
-                    PROCESS_LIMIT, NOT_A_PIPE, NOT_A_PTY, STDIN_CLOSED, PROCESS_EXITED -> 409;
+                    PROCESS_LIMIT, NOT_A_PIPE, NOT_A_PTY, STDIN_CLOSED, PROCESS_EXITED, SNAPSHOT_INCOMPATIBLE -> 409;
             case PAYLOAD_TOO_LARGE -> 413;
             case UPGRADE_REQUIRED -> 426;
             case RATE_LIMITED -> 429;

@@ -116,7 +116,7 @@ final class SandboxSnapshots {
             } catch (IOException | RuntimeException e) {
                 log.warn("resuming sandbox {} failed: {}", sandbox.id(), e.getMessage());
                 settle(resuming, SandboxStatus.PAUSED, UnaryOperator.identity(), () -> destroySnapshot(sandbox.id()));
-                throw new DomainException(ErrorCode.RESUME_FAILED, "resuming sandbox " + sandbox.id()
+                throw new DomainException(failure(e, ErrorCode.RESUME_FAILED), "resuming sandbox " + sandbox.id()
                         + " failed; it stays paused: " + e.getMessage(), e);
             }
             activity.touch(sandbox.id());
@@ -155,7 +155,7 @@ final class SandboxSnapshots {
                 log.warn("forking sandbox {} into {} failed: {}", source.id(), child.id(), e.getMessage());
                 leases.release(child.id());
                 settle(child, SandboxStatus.FAILED, r -> r.withFailure("fork failed: " + e.getMessage()), () -> {});
-                throw new DomainException(ErrorCode.FORK_FAILED, "forking sandbox " + source.id() + " into "
+                throw new DomainException(failure(e, ErrorCode.FORK_FAILED), "forking sandbox " + source.id() + " into "
                         + child.id() + " failed: " + e.getMessage(), e);
             }
         } finally {
@@ -191,6 +191,12 @@ final class SandboxSnapshots {
                     destroySnapshot(child.id());
                     leases.release(child.id());
                 });
+    }
+
+    /** A restore the host refused because its CPU is not the snapshot's is the caller's to hear as a conflict. */
+    private static ErrorCode failure(Exception e, ErrorCode otherwise) {
+        return e instanceof DomainException domain && domain.errorCode() == ErrorCode.SNAPSHOT_INCOMPATIBLE
+                ? ErrorCode.SNAPSHOT_INCOMPATIBLE : otherwise;
     }
 
     /** A paused sandbox needs its complete snapshot; without one it is broken (error). */
