@@ -26,8 +26,10 @@ import sh.createos.sandbox.server.api.NetworkRoutes;
 import sh.createos.sandbox.server.api.OpenApiRoutes;
 import sh.createos.sandbox.server.api.TrafficRoutes;
 import sh.createos.sandbox.server.api.IdentityRoutes;
+import sh.createos.sandbox.server.api.KeyRoutes;
 import sh.createos.sandbox.server.api.SandboxRoutes;
 import sh.createos.sandbox.server.auth.ApiKeys;
+import sh.createos.sandbox.server.auth.UserKeys;
 import sh.createos.sandbox.server.disks.DiskService;
 import sh.createos.sandbox.server.computer.ComputerRoutes;
 import sh.createos.sandbox.server.http.ApiHandler;
@@ -123,6 +125,7 @@ public final class ApiServer implements AutoCloseable {
             HealthRoutes.register(router, store, host);
             CatalogRoutes.register(router, host);
             IdentityRoutes.register(router, store);
+            KeyRoutes.register(router, new UserKeys(store));
             ingress = config.ingress().enabled()
                     ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;
             TrafficService traffic = new TrafficService(store, sandboxes, host);
