@@ -21,7 +21,9 @@ export class LineChart {
   private readonly top: HTMLElement;
   private readonly legend: HTMLElement;
 
-  constructor(id: string, readonly title: string, private readonly format: (v: number) => string, private readonly max?: number) {
+  /** @param floor the least top of a scale that follows the data, so an idle series does not read as a full one */
+  constructor(id: string, readonly title: string, private readonly format: (v: number) => string, private readonly max?: number,
+    private readonly floor = 1) {
     this.node = document.createElement("figure");
     this.node.className = "chart";
     this.node.id = id;
@@ -40,7 +42,7 @@ export class LineChart {
 
   draw(series: Series[]) {
     const n = Math.max(0, ...series.map((s) => s.values.length));
-    const peak = this.max ?? Math.max(1e-9, ...series.flatMap((s) => s.values));
+    const peak = this.max ?? Math.max(this.floor, ...series.flatMap((s) => s.values));
     this.top.textContent = `(scale 0–${this.format(peak)})`;
     const lines = series.map((s) => {
       const pts = s.values.map((v, i) => {

@@ -218,7 +218,7 @@ function metricCharts() {
   const KEEP = 100;
   const cpu = new LineChart("cpu-chart", "CPU (% of allocated)", (v) => `${v.toFixed(0)} %`, 100);
   const mem = new LineChart("memory-chart", "Memory (% of the guest's)", (v) => `${v.toFixed(0)} %`, 100);
-  const net = new LineChart("network-chart", "Network (per second)", (v) => `${bytes(v)}/s`);
+  const net = new LineChart("network-chart", "Network (per second)", (v) => `${bytes(v)}/s`, undefined, 1024);
   const s = { cpu: [] as number[], mem: [] as number[], rx: [] as number[], tx: [] as number[] };
   let last: { at: number; rx: number; tx: number } | null = null;
   const push = (a: number[], v: number) => { a.push(v); if (a.length > KEEP) a.shift(); };

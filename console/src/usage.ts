@@ -9,8 +9,8 @@ export function usagePage(root: HTMLElement): () => void {
   const range = el("select", { id: "usage-window" }, ...WINDOWS.map(([label], i) => el("option", { value: String(i), selected: i === 0 }, label)));
   const totals = el("dl", { id: "usage-totals", className: "details" });
   const running = new LineChart("usage-running", "Sandboxes running", (v) => v.toFixed(0));
-  const cpu = new LineChart("usage-cpu", "CPU used (average cores)", (v) => v.toFixed(2));
-  const traffic = new LineChart("usage-traffic", "Traffic (per bucket)", bytes);
+  const cpu = new LineChart("usage-cpu", "CPU used (average cores)", (v) => v.toFixed(2), undefined, 0.1);
+  const traffic = new LineChart("usage-traffic", "Traffic (per bucket)", bytes, undefined, 1024);
   root.append(el("h1", {}, "Usage"),
     el("div", { className: "filters" }, el("label", { for: "usage-window" }, "Window"), range),
     el("section", { className: "card", "aria-label": "Usage totals" }, el("h2", {}, "Totals"), totals),

@@ -168,7 +168,7 @@ try {
   const sessionRow = page.locator("tr[data-key]").filter({ hasText: "this session" });
   await sessionRow.waitFor();
   const ownKeys = await apiAs(server, server.key, "GET", "/v1/keys");
-  const activeBefore = ownKeys.data.filter((k) => !k.revoked_at).length;
+  const activeBefore = ownKeys.data.data.filter((k) => !k.revoked_at).length;
   if (activeBefore === 1) assert.equal(await sessionRow.getByRole("button", { name: /Revoke/ }).isDisabled(), true, "the last key cannot be revoked");
   assert.equal((await page.content()).includes(server.key), false, "the page never shows the session's key");
   await page.getByLabel("Key name").fill(`e2e-${Date.now()}`);
@@ -288,7 +288,10 @@ try {
     if (heading) await page.getByRole("heading", { name: heading }).waitFor();
     else await page.locator("#bandwidth dd").first().waitFor({ timeout: 30_000 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `#/${hash} fits a phone's width (overflows by ${overflow}px)`);
+    const wide = overflow <= 0 ? "" : await page.evaluate(() => [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest(".scroll"))
+      .slice(0, 8).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`).join("; "));
+    assert.ok(overflow <= 0, `#/${hash} fits a phone's width (overflows by ${overflow}px: ${wide})`);
     await page.screenshot({ path: path.join(shots, `13-phone-${hash.split("/")[0]}.png`), fullPage: true });
   }
 
