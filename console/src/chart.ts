@@ -37,6 +37,7 @@ export class LineChart {
     this.plot.append(this.desc);
     this.legend = document.createElement("p");
     this.legend.className = "legend";
+    this.legend.textContent = "Waiting for samples…";
     this.node.append(caption, this.plot, this.legend);
   }
 

@@ -1,4 +1,4 @@
-import { api } from "./api";
+import { api, list } from "./api";
 import { el, showError } from "./ui";
 import { LineChart, bytes } from "./chart";
 
@@ -10,12 +10,17 @@ export function usagePage(root: HTMLElement): () => void {
   const totals = el("dl", { id: "usage-totals", className: "details" });
   const running = new LineChart("usage-running", "Sandboxes running", (v) => v.toFixed(0));
   const cpu = new LineChart("usage-cpu", "CPU used (average cores)", (v) => v.toFixed(2), undefined, 0.1);
+  const now = el("tbody");
   const traffic = new LineChart("usage-traffic", "Traffic (per bucket)", bytes, undefined, 1024);
   root.append(el("h1", {}, "Usage"),
     el("div", { className: "filters" }, el("label", { for: "usage-window" }, "Window"), range),
     el("section", { className: "card", "aria-label": "Usage totals" }, el("h2", {}, "Totals"), totals),
     el("section", { className: "card", "aria-label": "Usage charts" }, el("h2", {}, "Over time"),
       el("div", { className: "charts" }, running.node, cpu.node, traffic.node)),
+    el("section", { className: "card", "aria-label": "Running sandboxes now" }, el("h2", {}, "Running sandboxes now"),
+      el("div", { className: "scroll" }, el("table", { className: "list", id: "usage-sandboxes", "aria-label": "Running sandboxes and their use" },
+        el("thead", {}, el("tr", {}, ...["Sandbox", "CPU", "Memory", "Disk", "Network rx / tx"].map((h) => el("th", { scope: "col" }, h)))),
+        now))),
     el("p", { className: "note" }, "The server keeps the newest 24 hours in memory: a restart starts the series afresh."));
 
   async function load() {
@@ -39,8 +44,27 @@ export function usagePage(root: HTMLElement): () => void {
         { label: "ingress", color: "#2f9e44", values: pts.map((p) => p.ingress_bytes) }]);
     } catch (e) { showError(e); }
   }
+  /** Each running sandbox's live figures (GET …/metrics), the busiest first; at most SHOWN of them. */
+  async function loadNow() {
+    const SHOWN = 20;
+    try {
+      const running = (await list("/v1/sandboxes?status=running")).slice(0, SHOWN);
+      const figures = await Promise.all(running.map((s) =>
+        api("GET", `/v1/sandboxes/${encodeURIComponent(s.id)}/metrics`).then((m: any) => ({ s, m }), () => ({ s, m: null as any }))));
+      figures.sort((a, b) => (b.m?.cpu_pct ?? -1) - (a.m?.cpu_pct ?? -1));
+      now.replaceChildren(...figures.map(({ s, m }) => el("tr", { "data-id": s.id },
+        el("td", {}, el("a", { href: `#/sandboxes/${encodeURIComponent(s.id)}` }, s.name ?? s.id)),
+        el("td", {}, m ? `${m.cpu_pct.toFixed(1)} % of ${m.cpu_cores_allocated} vCPU` : "–"),
+        el("td", {}, m ? `${bytes(m.memory_bytes)} of ${bytes(m.memory_limit_bytes)}` : "–"),
+        el("td", {}, m ? `${bytes(m.disk_used_bytes)} of ${bytes(m.disk_total_bytes)}` : "–"),
+        el("td", {}, m ? `${bytes(m.net_rx_bytes)} / ${bytes(m.net_tx_bytes)}` : "–"))));
+      if (!figures.length) now.append(el("tr", {}, el("td", { colSpan: 5 }, "No sandbox is running.")));
+    } catch (e) { showError(e); }
+  }
   range.addEventListener("change", load);
   load();
+  loadNow();
   const timer = setInterval(load, 60_000);
-  return () => clearInterval(timer);
+  const nowTimer = setInterval(loadNow, 10_000);
+  return () => { clearInterval(timer); clearInterval(nowTimer); };
 }

@@ -105,9 +105,13 @@ async function templatesCase(page, server) {
   await page.getByRole("heading", { name: "Templates" }).waitFor();
   const name = `console-tpl-${Date.now()}`;
   await page.getByLabel("Template name").fill(name);
-  await page.getByLabel("Dockerfile").fill("FROM nodeops/sandbox:debian\nRUN echo console-build-step > /etc/console-marker\n");
+  // A step of its own (no cache hit) that prints, then works a while: the log must show the print before the end.
+  const marker = `console-build-${Date.now()}`;
+  await page.getByLabel("Dockerfile").fill(`FROM nodeops/sandbox:debian\nRUN echo ${marker}-start && sleep 5 && echo ${marker} > /etc/console-marker\n`);
   await page.getByRole("button", { name: "Build template" }).click();
   await page.locator("#tpl-log-title").filter({ hasText: name }).waitFor();
+  await waitFor(async () => (await page.locator("#tpl-log").innerText()).includes(`${marker}-start`), 10 * 60_000, "the step's output in the log");
+  assert.equal(await page.locator("#tpl-log-state").innerText(), "Following…", "the log arrives while the build runs");
   await page.locator("#tpl-log-state").filter({ hasText: /^Build (ready|failed)\.$/ }).waitFor({ timeout: 15 * 60_000 });
   const outcome = await page.locator("#tpl-log-state").innerText();
   const log = await page.locator("#tpl-log").innerText();
@@ -264,6 +268,7 @@ try {
   await page.getByRole("heading", { name: "Usage" }).waitFor();
   await page.locator("#usage-totals").filter({ hasText: /[1-9]\d* running/ }).waitFor({ timeout: 30_000 });
   await page.locator("#usage-running polyline").first().waitFor({ state: "attached" });
+  await page.locator(`#usage-sandboxes tr[data-id="${id}"]`).filter({ hasText: /% of 1 vCPU/ }).waitFor({ timeout: 30_000 });
   await page.getByLabel("Window").selectOption({ label: "Last 24 hours" });
   await page.screenshot({ path: path.join(shots, "12-usage.png"), fullPage: true });
 
