@@ -80,6 +80,17 @@ export async function execStream(id: string, cmd: string, args: string[], onFram
     method: "POST", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify({ cmd, args, stream: true }),
   });
   if (!res.ok) throw await failure(res);
+  await readNdjson(res, onFrame);
+}
+
+/** A followed NDJSON stream (template build logs, rest-api.md §12.6), until it ends or {@code signal} aborts. */
+export async function followNdjson(path: string, onFrame: (f: any) => void, signal: AbortSignal): Promise<void> {
+  const res = await fetch(path, { headers: headers(), signal });
+  if (!res.ok) throw await failure(res);
+  await readNdjson(res, onFrame);
+}
+
+async function readNdjson(res: Response, onFrame: (f: any) => void): Promise<void> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
   for (;;) {
@@ -102,6 +113,9 @@ export async function list<T = any>(path: string): Promise<T[]> {
   for (;;) {
     const page: any = await api("GET", `${path}${sep}limit=500&offset=${items.length}`);
     if (Array.isArray(page)) return items.concat(page);
+    // A legacy wrapper ({"templates":[…]}, {"disks":[…]}) is complete (rest-api.md §3).
+    const legacy = page.data === undefined ? Object.values(page).find(Array.isArray) as T[] | undefined : undefined;
+    if (legacy) return items.concat(legacy);
     const got: T[] = page.data ?? [];
     items.push(...got);
     const total = page.pagination?.total;

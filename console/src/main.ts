@@ -3,6 +3,9 @@ import { api, session } from "./api";
 import { el, showError, clearError } from "./ui";
 import { resourcePage, sandboxesPage } from "./sandboxes";
 import { sandboxPage } from "./sandbox";
+import { keysPage } from "./keys";
+import { templatesPage } from "./templates";
+import { usagePage } from "./usage";
 
 const app = document.getElementById("app")!;
 const nav = document.getElementById("nav")!;
@@ -39,9 +42,14 @@ export function route() {
   if (m) leave = sandboxPage(app, decodeURIComponent(m[1]));
   else if (location.hash === "#/networks") leave = resourcePage(app, "Networks", "/v1/networks", [["Name", (x) => x.name ?? x.id], ["Id", (x) => x.id], ["CIDR", (x) => x.cidr ?? ""], ["Created", when]]);
   else if (location.hash === "#/disks") leave = resourcePage(app, "Disks", "/v1/disks", [["Name", (x) => x.name ?? x.id], ["Id", (x) => x.id], ["Size (MiB)", (x) => String(x.size_mib ?? "")], ["Status", (x) => x.status ?? ""], ["Created", when]]);
+  else if (location.hash === "#/keys") leave = keysPage(app, signOut);
+  else if (location.hash === "#/templates") leave = templatesPage(app);
+  else if (location.hash === "#/usage") leave = usagePage(app);
   else leave = sandboxesPage(app);
 }
 
-document.getElementById("signout")!.addEventListener("click", () => { session.clear(); clearError(); location.hash = ""; route(); });
+function signOut() { session.clear(); clearError(); location.hash = ""; route(); }
+
+document.getElementById("signout")!.addEventListener("click", signOut);
 window.addEventListener("hashchange", () => { clearError(); route(); });
 route();

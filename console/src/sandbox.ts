@@ -3,6 +3,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
 import { api, download, execStream, upload } from "./api";
 import { el, showError, clearError } from "./ui";
+import { LineChart, bytes } from "./chart";
 
 /** One sandbox: status and actions, a live terminal, files, exec and metrics. Returns the page's cleanup. */
 export function sandboxPage(root: HTMLElement, id: string): () => void {
@@ -16,14 +17,14 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
   const files = filesPanel(id);
   const exec = execPanel(id);
   const metrics = el("dl", { id: "metrics", className: "details" });
-  const chart = el("canvas", { id: "cpu-chart", width: 600, height: 80, "aria-label": "CPU and memory over the last minutes" });
-  const samples: { cpu: number; mem: number }[] = [];
+  const charts = metricCharts();
+  const traffic = trafficPanel(id);
   root.append(el("p", {}, el("a", { href: "#/sandboxes" }, "← Sandboxes")),
     el("div", { className: "head" }, title, status), actions, details,
     el("section", { className: "card", "aria-label": "Terminal section" }, el("h2", {}, "Terminal"), termNote, termBox),
-    files.node, exec,
-    el("section", { className: "card" }, el("h2", {}, "Metrics"), metrics, chart,
-      el("p", { className: "legend" }, el("span", { className: "cpu" }, "■ CPU %"), " ", el("span", { className: "mem" }, "■ memory %"))));
+    files.node, exec, traffic.node,
+    el("section", { className: "card", "aria-label": "Metrics section" }, el("h2", {}, "Metrics"), metrics,
+      el("div", { className: "charts" }, ...charts.nodes)));
 
   let current: any = null;
   let shell: { close(): void } | null = null;
@@ -73,9 +74,7 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
           ["Memory", `${mib(m.memory_bytes)} of ${mib(m.memory_limit_bytes)}`], ["Disk", `${mib(m.disk_used_bytes)} of ${mib(m.disk_total_bytes)}`],
           ["Network", `rx ${m.net_rx_bytes} B, tx ${m.net_tx_bytes} B`], ["Processes", String(m.managed_processes ?? 0)]];
         metrics.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
-        samples.push({ cpu: m.cpu_pct ?? 0, mem: m.memory_pct ?? 0 });
-        if (samples.length > 100) samples.shift();
-        drawChart(chart, samples);
+        charts.add(m);
       }).catch(() => {});
     } else {
       shell?.close(); shell = null;
@@ -85,8 +84,10 @@ export function sandboxPage(root: HTMLElement, id: string): () => void {
     resumeBtn.disabled = current.status !== "paused";
     forkBtn.disabled = !["running", "paused"].includes(current.status);
     destroyBtn.disabled = current.status.startsWith("destroy");
+    traffic.refresh(current.status);
   }
   refresh();
+  traffic.loadEgress();
   const timer = setInterval(refresh, 3000);
   return () => { clearInterval(timer); shell?.close(); };
 }
@@ -212,17 +213,95 @@ function execPanel(id: string): HTMLElement {
   return form;
 }
 
-function drawChart(c: HTMLCanvasElement, samples: { cpu: number; mem: number }[]) {
-  const g = c.getContext("2d")!;
-  g.clearRect(0, 0, c.width, c.height);
-  const line = (pick: (s: { cpu: number; mem: number }) => number, color: string) => {
-    g.strokeStyle = color; g.lineWidth = 2; g.beginPath();
-    samples.forEach((s, i) => {
-      const x = (i / Math.max(1, samples.length - 1)) * c.width, y = c.height - (Math.min(100, pick(s)) / 100) * (c.height - 4) - 2;
-      i ? g.lineTo(x, y) : g.moveTo(x, y);
-    });
-    g.stroke();
+/** CPU, memory and network of the last ~5 minutes, from the samples of GET …/metrics the page takes every 3 s. */
+function metricCharts() {
+  const KEEP = 100;
+  const cpu = new LineChart("cpu-chart", "CPU (% of allocated)", (v) => `${v.toFixed(0)} %`, 100);
+  const mem = new LineChart("memory-chart", "Memory (% of the guest's)", (v) => `${v.toFixed(0)} %`, 100);
+  const net = new LineChart("network-chart", "Network (per second)", (v) => `${bytes(v)}/s`, undefined, 1024);
+  const s = { cpu: [] as number[], mem: [] as number[], rx: [] as number[], tx: [] as number[] };
+  let last: { at: number; rx: number; tx: number } | null = null;
+  const push = (a: number[], v: number) => { a.push(v); if (a.length > KEEP) a.shift(); };
+  return {
+    nodes: [cpu.node, mem.node, net.node],
+    add(m: any) {
+      push(s.cpu, m.cpu_pct ?? 0);
+      push(s.mem, m.memory_pct ?? 0);
+      const at = Date.parse(m.as_of) || Date.now();
+      // Counters are totals since boot: a rate is the difference of two samples (a reboot or restore restarts them).
+      if (last && at > last.at && m.net_rx_bytes >= last.rx && m.net_tx_bytes >= last.tx) {
+        const dt = (at - last.at) / 1000;
+        push(s.rx, (m.net_rx_bytes - last.rx) / dt);
+        push(s.tx, (m.net_tx_bytes - last.tx) / dt);
+      }
+      last = { at, rx: m.net_rx_bytes ?? 0, tx: m.net_tx_bytes ?? 0 };
+      cpu.draw([{ label: "CPU", color: "#3a6ee8", values: s.cpu }]);
+      mem.draw([{ label: "memory", color: "#d9822b", values: s.mem }]);
+      net.draw([{ label: "received", color: "#2f9e44", values: s.rx }, { label: "sent", color: "#c2255c", values: s.tx }]);
+    },
   };
-  line((s) => s.cpu, "#3a6ee8");
-  line((s) => s.mem, "#d9822b");
+}
+
+/** Egress allowlist (rest-api.md §9.1–9.2) and bandwidth quota, use and recharge (§9.3–9.4). */
+function trafficPanel(id: string) {
+  const enc = encodeURIComponent(id);
+  const rules = el("textarea", { id: "egress-rules", rows: 3, placeholder: "empty: allow all\nexample.com:443\n*.npmjs.org\n10.0.0.0/8" });
+  const egressNote = el("p", { id: "egress-note", role: "status" });
+  const egressForm = el("form", { "aria-label": "Egress allowlist" },
+    el("h3", {}, "Egress allowlist"),
+    el("div", { className: "field" }, el("label", { for: "egress-rules" }, "Allowed destinations (one per line)"), rules),
+    el("div", { className: "row" }, el("button", { type: "submit" }, "Save allowlist"), egressNote));
+  const meter = el("meter", { id: "bandwidth-meter", min: 0, max: 1, value: 0, "aria-label": "Bandwidth used" });
+  const bw = el("dl", { id: "bandwidth", className: "details" });
+  const amount = el("input", { id: "recharge-amount", type: "number", min: "1", step: "any", value: "1", required: true });
+  const unit = el("select", { id: "recharge-unit", "aria-label": "Unit" },
+    el("option", { value: String(1 << 20) }, "MiB"), el("option", { value: String(1 << 30), selected: true }, "GiB"));
+  const rechargeForm = el("form", { "aria-label": "Recharge bandwidth" },
+    el("div", { className: "row" }, el("label", { for: "recharge-amount" }, "Add to quota"), amount, unit, el("button", { type: "submit" }, "Recharge")));
+  const node = el("section", { className: "card", "aria-label": "Egress and bandwidth section" }, el("h2", {}, "Egress and bandwidth"),
+    egressForm, el("h3", {}, "Bandwidth"), meter, bw, rechargeForm);
+
+  async function loadEgress() {
+    try {
+      const e: any = await api("GET", `/v1/sandboxes/${enc}/egress`);
+      rules.value = (e.egress ?? []).join("\n");
+      egressNote.textContent = e.egress?.length ? `${e.egress.length} rule(s): everything else is blocked.` : "Allow all.";
+    } catch (e) { showError(e); }
+  }
+  egressForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const list = rules.value.split(/[\n,]+/).map((r) => r.trim()).filter(Boolean);
+    try {
+      await api("PUT", `/v1/sandboxes/${enc}/egress`, { egress: list });
+      clearError();
+      await loadEgress();
+      egressNote.textContent = `Saved. ${egressNote.textContent}`;
+    } catch (e) { showError(e); }
+  });
+  function showBandwidth(b: any) {
+    const unmetered = b.quota_bytes < 0;
+    meter.max = unmetered ? 1 : Math.max(1, b.quota_bytes);
+    meter.value = unmetered ? 0 : b.used_bytes;
+    const rows: [string, string][] = [
+      ["Quota", unmetered ? "unmetered" : bytes(b.quota_bytes)], ["Egress used", bytes(b.used_bytes)],
+      ["Remaining", unmetered ? "unmetered" : bytes(b.remaining_bytes)], ["Ingress (not counted)", bytes(b.ingress_bytes ?? 0)],
+      ["State", b.capped ? "capped: egress blocked until a recharge" : "flowing"]];
+    bw.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  }
+  rechargeForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const add = Math.round(Number(amount.value) * Number(unit.value));
+    if (!(add > 0)) return showError(new Error("Enter a positive amount to add."));
+    try { showBandwidth(await api("POST", `/v1/sandboxes/${enc}/bandwidth/recharge`, { add_bytes: add })); clearError(); } catch (e) { showError(e); }
+  });
+  let lastBandwidth = 0;
+  return {
+    node, loadEgress,
+    /** Bandwidth is read with the page's refresh, at most every 10 s, while the sandbox is not gone. */
+    refresh(status: string) {
+      if (status.startsWith("destroy") || Date.now() - lastBandwidth < 10_000) return;
+      lastBandwidth = Date.now();
+      api("GET", `/v1/sandboxes/${enc}/bandwidth`).then(showBandwidth).catch(showError);
+    },
+  };
 }

@@ -89,6 +89,41 @@ async function waitFor(check, ms, what) {
   }
 }
 
+/** A request from the test itself (not the console), to check what the console did. */
+async function apiAs(server, key, method, p, body) {
+  const res = await fetch(`${server.base}${p}`, {
+    method, headers: { "X-Api-Key": key, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json().catch(() => null);
+  return { status: res.status, data: json?.data };
+}
+
+/** Submit a Dockerfile, follow its build log live to the end, see the outcome listed, delete the template. */
+async function templatesCase(page, server) {
+  await page.goto(`${server.base}/console/#/templates`);
+  await page.getByRole("heading", { name: "Templates" }).waitFor();
+  const name = `console-tpl-${Date.now()}`;
+  await page.getByLabel("Template name").fill(name);
+  // A step of its own (no cache hit) that prints, then works a while: the log must show the print before the end.
+  const marker = `console-build-${Date.now()}`;
+  await page.getByLabel("Dockerfile").fill(`FROM nodeops/sandbox:debian\nRUN echo ${marker}-start && sleep 5 && echo ${marker} > /etc/console-marker\n`);
+  await page.getByRole("button", { name: "Build template" }).click();
+  await page.locator("#tpl-log-title").filter({ hasText: name }).waitFor();
+  await waitFor(async () => (await page.locator("#tpl-log").innerText()).includes(`${marker}-start`), 10 * 60_000, "the step's output in the log");
+  assert.equal(await page.locator("#tpl-log-state").innerText(), "Following…", "the log arrives while the build runs");
+  await page.locator("#tpl-log-state").filter({ hasText: /^Build (ready|failed)\.$/ }).waitFor({ timeout: 15 * 60_000 });
+  const outcome = await page.locator("#tpl-log-state").innerText();
+  const log = await page.locator("#tpl-log").innerText();
+  assert.ok(log.trim().length > 0, "the build log was followed");
+  await page.screenshot({ path: path.join(shots, "14-templates.png"), fullPage: true });
+  const row = page.locator("tr[data-template]").filter({ hasText: name });
+  await row.filter({ hasText: outcome.includes("ready") ? "ready" : "failed" }).waitFor();
+  assert.match(outcome, /ready/, `the template build ended: ${outcome}\n${log}`);
+  await row.getByRole("button", { name: `Delete template ${name}` }).click();
+  await row.waitFor({ state: "detached", timeout: 30_000 });
+}
+
 const server = await startServer();
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox"] });
 let failed = false;
@@ -130,6 +165,35 @@ try {
   assert.equal(await page.evaluate(() => location.href.includes("sk_")), false, "the key never goes into a URL");
   await page.screenshot({ path: path.join(shots, "02-sandboxes.png"), fullPage: true });
 
+  // API keys: the session's key is listed (never its secret) and cannot be revoked while it is the only one; a new
+  // key is shown once, works, and stops working when revoked.
+  await page.goto(`${server.base}/console/#/keys`);
+  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  const sessionRow = page.locator("tr[data-key]").filter({ hasText: "this session" });
+  await sessionRow.waitFor();
+  const ownKeys = await apiAs(server, server.key, "GET", "/v1/keys");
+  const activeBefore = ownKeys.data.data.filter((k) => !k.revoked_at).length;
+  if (activeBefore === 1) assert.equal(await sessionRow.getByRole("button", { name: /Revoke/ }).isDisabled(), true, "the last key cannot be revoked");
+  assert.equal((await page.content()).includes(server.key), false, "the page never shows the session's key");
+  await page.getByLabel("Key name").fill(`e2e-${Date.now()}`);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const shown = page.getByLabel("The new API key");
+  await shown.waitFor();
+  const newKey = await shown.inputValue();
+  assert.match(newKey, /^sk_/);
+  assert.equal((await apiAs(server, newKey, "GET", "/v1/whoami")).status, 200, "the new key works");
+  await page.screenshot({ path: path.join(shots, "09-keys-created.png"), fullPage: true });
+  await page.getByRole("button", { name: "I saved it: hide" }).click();
+  assert.equal(await page.locator("#key-created").isHidden(), true);
+  const newRow = page.locator("tr[data-key]").filter({ hasText: newKey.slice(0, 8) });
+  await newRow.getByRole("button", { name: /Revoke/ }).click();
+  await newRow.filter({ hasText: "revoked" }).waitFor();
+  assert.equal((await apiAs(server, newKey, "GET", "/v1/whoami")).status, 401, "the revoked key is refused");
+  assert.equal((await page.content()).includes(newKey), false, "once hidden, the new key is not on the page any more");
+  await page.screenshot({ path: path.join(shots, "10-keys.png"), fullPage: true });
+  await page.goto(`${server.base}/console/#/sandboxes`);
+  await page.getByRole("heading", { name: "Sandboxes" }).waitFor();
+
   // Create.
   const name = `console-e2e-${Date.now()}`;
   await page.getByText("New sandbox").click();
@@ -163,6 +227,31 @@ try {
   await page.getByRole("button", { name: "Run" }).click();
   await page.locator("#exec-out").filter({ hasText: /hello from the console\s+hello\s+\[exit 0\]/ }).waitFor({ timeout: 60_000 });
 
+  // Egress allowlist and bandwidth (what the console shows is what the API then says).
+  await page.getByLabel("Allowed destinations (one per line)").fill("example.com:443\n10.0.0.0/8");
+  await page.getByRole("button", { name: "Save allowlist" }).click();
+  await page.locator("#egress-note").filter({ hasText: "2 rule(s)" }).waitFor();
+  assert.deepEqual((await apiAs(server, server.key, "GET", `/v1/sandboxes/${id}/egress`)).data.egress, ["example.com:443", "10.0.0.0/8"]);
+  await page.getByLabel("Allowed destinations (one per line)").fill("");
+  await page.getByRole("button", { name: "Save allowlist" }).click();
+  await page.locator("#egress-note").filter({ hasText: "Allow all." }).waitFor();
+  assert.deepEqual((await apiAs(server, server.key, "GET", `/v1/sandboxes/${id}/egress`)).data.egress, []);
+  await page.locator("#bandwidth dd").first().waitFor({ timeout: 30_000 });
+  const quota = (await apiAs(server, server.key, "GET", `/v1/sandboxes/${id}/bandwidth`)).data.quota_bytes;
+  await page.getByLabel("Add to quota").fill("2");
+  await page.getByLabel("Unit").selectOption("MiB");
+  await page.getByRole("button", { name: "Recharge" }).click();
+  if (quota >= 0) {
+    await waitFor(async () => (await apiAs(server, server.key, "GET", `/v1/sandboxes/${id}/bandwidth`)).data.quota_bytes === quota + 2 * 1048576, 30_000, "the recharge");
+  }
+  // Charts: CPU and memory lines, and a network rate once two samples exist.
+  for (const chart of ["#cpu-chart", "#memory-chart", "#network-chart"]) {
+    await waitFor(async () => ((await page.locator(`${chart} polyline`).first().getAttribute("points")) ?? "").trim().split(" ").length >= 2, 60_000, `two samples in ${chart}`);
+    assert.ok(await page.locator(`${chart} svg[role="img"]`).getAttribute("aria-label"), `${chart} is labelled`);
+  }
+  await page.locator("#egress-rules").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(shots, "11-sandbox-traffic-metrics.png"), fullPage: true });
+
   // Pause and resume.
   await page.getByRole("button", { name: "Pause" }).click();
   await page.locator("#sb-status").filter({ hasText: /^paused$/ }).waitFor({ timeout: VM_TIMEOUT });
@@ -174,7 +263,20 @@ try {
   await typeInTerminal(page, "echo back-$((40+2))");
   await waitFor(async () => /^back-42\s*$/m.test(await terminalText(page)), 30_000, "the terminal after resume");
 
-  for (const [hash, title] of [["networks", "Networks"], ["disks", "Disks"]] /* no templates routes on this server yet */) {
+  // Account usage: the running sandbox is counted, and the charts are drawn from the timeseries.
+  await page.goto(`${server.base}/console/#/usage`);
+  await page.getByRole("heading", { name: "Usage" }).waitFor();
+  await page.locator("#usage-totals").filter({ hasText: /[1-9]\d* running/ }).waitFor({ timeout: 30_000 });
+  await page.locator("#usage-running polyline").first().waitFor({ state: "attached" });
+  await page.locator(`#usage-sandboxes tr[data-id="${id}"]`).filter({ hasText: /% of 1 vCPU/ }).waitFor({ timeout: 30_000 });
+  await page.getByLabel("Window").selectOption({ label: "Last 24 hours" });
+  await page.screenshot({ path: path.join(shots, "12-usage.png"), fullPage: true });
+
+  // Templates, when this server has the routes (docs/rest-api.md §12).
+  if (routes.some((r) => r.p === "/v1/templates")) await templatesCase(page, server);
+  else console.log("console e2e: this server has no /v1/templates routes: the templates page was not exercised");
+
+  for (const [hash, title] of [["networks", "Networks"], ["disks", "Disks"]]) {
     await page.goto(`${server.base}/console/#/${hash}`);
     await page.getByRole("heading", { name: title }).waitFor();
     await page.locator("table.list tbody tr").first().waitFor();
@@ -186,6 +288,17 @@ try {
   await page.goto(`${server.base}/console/#/sandboxes`);
   await page.locator(`tr[data-id="${id}"]`).filter({ hasText: "running" }).waitFor();
   await page.screenshot({ path: path.join(shots, "06-sandboxes-phone.png"), fullPage: true });
+  for (const [hash, heading] of [["keys", "API keys"], ["usage", "Usage"], [`sandboxes/${encodeURIComponent(id)}`, null]]) {
+    await page.goto(`${server.base}/console/#/${hash}`);
+    if (heading) await page.getByRole("heading", { name: heading }).waitFor();
+    else await page.locator("#bandwidth dd").first().waitFor({ timeout: 30_000 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const wide = overflow <= 0 ? "" : await page.evaluate(() => [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest(".scroll"))
+      .slice(0, 8).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`).join("; "));
+    assert.ok(overflow <= 0, `#/${hash} fits a phone's width (overflows by ${overflow}px: ${wide})`);
+    await page.screenshot({ path: path.join(shots, `13-phone-${hash.split("/")[0]}.png`), fullPage: true });
+  }
 
   // Destroy.
   await page.goto(`${server.base}/console/#/sandboxes/${encodeURIComponent(id)}`);

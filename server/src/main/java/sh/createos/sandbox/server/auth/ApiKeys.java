@@ -33,15 +33,29 @@ public final class ApiKeys implements Authenticator {
     }
 
     /** A newly issued key: {@code secret} is the only copy of the key itself. */
-    public record Issued(String keyId, String secret) {}
+    public record Issued(String keyId, String secret) {
+        /** The stored form: the hash and the first 8 characters ({@code sk_} and 5 of the secret). */
+        public ApiKey record(String userId, String name, Instant at) {
+            return new ApiKey(keyId, userId, hash(secret), secret.substring(0, 8), at, null, name);
+        }
+    }
 
     public Issued issue(String userId) {
+        return issue(userId, null);
+    }
+
+    /** A new key named {@code name} (may be null). */
+    public Issued issue(String userId, String name) {
+        Issued issued = fresh();
+        store.createApiKey(issued.record(userId, name, Instant.now()));
+        return issued;
+    }
+
+    /** A new key not stored yet: {@link Issued#record} is the row to store. */
+    public static Issued fresh() {
         byte[] random = new byte[32];
         RANDOM.nextBytes(random);
-        String secret = "sk_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        String keyId = "key_" + Ulid.next();
-        store.createApiKey(new ApiKey(keyId, userId, hash(secret), secret.substring(0, 8), Instant.now(), null));
-        return new Issued(keyId, secret);
+        return new Issued("key_" + Ulid.next(), "sk_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random));
     }
 
     @Override
@@ -63,12 +77,17 @@ public final class ApiKeys implements Authenticator {
     }
 
     public static String credential(HttpFields headers) {
-        String authorization = headers.get("Authorization");
+        return credentialOf(headers::get);
+    }
+
+    /** @param header a request header's value by name, or null */
+    public static String credentialOf(java.util.function.Function<String, String> header) {
+        String authorization = header.apply("Authorization");
         if (authorization != null) {
             return authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7) : authorization;
         }
-        for (String header : TOKEN_HEADERS) {
-            String value = headers.get(header);
+        for (String name : TOKEN_HEADERS) {
+            String value = header.apply(name);
             if (value != null) {
                 return value;
             }

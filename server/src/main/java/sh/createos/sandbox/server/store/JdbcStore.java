@@ -143,15 +143,66 @@ public final class JdbcStore implements Store {
 
     @Override
     public void createApiKey(ApiKey key) {
-        update("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+        update("INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at, revoked_at, name) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 key.id(), key.userId(), key.keyHash(), key.prefix(), key.createdAt().toEpochMilli(),
-                millis(key.revokedAt()));
+                millis(key.revokedAt()), key.name());
     }
 
     @Override
     public Optional<ApiKey> apiKeyByHash(String keyHash) {
-        return queryOne("SELECT id, user_id, key_hash, prefix, created_at, revoked_at FROM api_keys "
-                + "WHERE key_hash = ?", JdbcStore::toApiKey, keyHash);
+        return queryOne("SELECT " + API_KEY_COLUMNS + " FROM api_keys WHERE key_hash = ?", JdbcStore::toApiKey,
+                keyHash);
+    }
+
+    @Override
+    public List<ApiKey> apiKeys(String userId) {
+        return query("SELECT " + API_KEY_COLUMNS + " FROM api_keys WHERE user_id = ? ORDER BY id", JdbcStore::toApiKey,
+                userId);
+    }
+
+    @Override
+    public boolean createApiKeyWithin(ApiKey key, int activeLimit) {
+        return inTransaction(() -> {
+            lockUser(key.userId());
+            if (activeApiKeys(key.userId()) >= activeLimit) {
+                return false;
+            }
+            createApiKey(key);
+            return true;
+        });
+    }
+
+    @Override
+    public KeyRevocation revokeOwnApiKey(String userId, String keyId, Instant at) {
+        return inTransaction(() -> {
+            lockUser(userId);
+            Optional<ApiKey> key = queryOne("SELECT " + API_KEY_COLUMNS + " FROM api_keys WHERE id = ? AND user_id = ?",
+                    JdbcStore::toApiKey, keyId, userId);
+            if (key.isEmpty()) {
+                return KeyRevocation.NOT_FOUND;
+            }
+            if (key.get().revoked()) {
+                return KeyRevocation.ALREADY_REVOKED;
+            }
+            if (activeApiKeys(userId) <= 1) {
+                return KeyRevocation.LAST_ACTIVE_KEY;
+            }
+            revokeApiKey(keyId, at);
+            return KeyRevocation.REVOKED;
+        });
+    }
+
+    /** Serialises one user's key changes across replicas; SQLite's transaction already holds the only write lock. */
+    private void lockUser(String userId) {
+        if (postgres) {
+            query("SELECT id FROM users WHERE id = ? FOR UPDATE", rs -> rs.getString(1), userId);
+        }
+    }
+
+    private long activeApiKeys(String userId) {
+        return queryOne("SELECT COUNT(*) FROM api_keys WHERE user_id = ? AND revoked_at IS NULL",
+                rs -> rs.getLong(1), userId).orElse(0L);
     }
 
     @Override
@@ -590,9 +641,12 @@ public final class JdbcStore implements Store {
                 Instant.ofEpochMilli(rs.getLong("created_at")));
     }
 
+    private static final String API_KEY_COLUMNS = "id, user_id, key_hash, prefix, created_at, revoked_at, name";
+
     private static ApiKey toApiKey(ResultSet rs) throws SQLException {
         return new ApiKey(rs.getString("id"), rs.getString("user_id"), rs.getString("key_hash"),
-                rs.getString("prefix"), Instant.ofEpochMilli(rs.getLong("created_at")), instant(rs, "revoked_at"));
+                rs.getString("prefix"), Instant.ofEpochMilli(rs.getLong("created_at")), instant(rs, "revoked_at"),
+                rs.getString("name"));
     }
 
     private SandboxRecord toSandbox(ResultSet rs) throws SQLException {

@@ -25,6 +25,23 @@ public interface Store extends AutoCloseable {
     /** @return false when no such key exists or it was already revoked */
     boolean revokeApiKey(String keyId, Instant at);
 
+    /** Every key of the user, revoked ones included, oldest first. */
+    List<ApiKey> apiKeys(String userId);
+
+    /**
+     * Inserts {@code key} unless its user already has {@code activeLimit} unrevoked keys, serialised per user like
+     * {@link #insertSandboxWithin}.
+     *
+     * @return false when the limit is reached (nothing inserted)
+     */
+    boolean createApiKeyWithin(ApiKey key, int activeLimit);
+
+    /**
+     * Revokes the user's own key, but never the user's last active one; serialised per user, so two concurrent
+     * revocations of a user's two last keys cannot both succeed.
+     */
+    KeyRevocation revokeOwnApiKey(String userId, String keyId, Instant at);
+
     /** @throws NameTakenException when the user already has a live sandbox of that name */
     void insertSandbox(SandboxRecord sandbox);
 

@@ -65,6 +65,70 @@ abstract class StoreContract {
     }
 
     @Test
+    void aUsersKeysAreListedWithTheirNamesAndCappedWhileActive() {
+        ApiKey named = key(alice, "b".repeat(64), "laptop");
+        ApiKey bare = key(alice, "c".repeat(64), null);
+        assertThat(store.createApiKeyWithin(named, 2)).isTrue();
+        assertThat(store.createApiKeyWithin(bare, 2)).isTrue();
+        assertThat(store.createApiKeyWithin(key(alice, "d".repeat(64), null), 2)).isFalse();
+        assertThat(store.createApiKeyWithin(key(bob, "e".repeat(64), null), 2)).isTrue();
+        assertThat(store.apiKeys(alice.id())).containsExactly(named, bare);
+        assertThat(store.apiKeyByHash("d".repeat(64))).isEmpty();
+        assertThat(store.revokeOwnApiKey(alice.id(), bare.id(), NOW)).isEqualTo(KeyRevocation.REVOKED);
+        assertThat(store.createApiKeyWithin(key(alice, "d".repeat(64), null), 2)).isTrue();
+        assertThat(store.apiKeys(alice.id())).hasSize(3);
+    }
+
+    @Test
+    void revokingOwnKeysSparesTheLastActiveOneAndOtherUsersKeys() {
+        ApiKey first = key(alice, "f".repeat(64), null);
+        ApiKey second = key(alice, "0".repeat(64), null);
+        ApiKey bobs = key(bob, "1".repeat(64), null);
+        store.createApiKey(first);
+        store.createApiKey(second);
+        store.createApiKey(bobs);
+        assertThat(store.revokeOwnApiKey(alice.id(), bobs.id(), NOW)).isEqualTo(KeyRevocation.NOT_FOUND);
+        assertThat(store.revokeOwnApiKey(alice.id(), "key_missing", NOW)).isEqualTo(KeyRevocation.NOT_FOUND);
+        assertThat(store.revokeOwnApiKey(bob.id(), bobs.id(), NOW)).isEqualTo(KeyRevocation.LAST_ACTIVE_KEY);
+        assertThat(store.revokeOwnApiKey(alice.id(), first.id(), NOW)).isEqualTo(KeyRevocation.REVOKED);
+        assertThat(store.revokeOwnApiKey(alice.id(), first.id(), NOW)).isEqualTo(KeyRevocation.ALREADY_REVOKED);
+        assertThat(store.revokeOwnApiKey(alice.id(), second.id(), NOW)).isEqualTo(KeyRevocation.LAST_ACTIVE_KEY);
+        assertThat(store.apiKeyByHash("0".repeat(64)).orElseThrow().revoked()).isFalse();
+        assertThat(store.apiKeyByHash("1".repeat(64)).orElseThrow().revoked()).isFalse();
+    }
+
+    /** Two replicas revoking a user's two last keys at once: one wins, the other is refused, one key is left. */
+    @Test
+    void concurrentRevocationsOfTheLastTwoKeysLeaveOne() throws Exception {
+        try (Store replica = openReplica()) {
+            for (int round = 0; round < 10; round++) {
+                User user = new User("u_" + Ulid.next(), "race" + round + "@example.com", 5, NOW);
+                store.createUser(user);
+                ApiKey a = key(user, Ulid.next().toLowerCase() + "a".repeat(38), null);
+                ApiKey b = key(user, Ulid.next().toLowerCase() + "b".repeat(38), null);
+                store.createApiKey(a);
+                store.createApiKey(b);
+                CountDownLatch go = new CountDownLatch(1);
+                ExecutorService pool = Executors.newFixedThreadPool(2);
+                try {
+                    Future<KeyRevocation> one = pool.submit(() -> { go.await(); return store.revokeOwnApiKey(user.id(), a.id(), NOW); });
+                    Future<KeyRevocation> two = pool.submit(() -> { go.await(); return replica.revokeOwnApiKey(user.id(), b.id(), NOW); });
+                    go.countDown();
+                    assertThat(List.of(one.get(30, TimeUnit.SECONDS), two.get(30, TimeUnit.SECONDS)))
+                            .containsExactlyInAnyOrder(KeyRevocation.REVOKED, KeyRevocation.LAST_ACTIVE_KEY);
+                } finally {
+                    pool.shutdownNow();
+                }
+                assertThat(store.apiKeys(user.id()).stream().filter(k -> !k.revoked())).hasSize(1);
+            }
+        }
+    }
+
+    private static ApiKey key(User owner, String hash, String name) {
+        return new ApiKey("key_" + Ulid.next(), owner.id(), hash, "sk_" + hash.substring(0, 5), NOW, null, name);
+    }
+
+    @Test
     void sandboxRowRoundTripsEveryColumn() {
         SandboxRecord row = sandbox(alice, "full", SandboxStatus.RUNNING)
                 .withRunning("10.0.0.2", "local", 1234L, NOW)
