@@ -65,6 +65,7 @@ public final class BuiltImages {
     long export(QemuPausedVm paused, Path baseFile, String name) throws IOException {
         checkName(name);
         Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------")); // the users' data
         Path target = dir.resolve(name + SUFFIX);
         if (Files.exists(target)) {
             throw new IOException("built image " + name + " already exists: " + target);
@@ -76,7 +77,7 @@ public final class BuiltImages {
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             Command.of("qemu-img", "rebase", "-q", "-f", "qcow2", "-b", baseFile.toString(), "-F",
                     DiskLayers.isQcow2Image(baseFile) ? "qcow2" : "raw", tmp.toString()).timeout(QEMU_IMG_TIMEOUT).run();
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--r--r--"));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--------"));
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);

@@ -131,14 +131,14 @@ final class TemplateBuild {
             info("using cached state after step " + start + "/" + steps.size() + " (line " + steps.get(start - 1).line()
                     + ")");
             for (int i = 0; i < start; i++) {
-                info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(steps.get(i).canonical())
+                info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(steps.get(i).text())
                         + "  [CACHED]");
             }
         }
         for (int i = start; i < steps.size(); i++) {
             checkCancelled();
             Dockerfile.Instruction step = steps.get(i);
-            info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(step.canonical()));
+            info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(step.text()));
             if (!step.isRun()) {
                 continue;
             }
@@ -237,7 +237,7 @@ final class TemplateBuild {
             } catch (TimeoutException e) {
                 exec.kill();
                 throw new StepFailed("line " + step.line() + ": the build's time limit of "
-                        + settings.timeout().toSeconds() + " s was reached during `" + abbreviate(step.canonical())
+                        + settings.timeout().toSeconds() + " s was reached during `" + abbreviate(step.text())
                         + "`" + tailText());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -249,7 +249,7 @@ final class TemplateBuild {
             if (status.code() != 0 || status.signal() != null) {
                 String how = status.signal() != null ? "was killed by SIG" + status.signal()
                         : "exited with code " + status.code();
-                throw new StepFailed("line " + step.line() + ": `" + abbreviate(step.canonical()) + "` " + how
+                throw new StepFailed("line " + step.line() + ": `" + abbreviate(step.text()) + "` " + how
                         + tailText());
             }
         } finally {

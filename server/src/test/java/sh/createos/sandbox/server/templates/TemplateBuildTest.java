@@ -50,7 +50,7 @@ class TemplateBuildTest {
     private static final String SECOND = FIRST.replace("echo 42", "echo 43");
 
     @TempDir
-    Path dir;
+    static Path dir;
     private TestApi api;
     private JsonNode first;
     private JsonNode second;
