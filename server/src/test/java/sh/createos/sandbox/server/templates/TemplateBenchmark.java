@@ -24,7 +24,7 @@ public final class TemplateBenchmark {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         Path shared = DataDir.fromEnvironment();
         Files.createDirectories(shared.resolve("tmp"));
-        Path dataDir = Files.createTempDirectory(shared.resolve("tmp"), "template-bench-");
+        Path dataDir = Files.createTempDirectory(shared.resolve("tmp"), "tpl-");
         System.setProperty("createos.templates.memory_mib", "512");
         System.setProperty("createos.templates.disk_mib", "512");
         System.setProperty("createos.templates.network", "false");
