@@ -52,11 +52,6 @@ public final class BuiltImages {
         return files.get(name);
     }
 
-    /** Names of every registered built image. */
-    public List<String> names() {
-        return files.keySet().stream().sorted().toList();
-    }
-
     /**
      * Writes image {@code name} from a paused VM's disk: a copy of its frozen layer rebased (safely: every cluster
      * that differs is written into it) onto the file of {@code baseFile}, the image the VM booted from, so the

@@ -150,7 +150,7 @@ final class TemplateBuild {
             info(" ---> done in " + (System.nanoTime() - stepStarted) / 1_000_000 + " ms; cached");
         }
         String workdir = dockerfile.config().workdir();
-        if (workdir != null && !workdir.equals("/") && !lastStateHasWorkdir(keys)) {
+        if (workdir != null && !workdir.equals("/") && !isWholeFileState(keys)) {
             ensureRunning();
             agent().mkdir(workdir, true);
             freeze(keys.get(steps.size()));
@@ -161,8 +161,11 @@ final class TemplateBuild {
         }
     }
 
-    /** True when the state reached so far already is the cache entry of the whole file (a full cache hit). */
-    private boolean lastStateHasWorkdir(List<String> keys) {
+    /**
+     * True when the state reached is the cache entry of the whole file (a full cache hit, or a last RUN after the
+     * last WORKDIR): its disk already holds the final WORKDIR.
+     */
+    private boolean isWholeFileState(List<String> keys) {
         return current != null && store.cacheEntry(keys.get(keys.size() - 1)).map(e -> e.vmId().equals(current))
                 .orElse(false);
     }
