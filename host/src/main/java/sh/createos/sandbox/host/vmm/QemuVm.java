@@ -184,8 +184,7 @@ final class QemuVm implements Vm {
                         + dir.path() + " is left in place");
             }
         }
-        TestSeam.reached(TestSeam.VM_DESTROY_BEFORE_DELETE);
-        dir.delete();
+        dir.delete(TestSeam.VM_DESTROY_MIDWAY);
         layers.collectGarbage();
         log.info("VM {} destroyed", id());
     }

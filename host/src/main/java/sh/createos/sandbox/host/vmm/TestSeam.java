@@ -14,8 +14,11 @@ import org.slf4j.LoggerFactory;
  */
 final class TestSeam {
     private static final Logger log = LoggerFactory.getLogger(TestSeam.class);
-    /** In {@link QemuVm#destroy()}: the VMM is gone, its directory not yet removed. */
-    static final String VM_DESTROY_BEFORE_DELETE = "vm-destroy-before-delete";
+    /**
+     * In {@link QemuVm#destroy()}: the VMM is gone (having quit, it removed its pid file) and the first file of its
+     * directory deleted; the disk overlay, sockets and logs are still there.
+     */
+    static final String VM_DESTROY_MIDWAY = "vm-destroy-midway";
 
     private TestSeam() {}
 
