@@ -100,7 +100,7 @@ public final class AgentClient implements Closeable {
                 in.close();
             }
         });
-        return new AgentClient(connection, connection.handshake(null));
+        return new AgentClient(connection, connection.handshake(connection.answerTimeout()));
     }
 
     private static void closeQuietly(SocketChannel channel) {
@@ -121,6 +121,24 @@ public final class AgentClient implements Closeable {
         return connection.isOpen();
     }
 
+    /**
+     * How long each request waits for the agent's answer (default 60 s, see {@code createos.agent.answer-timeout-ms}):
+     * the start of an exec, a stat, a configure, the end of an upload. A process's output and exit, and self-signals,
+     * come when they come and are not bounded by it.
+     */
+    public AgentClient answerTimeout(Duration timeout) {
+        connection.answerTimeout(timeout);
+        return this;
+    }
+
+    /**
+     * The agent is gone though its byte stream is not (its guest closed the port: QEMU's {@code VSERPORT_CHANGE}):
+     * every call waiting on it fails at once with {@code reason}, and every later call too.
+     */
+    public void lost(String reason) {
+        connection.lost(reason);
+    }
+
     /** The round trip of one ping through the agent. */
     public Duration ping() throws IOException {
         long start = System.nanoTime();
@@ -134,7 +152,7 @@ public final class AgentClient implements Closeable {
         AgentStream stream = connection.open(new Messages.Exec("exec", request.argv(),
                 request.env().isEmpty() ? null : request.env(), request.cwd(), request.user(), request.pty(),
                 request.stdin()), what);
-        Messages.Event event = stream.nextEvent();
+        Messages.Event event = stream.nextAnswer();
         if (event.is("error")) {
             throw stream.errorOf(event);
         }
@@ -200,6 +218,7 @@ public final class AgentClient implements Closeable {
     public long writeFile(String path, InputStream content, int mode) throws IOException {
         String what = "write_file " + path;
         AgentStream stream = connection.open(new Messages.WriteFile("write_file", path, mode, true), what);
+        stream.boundWindowWaits();
         OutputStream out = stream.output();
         try {
             byte[] buffer = new byte[Frame.MAX_DATA];
@@ -322,7 +341,7 @@ public final class AgentClient implements Closeable {
     }
 
     private static Messages.Event call(AgentStream stream, String what) throws IOException {
-        Messages.Event event = stream.nextEvent();
+        Messages.Event event = stream.nextAnswer();
         if (event.is("error")) {
             throw stream.errorOf(event);
         }

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
  */
 final class AgentConnection implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(AgentConnection.class);
+    private static final Duration WRITE_WATCH = Duration.ofMillis(500);
 
     private final String peer;
     private final FrameReader reader;
@@ -25,6 +26,7 @@ final class AgentConnection implements Closeable {
     private final Map<Integer, AgentStream> streams = new ConcurrentHashMap<>();
     private int lastStreamId; // guarded by writer.lock(): ids go out in increasing order
     private volatile IOException failure;
+    private volatile Duration answerTimeout = defaultAnswerTimeout();
 
     /** {@code peer} names the other end in error messages ("unix:/var/lib/…/agent.sock"). */
     AgentConnection(String peer, InputStream in, OutputStream out, Closeable transport) {
@@ -36,6 +38,22 @@ final class AgentConnection implements Closeable {
 
     String peer() {
         return peer;
+    }
+
+    /**
+     * How long a request waits for the agent's answer (60 s, or {@code -Dcreateos.agent.answer-timeout-ms}): ample
+     * for any op the agent answers at once, and a bound for one that hangs (issue 18: no wait without a deadline).
+     */
+    static Duration defaultAnswerTimeout() {
+        return Duration.ofMillis(Long.getLong("createos.agent.answer-timeout-ms", 60_000));
+    }
+
+    Duration answerTimeout() {
+        return answerTimeout;
+    }
+
+    void answerTimeout(Duration timeout) {
+        this.answerTimeout = timeout;
     }
 
     /**
@@ -99,6 +117,26 @@ final class AgentConnection implements Closeable {
     /** Starts demultiplexing; called once, after the handshake. */
     void start() {
         Thread.ofVirtual().name("agent-reader " + peer).start(this::readLoop);
+        Thread.ofVirtual().name("agent-write-watch " + peer).start(this::watchWrites);
+    }
+
+    /**
+     * A write blocks when the other end reads nothing (a frozen guest or VMM fills the socket): it holds the writer
+     * lock, so every call would wait behind it. Past the answer timeout the connection fails, which ends the write.
+     */
+    private void watchWrites() {
+        while (failure == null) {
+            try {
+                Thread.sleep(WRITE_WATCH);
+            } catch (InterruptedException e) {
+                return;
+            }
+            Duration timeout = answerTimeout;
+            if (writer.blockedNanos() > timeout.toNanos()) {
+                fail(new IOException("a write to the agent at " + peer + " was blocked for more than "
+                        + timeout.toMillis() + " ms (the agent reads nothing)"));
+            }
+        }
     }
 
     boolean isOpen() {
@@ -232,6 +270,11 @@ final class AgentConnection implements Closeable {
         } catch (IOException e) {
             log.debug("{}: closing the transport: {}", peer, e.getMessage());
         }
+    }
+
+    /** The agent is known to be gone (its guest port closed): every waiter fails now with {@code reason}. */
+    void lost(String reason) {
+        fail(new IOException("lost the agent at " + peer + ": " + reason));
     }
 
     @Override

@@ -106,14 +106,17 @@ public final class AgentProcesses {
 
     /** Waits until the leader ({@code tree} false) or the whole tree has exited, or {@code timeout} has passed. */
     public WaitResult await(String id, boolean tree, Duration timeout) throws IOException {
-        Messages.Event event = call(new Wait("proc_wait", id, tree ? "tree" : "leader", timeout.toMillis()),
+        // The agent answers when the wait is over: its own timeout plus the usual bound for an answer.
+        AgentStream stream = connection.open(new Wait("proc_wait", id, tree ? "tree" : "leader", timeout.toMillis()),
                 "proc_wait " + id);
+        Messages.Event event = checked(stream, stream.nextEvent(timeout.plus(connection.answerTimeout())));
         return new WaitResult(event.body().path("done").asBoolean(), proc(event));
     }
 
     /** SIGTERM to the whole tree, {@code grace} for it to exit, then SIGKILL; returns once the tree is gone. */
     public ManagedProcessInfo kill(String id, Duration grace) throws IOException {
-        return proc(call(new Kill("proc_kill", id, grace.toMillis()), "proc_kill " + id));
+        AgentStream stream = connection.open(new Kill("proc_kill", id, grace.toMillis()), "proc_kill " + id);
+        return proc(checked(stream, stream.nextEvent(grace.plus(connection.answerTimeout()))));
     }
 
     private Messages.Event call(Object request, String what) throws IOException {
@@ -121,7 +124,10 @@ public final class AgentProcesses {
     }
 
     private static Messages.Event next(AgentStream stream) throws IOException {
-        Messages.Event event = stream.nextEvent();
+        return checked(stream, stream.nextAnswer());
+    }
+
+    private static Messages.Event checked(AgentStream stream, Messages.Event event) throws IOException {
         if (event.is("error")) {
             throw stream.errorOf(event);
         }

@@ -2,6 +2,7 @@ package sh.createos.sandbox.host.agent;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -32,6 +33,7 @@ final class AgentStream {
     private boolean remoteClosed;
     private boolean localClosed;
     private IOException failure;
+    private boolean windowWaitsBounded;
 
     AgentStream(AgentConnection connection, int id, String what) {
         this.connection = connection;
@@ -61,8 +63,26 @@ final class AgentStream {
         return output;
     }
 
-    /** The next event from the agent; throws if the stream or the connection ended without one. */
+    /**
+     * The next event from the agent; throws if the stream or the connection ended without one. For events that may
+     * be long in coming (a process's exit, a self-signal); an answer the agent owes at once waits with
+     * {@link #nextAnswer()}.
+     */
     Messages.Event nextEvent() throws IOException {
+        return nextEvent(null);
+    }
+
+    /**
+     * The agent's answer to a request, within the connection's answer timeout: an agent that says nothing (it hangs,
+     * the guest is frozen, its port went away without a word) fails the call, and the stream is aborted.
+     */
+    Messages.Event nextAnswer() throws IOException {
+        return nextEvent(connection.answerTimeout());
+    }
+
+    /** The next event within {@code timeout} (null: no limit); at the timeout the stream is aborted. */
+    Messages.Event nextEvent(Duration timeout) throws IOException {
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
             while (events.isEmpty()) {
@@ -72,15 +92,28 @@ final class AgentStream {
                 if (remoteClosed) {
                     throw new IOException(what + ": the agent closed the stream without a further event");
                 }
-                changed.await();
+                if (timeout == null) {
+                    changed.await();
+                } else {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    changed.awaitNanos(left);
+                }
             }
-            return events.poll();
+            if (!events.isEmpty()) {
+                return events.poll();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException(what + ": interrupted while waiting for the agent");
         } finally {
             lock.unlock();
         }
+        abort();
+        throw new AgentTimeoutException(what + ": the agent at " + connection.peer() + " did not answer within "
+                + timeout.toMillis() + " ms (it hangs, or its guest does); the call was aborted");
     }
 
     /** The agent's error event as an exception, with {@code what} in front so the message names the operation. */
@@ -112,8 +145,23 @@ final class AgentStream {
         connection.send(id, type, channel, payload, offset, length);
     }
 
+    /**
+     * Waits for window with the answer timeout from now on: for uploads, where the agent grants window as soon as it
+     * has written (unlike a process's stdin, which may rightly go unread for long).
+     */
+    void boundWindowWaits() {
+        lock.lock();
+        try {
+            windowWaitsBounded = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Blocks the caller until the agent grants window, then takes up to {@code wanted} bytes of it. */
     int acquireSendWindow(int wanted) throws IOException {
+        Duration timeout = connection.answerTimeout();
+        long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
             while (sendWindow == 0 || failure != null || remoteClosed || localClosed) {
@@ -129,7 +177,18 @@ final class AgentStream {
                 if (localClosed) {
                     throw new IOException(what + ": aborted");
                 }
-                changed.await();
+                if (!windowWaitsBounded) {
+                    changed.await();
+                } else if (changed.awaitNanos(deadline - System.nanoTime()) <= 0 && sendWindow == 0) {
+                    lock.unlock();
+                    try {
+                        abort();
+                    } finally {
+                        lock.lock();
+                    }
+                    throw new AgentTimeoutException(what + ": the agent at " + connection.peer()
+                            + " took no data for " + timeout.toMillis() + " ms; the transfer was aborted");
+                }
             }
             int n = (int) Math.min(wanted, sendWindow);
             sendWindow -= n;

@@ -10,6 +10,7 @@ final class FrameWriter {
     private final ReentrantLock lock = new ReentrantLock();
     private final OutputStream out;
     private final byte[] header = new byte[Frame.HEADER_BYTES];
+    private volatile long writingSince;
 
     FrameWriter(OutputStream out) {
         this.out = new BufferedOutputStream(out, Frame.HEADER_BYTES + Frame.MAX_PAYLOAD);
@@ -29,6 +30,7 @@ final class FrameWriter {
             throw new IllegalArgumentException(Frame.typeName(type) + " payload of " + length + " bytes exceeds " + Frame.MAX_PAYLOAD);
         }
         lock.lock();
+        writingSince = System.nanoTime();
         try {
             putInt(header, 0, stream);
             header[4] = (byte) type;
@@ -38,8 +40,15 @@ final class FrameWriter {
             out.write(payload, offset, length);
             out.flush();
         } finally {
+            writingSince = 0;
             lock.unlock();
         }
+    }
+
+    /** How long the write in progress has been blocked (the other end reads nothing), 0 when none is. */
+    long blockedNanos() {
+        long since = writingSince;
+        return since == 0 ? 0 : System.nanoTime() - since;
     }
 
     static void putInt(byte[] b, int at, int v) {

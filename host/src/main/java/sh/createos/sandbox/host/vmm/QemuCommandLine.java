@@ -15,6 +15,8 @@ final class QemuCommandLine {
     /** The block backend of the root disk, as QMP's block_resize names it. */
     static final String ROOT_DRIVE = "root";
     static final String AGENT_PORT = "createos.agent";
+    /** The agent port's device id, which its VSERPORT_CHANGE events name. */
+    static final String AGENT_PORT_ID = "agent-port";
 
     private final List<String> args = new ArrayList<>(List.of(BINARY));
 
@@ -106,7 +108,9 @@ final class QemuCommandLine {
     private QemuCommandLine agentChannel(Path socket) {
         return add("-chardev", "socket,id=agent,path=" + option(socket) + ",server=on,wait=off",
                 "-device", "virtio-serial-device",
-                "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT);
+                // The id makes QEMU report the guest opening and closing the port (VSERPORT_CHANGE): how the host
+                // learns at once that the agent is gone while the socket stays open.
+                "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT + ",id=" + AGENT_PORT_ID);
     }
 
     private QemuCommandLine qmp(Path socket) {

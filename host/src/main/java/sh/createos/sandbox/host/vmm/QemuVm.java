@@ -37,6 +37,20 @@ final class QemuVm implements Vm {
         this.process = process;
         this.qmp = qmp;
         this.agent = agent;
+        qmp.onEvent(this::failAgentWhenItsPortCloses);
+    }
+
+    /**
+     * A guest that closes the agent's port (the agent died, its device went away) leaves the host's socket open and
+     * silent; QEMU says so in VSERPORT_CHANGE, and every call waiting on the agent fails then, not at its deadline.
+     */
+    private void failAgentWhenItsPortCloses(QmpEvent event) {
+        if ("VSERPORT_CHANGE".equals(event.name())
+                && QemuCommandLine.AGENT_PORT_ID.equals(event.data().path("id").asText())
+                && !event.data().path("open").asBoolean(true)) {
+            log.warn("VM {}: the guest closed the agent's port; failing the calls waiting on the agent", id());
+            agent.lost("the guest of VM " + id() + " closed the agent's port (the agent exited or its device went away)");
+        }
     }
 
     @Override
@@ -146,13 +160,17 @@ final class QemuVm implements Vm {
         }
     }
 
+    /**
+     * Not under the VM's lock, which a resize or pause waiting on a hung agent or QEMU may hold: closing the agent
+     * and QMP first fails those waits at once, and a VMM that does not quit within {@link #QUIT_GRACE} is killed.
+     */
     @Override
-    public synchronized void destroy() throws IOException {
+    public void destroy() throws IOException {
         checkNotPaused();
         agent.close();
         boolean quitting;
         try {
-            qmp.execute("quit");
+            qmp.execute("quit", Map.of(), QUIT_GRACE);
             quitting = true;
         } catch (IOException e) {
             log.debug("VM {}: QMP quit failed ({}), killing pid {}", id(), e.getMessage(), pid());
@@ -166,7 +184,7 @@ final class QemuVm implements Vm {
                         + dir.path() + " is left in place");
             }
         }
-        dir.delete();
+        dir.delete(TestSeam.VM_DESTROY_MIDWAY);
         layers.collectGarbage();
         log.info("VM {} destroyed", id());
     }

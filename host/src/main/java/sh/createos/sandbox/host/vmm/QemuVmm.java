@@ -308,6 +308,36 @@ public final class QemuVmm implements Vmm {
         layers.collectGarbage();
     }
 
+    @Override
+    public void forceDestroy(String id) throws IOException {
+        VmDirectory dir = new VmDirectory(vmsDir.resolve(VmSpec.checkId(id)));
+        if (!Files.isDirectory(dir.path())) {
+            return;
+        }
+        if (!VmOperations.begin(dir.path())) {
+            throw new IllegalStateException("VM " + id + " is being worked on by this process");
+        }
+        try {
+            if (dir.isPaused()) {
+                return;
+            }
+            VmmProcess process = new VmmProcess(readPidQuietly(dir), dir.path());
+            if (process.isOurs()) {
+                log.info("VM {}: killing its qemu (pid {}) without asking it", id, process.pid());
+                process.kill();
+                if (!process.awaitExit(KILL_WAIT)) {
+                    throw new IOException("VM " + id + ": qemu pid " + process.pid() + " survived SIGKILL; "
+                            + dir.path() + " is left in place");
+                }
+            }
+            log.info("VM {}: removing {}", id, dir.path());
+            dir.delete();
+        } finally {
+            VmOperations.end(dir.path());
+        }
+        layers.collectGarbage();
+    }
+
     /** Attaches every live VM; one that is running but cannot be reached is logged and left alone. */
     @Override
     public List<Vm> attachAll() throws IOException {

@@ -156,12 +156,21 @@ record VmDirectory(Path path) {
 
     /** Removes the directory and everything in it; a directory that is already gone is fine. */
     void delete() throws IOException {
+        delete(null);
+    }
+
+    /** With a {@link TestSeam} reached after the first file is deleted ({@code seam} null: none). */
+    void delete(String seam) throws IOException {
         if (!Files.exists(path)) {
             return;
         }
         try (Stream<Path> files = Files.walk(path)) {
             for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(file);
+                if (seam != null) {
+                    TestSeam.reached(seam);
+                    seam = null;
+                }
             }
         }
     }

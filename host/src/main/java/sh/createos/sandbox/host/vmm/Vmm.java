@@ -57,4 +57,11 @@ public interface Vmm {
      * there is nothing, refused for a running or paused VM.
      */
     void discard(String id) throws IOException;
+
+    /**
+     * For a VM whose owner is being destroyed: kills its VMM without asking it (one that hangs, or whose agent is
+     * gone, is no reason to keep it) and removes its directory in whatever state a crash left it (no pid file, half
+     * deleted). A paused VM's snapshot is left to {@link PausedVm#destroy}. A no-op when there is nothing.
+     */
+    void forceDestroy(String id) throws IOException;
 }

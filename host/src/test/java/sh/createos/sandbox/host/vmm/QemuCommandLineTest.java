@@ -27,7 +27,7 @@ class QemuCommandLineTest {
                 "-kernel /kit/vmlinuz -initrd /kit/initramfs.img",
                 "-drive id=root,file=/data/vms/vm-1/overlay.qcow2,format=qcow2,if=none -device virtio-blk-device,drive=root",
                 "-chardev socket,id=agent,path=/data/vms/vm-1/agent.sock,server=on,wait=off",
-                "-device virtio-serial-device -device virtserialport,chardev=agent,name=createos.agent",
+                "-device virtio-serial-device -device virtserialport,chardev=agent,name=createos.agent,id=agent-port",
                 "-chardev socket,id=qmp,path=/data/vms/vm-1/qmp.sock,server=on,wait=off -mon chardev=qmp,mode=control",
                 "-chardev file,id=console,path=/data/vms/vm-1/console.log -serial chardev:console",
                 "-daemonize -pidfile /data/vms/vm-1/qemu.pid");

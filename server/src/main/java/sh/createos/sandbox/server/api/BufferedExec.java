@@ -66,7 +66,17 @@ final class BufferedExec {
 
     /** With {@code stdin} (null = none) written to the command and closed. */
     static Result run(AgentClient agent, ExecRequest request, byte[] stdin) throws IOException {
+        return run(agent, request, stdin, abort -> {});
+    }
+
+    /**
+     * With a hook for the client's departure: {@code onClientGone} gets what ends the command (its session, so the
+     * agent kills its process tree); the run then fails with an IOException.
+     */
+    static Result run(AgentClient agent, ExecRequest request, byte[] stdin,
+            java.util.function.Consumer<Runnable> onClientGone) throws IOException {
         try (ExecSession session = agent.exec(request)) {
+            onClientGone.accept(session::close);
             StdinFeeder.start(session, stdin);
             FutureTask<Capture> stderr = new FutureTask<>(() -> Capture.of(session.stderr()));
             Thread.ofVirtual().name("exec-stderr").start(stderr);

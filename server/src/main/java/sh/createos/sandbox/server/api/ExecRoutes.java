@@ -27,6 +27,7 @@ public final class ExecRoutes {
 
     /** The agent's limit for one request (its OPEN payload), less room for the fields besides argv and env. */
     static final int MAX_AGENT_REQUEST = 65536 - 1024;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExecRoutes.class);
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
             new com.fasterxml.jackson.databind.ObjectMapper();
 
@@ -65,9 +66,17 @@ public final class ExecRoutes {
                 }
                 long started = System.nanoTime();
                 BufferedExec.Result result;
-                try {
-                    result = BufferedExec.run(running.agent(), hostRequest, stdin);
+                // A client that gives up ends the command (its process tree), and with it the busy mark above,
+                // which held off idle auto-pause for as long as the command ran (issue 18).
+                var watch = ex.watchDisconnect();
+                try (watch) {
+                    result = BufferedExec.run(running.agent(), hostRequest, stdin, watch::onGone);
                 } catch (IOException e) {
+                    if (watch.isGone()) {
+                        log.info("sandbox {}: the client of a buffered exec of {} went away; the command was killed",
+                                running.sandbox().id(), req.cmd());
+                        return;
+                    }
                     throw service.explainLostAgent(running.sandbox().id(), e);
                 }
                 try (var out = new java.io.BufferedOutputStream(ex.stream(200, "application/json", -1), 1 << 16)) {

@@ -311,10 +311,23 @@ public final class LocalHost implements Host {
                 vm = exitedVms.remove(sandboxId);
             }
             if (vm == null && problem().isEmpty()) {
-                vm = vmm().attach(vmId(sandboxId)).orElse(null);
+                try {
+                    vm = vmm().attach(vmId(sandboxId)).orElse(null);
+                } catch (IOException e) {
+                    // Its VMM or agent does not answer: no reason to keep it (forceDestroy below kills it).
+                    log.warn("sandbox {}: its VM does not answer, killing it: {}", sandboxId, e.getMessage());
+                }
             }
             if (vm != null) {
-                vm.destroy();
+                try {
+                    vm.destroy();
+                } catch (IOException | RuntimeException e) {
+                    log.warn("sandbox {}: destroying its VM failed, killing it: {}", sandboxId, e.getMessage());
+                }
+            }
+            // Whatever a crash mid-destroy or a VMM that would not quit left (issue 18): the VMM killed, the files gone.
+            if (problem().isEmpty()) {
+                vmm().forceDestroy(vmId(sandboxId));
             }
         } finally {
             stopping.remove(sandboxId);

@@ -153,6 +153,14 @@ public final class Exchange {
         }
     }
 
+    /**
+     * Watches for the client going away while this request waits without writing (call after reading the body;
+     * close before answering): see {@link DisconnectWatch}.
+     */
+    public DisconnectWatch watchDisconnect() {
+        return DisconnectWatch.of(request, response);
+    }
+
     /** The value of a request header, or null. */
     public String header(String name) {
         return request.getHeaders().get(name);
