@@ -28,6 +28,7 @@ public final class ServerMain {
                                            | --ingress-tls-keystore FILE [--ingress-tls-keystore-password P]]
                                           [--ssh-listen HOST:PORT|off] [--ssh-max-auth-attempts N]
                                           [--ssh-idle-timeout-seconds N] [--ssh-max-sessions-per-sandbox N]
+                                          [--ssh-max-channels-per-connection N]
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
                    createos-sandbox host [--data-dir DIR] [--listen HOST:PORT] --token-file FILE [--network on|off]
                                          (this machine's engine served over gRPC to a control plane)
@@ -185,7 +186,10 @@ public final class ServerMain {
                 (int) SshConfig.DEFAULT_IDLE_TIMEOUT.toSeconds());
         int sessions = intOption(args, "--ssh-max-sessions-per-sandbox", "CREATEOS_SANDBOX_SSH_MAX_SESSIONS_PER_SANDBOX",
                 SshConfig.DEFAULT_MAX_SESSIONS_PER_SANDBOX);
-        return ssh == null ? null : ssh.withLimits(attempts, java.time.Duration.ofSeconds(idle), sessions);
+        int channels = intOption(args, "--ssh-max-channels-per-connection",
+                "CREATEOS_SANDBOX_SSH_MAX_CHANNELS_PER_CONNECTION", SshConfig.DEFAULT_MAX_CHANNELS_PER_CONNECTION);
+        return ssh == null ? null : ssh.withLimits(attempts, java.time.Duration.ofSeconds(idle), sessions)
+                .withMaxChannelsPerConnection(channels);
     }
 
     private static IngressConfig ingress(List<String> args) {

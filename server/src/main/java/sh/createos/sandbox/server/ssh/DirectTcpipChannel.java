@@ -32,7 +32,7 @@ final class DirectTcpipChannel extends AbstractServerChannel {
     private static final Logger log = LoggerFactory.getLogger(DirectTcpipChannel.class);
     private static final byte[] EOF = new byte[0];
 
-    static ChannelFactory factory(GatewaySessions sessions) {
+    static ChannelFactory factory(GatewaySessions sessions, ChannelQuota quota) {
         return new ChannelFactory() {
             @Override
             public String getName() {
@@ -41,18 +41,20 @@ final class DirectTcpipChannel extends AbstractServerChannel {
 
             @Override
             public Channel createChannel(Session session) {
-                return new DirectTcpipChannel(sessions);
+                return new DirectTcpipChannel(sessions, quota);
             }
         };
     }
 
     private final GatewaySessions sessions;
+    private final ChannelQuota quota;
     private final BlockingQueue<byte[]> toGuest = new LinkedBlockingQueue<>(); // bounded in bytes by the SSH window
     private volatile DialConnection dial;
 
-    private DirectTcpipChannel(GatewaySessions sessions) {
+    private DirectTcpipChannel(GatewaySessions sessions, ChannelQuota quota) {
         super("direct-tcpip", java.util.List.of(), null);
         this.sessions = sessions;
+        this.quota = quota;
         addCloseFutureListener(closed -> {
             DialConnection connection = dial;
             if (connection != null) {
@@ -68,6 +70,13 @@ final class DirectTcpipChannel extends AbstractServerChannel {
         DefaultOpenFuture opened = new DefaultOpenFuture(this, futureLock);
         // Resuming a paused sandbox or dialing can take a while: not on MINA's I/O thread.
         Thread.ofVirtual().name("ssh-dial-" + port).start(() -> {
+            SshChannelOpenException overQuota = quota.admit(this);
+            if (overQuota != null) {
+                signalChannelOpenFailure(overQuota);
+                opened.setException(overQuota);
+                close(true);
+                return;
+            }
             try {
                 RunningSandbox running = sessions.attach((ServerSession) getSession());
                 String target = "localhost".equals(host) || host.isEmpty() ? "127.0.0.1" : host;

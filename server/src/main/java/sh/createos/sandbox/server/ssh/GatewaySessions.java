@@ -14,7 +14,8 @@ import sh.createos.sandbox.server.lifecycle.ActivityTracker;
 import sh.createos.sandbox.server.sandbox.SandboxService.RunningSandbox;
 
 /**
- * The authenticated SSH connections per sandbox: caps how many one sandbox may have, keeps the sandbox busy for
+ * The authenticated SSH connections per sandbox: caps how many one sandbox may have (a connection beyond the cap
+ * stays up, but its channels are refused until a place frees), keeps the sandbox busy for
  * idle auto-pause while one is attached (has reached the running guest), and ends the attached ones with a
  * message once their sandbox stops running (paused or destroyed), checking once a second.
  */
@@ -35,26 +36,31 @@ final class GatewaySessions implements SessionListener, AutoCloseable {
         this.watcher = Thread.ofVirtual().name("ssh-session-watch").start(this::watch);
     }
 
+    /**
+     * A login takes one of its sandbox's places if one is free. One that finds none is not disconnected (a
+     * disconnect sent from inside the Authenticated event races MINA's switch to delayed compression and reaches
+     * OpenSSH as a corrupt packet); instead it tries again at each channel, and its channels are refused with the
+     * reason until a place frees.
+     */
     @Override
     public void sessionEvent(Session session, Event event) {
-        if (event != Event.Authenticated || !(session instanceof ServerSession server)) {
-            return;
+        if (event == Event.Authenticated && session instanceof ServerSession server
+                && server.getAttribute(SshLogin.KEY) != null) {
+            admit(server, server.getAttribute(SshLogin.KEY));
         }
-        SshLogin login = server.getAttribute(SshLogin.KEY);
-        if (login == null) {
-            return;
-        }
+    }
+
+    private boolean admit(ServerSession session, SshLogin login) {
         Set<ServerSession> sessions = bySandbox.computeIfAbsent(login.sandboxId(), id -> ConcurrentHashMap.newKeySet());
-        boolean refused;
         synchronized (sessions) {
-            refused = sessions.size() >= maxPerSandbox;
-            if (!refused) {
-                sessions.add(server);
+            if (sessions.contains(session)) {
+                return true;
             }
-        }
-        if (refused) {
-            disconnect(server, "sandbox " + login.sandboxId() + " already has " + maxPerSandbox
-                    + " SSH sessions, the most it may have at once");
+            if (sessions.size() >= maxPerSandbox || !session.isOpen()) {
+                return false;
+            }
+            sessions.add(session);
+            return true;
         }
     }
 
@@ -80,6 +86,10 @@ final class GatewaySessions implements SessionListener, AutoCloseable {
         SshLogin login = session.getAttribute(SshLogin.KEY);
         if (login == null) {
             throw new SshRefusal("not logged in");
+        }
+        if (!admit(session, login)) {
+            throw new SshRefusal("sandbox " + login.sandboxId() + " already has " + maxPerSandbox
+                    + " SSH connections, the most it may have at once");
         }
         RunningSandbox running = access.running(login);
         attached.computeIfAbsent(session, s -> access.activity().busy(login.sandboxId()));

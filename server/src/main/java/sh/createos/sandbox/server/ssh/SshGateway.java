@@ -50,7 +50,9 @@ public final class SshGateway implements AutoCloseable {
         server.setFileSystemFactory(new AgentFileSystemFactory(sessions));
         server.setSubsystemFactories(List.of(new SftpSubsystemFactory.Builder()
                 .withFileSystemAccessor(AgentSftpAccessor.INSTANCE).build()));
-        server.setChannelFactories(List.of(GuestChannelSession.FACTORY, DirectTcpipChannel.factory(sessions)));
+        ChannelQuota quota = new ChannelQuota(config.maxChannelsPerConnection());
+        server.setChannelFactories(List.of(GuestChannelSession.factory(quota), DirectTcpipChannel.factory(sessions,
+                quota)));
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE); // -R, agent and X11 forwarding
         server.addSessionListener(sessions);
         CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, config.maxAuthAttempts());

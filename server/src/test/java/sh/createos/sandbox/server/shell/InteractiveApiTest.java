@@ -52,6 +52,7 @@ import sh.createos.sandbox.server.TestApi.Reply;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class InteractiveApiTest {
     static final int CI_TUNNEL_MIB = 8;
+    private static final int AUTO_PAUSE_SECONDS = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
     @TempDir
     static Path dir;
@@ -61,7 +62,7 @@ class InteractiveApiTest {
 
     @BeforeAll
     void bootOneSandbox() throws Exception {
-        api = TestApi.start(dir, true);
+        api = TestApi.start(dir, true, c -> c.withAutoPauseMinSeconds(AUTO_PAUSE_SECONDS));
         Reply created = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-512mb",
                 "envs", map("MODE", "base", "OTHER", "kept")));
         assertThat(created.status()).as(created.toString()).isEqualTo(200);
@@ -378,6 +379,51 @@ class InteractiveApiTest {
         assertThat(api.get(base + "/shell-ws?rows=0", api.aliceKey).status()).isEqualTo(426);
         assertThatThrownBy(() -> WsClient.open(api, base + "/shell-ws?rows=0", api.aliceKey))
                 .hasMessageContaining("HTTP 400");
+    }
+
+    // ---- activity for idle auto-pause (§1) ----
+
+    @Test
+    @Order(5)
+    void anOpenShellAndAnOpenTunnelHoldOffIdleAutoPauseUntilBothClose() throws Exception {
+        execOut("bash", "-c", "nohup setsid node -e \"require('net').createServer(s=>{s.on('error',()=>{});"
+                + "s.pipe(s)}).listen(5007)\" >/dev/null 2>&1 &");
+        assertThat(execOut("bash", "-c", "for i in $(seq 150); do (echo >/dev/tcp/127.0.0.1/5007) 2>/dev/null"
+                + " && echo up && exit 0; sleep 0.2; done")).contains("up");
+        Socket shell = upgrade("/shell", api.aliceKey, "tcp-tunnel");
+        assertThat(readHead(shell.getInputStream())).startsWith("HTTP/1.1 101");
+        Output shellOut = new Output(shell.getInputStream());
+        Socket tunnel = upgrade("/tunnel/5007", api.aliceKey, "tcp-tunnel");
+        assertThat(readHead(tunnel.getInputStream())).startsWith("HTTP/1.1 101");
+        try {
+            Reply patched = api.patch(base, api.aliceKey, map("auto_pause_after_seconds", AUTO_PAUSE_SECONDS));
+            assertThat(patched.status()).as(patched.toString()).isEqualTo(200);
+            // Both silent for three idle periods: neither a keystroke nor a byte, only the open connections.
+            Thread.sleep(3000L * AUTO_PAUSE_SECONDS);
+            assertThat(sandboxStatus()).as("with a shell and a tunnel open").isEqualTo("running");
+            DataOutputStream frames = new DataOutputStream(shell.getOutputStream());
+            type(frames, "exit\r");
+            shellOut.awaitEnd();
+            shell.close();
+            Thread.sleep(3000L * AUTO_PAUSE_SECONDS);
+            assertThat(sandboxStatus()).as("with the tunnel still open").isEqualTo("running");
+            tunnel.close();
+            String status = "";
+            for (int i = 0; i < 600 && !status.equals("paused"); i++) {
+                Thread.sleep(100);
+                status = sandboxStatus();
+            }
+            assertThat(status).as("once both closed").isEqualTo("paused");
+        } finally {
+            shell.close();
+            tunnel.close();
+        }
+        assertThat(api.post(base + "/resume", api.aliceKey, "").status()).isEqualTo(200);
+        assertThat(api.patch(base, api.aliceKey, map("disable_auto_pause", true)).status()).isEqualTo(200);
+    }
+
+    private String sandboxStatus() throws Exception {
+        return api.get(base, api.aliceKey).data().get("status").asText();
     }
 
     @Test

@@ -35,6 +35,8 @@ import sh.createos.sandbox.server.TestApi.Reply;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SshGatewayTest {
+    /** Above the 20 concurrent forwards of the -L case, low enough to reach in a test. */
+    private static final int CHANNELS_PER_CONNECTION = 24;
     @TempDir
     static Path dir;
     @TempDir
@@ -47,7 +49,8 @@ class SshGatewayTest {
 
     @BeforeAll
     void bootOneSandbox() throws Exception {
-        api = TestApi.start(dir, true, c -> c.withSsh(SshConfig.of("127.0.0.1:0")));
+        api = TestApi.start(dir, true, c -> c.withSsh(SshConfig.of("127.0.0.1:0")
+                .withMaxChannelsPerConnection(CHANNELS_PER_CONNECTION)));
         ssh = new OpenSsh(api.server.sshPort());
         aliceKey = OpenSsh.keygen(keys, "alice");
         bobKey = OpenSsh.keygen(keys, "bob");
@@ -106,6 +109,53 @@ class SshGatewayTest {
         OpenSsh.Result env = ssh.exec(aliceKey, id, "echo \"$LANG|$LC_TIME|$FOO\"", "-o",
                 "SetEnv=LANG=de_DE.UTF-8 LC_TIME=C FOO=bar");
         assertThat(env.stdout().strip()).as(env.toString()).isEqualTo("de_DE.UTF-8|C|");
+    }
+
+    @Test
+    @Order(3)
+    void windowChangeResizesTheGuestTerminal() throws Exception {
+        // script(1) gives ssh a 33x101 terminal; once the guest has printed that size, a background job in the same
+        // terminal resizes it to 50x132, ssh gets SIGWINCH and sends window-change, and the guest loop sees it.
+        Path resizeNow = keys.resolve("resize-now");
+        String remote = "stty size; i=0; while [ \"$(stty size)\" = \"33 101\" ] && [ $i -lt 600 ]; do sleep 0.1;"
+                + " i=$((i+1)); done; echo now $(stty size)";
+        String sshLine = String.join(" ", ssh.ssh(aliceKey, id, "-tt")) + " '" + remote + "'";
+        String local = "stty rows 33 cols 101; (while [ ! -e " + resizeNow + " ]; do sleep 0.05; done;"
+                + " stty rows 50 cols 132 </dev/tty) & exec " + sshLine;
+        Process p = new ProcessBuilder("script", "-q", "-e", "-c", local, "/dev/null").redirectErrorStream(true)
+                .start();
+        try {
+            Output out = new Output(p.getInputStream());
+            out.await("33 101");
+            Files.createFile(resizeNow);
+            out.await("now 50 132");
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(out.toString()).isZero();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void ctrlCInAPtyInterruptsTheForegroundProcess() throws Exception {
+        // "ready" comes from the process the ^C must reach, once it runs with default signal handling. Printed by
+        // bash itself before "sleep", the ^C could arrive before bash forked and exec'd sleep: bash then holds its
+        // trap until sleep 60 ends, and the forked child drops the signal when it execs (seen as a hang, 2 in 10).
+        List<String> argv = ssh.ssh(aliceKey, id, "-tt");
+        argv.add("trap 'echo got-int; exit 3' INT; sh -c 'echo ready; exec sleep 60'");
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        try {
+            Output out = new Output(p.getInputStream());
+            out.await("ready");
+            p.getOutputStream().write(3); // ^C: the guest's terminal turns it into SIGINT
+            p.getOutputStream().flush();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out.toString()).isTrue();
+            out.await("got-int");
+            assertThat(p.exitValue()).isEqualTo(3);
+        } finally {
+            p.destroyForcibly();
+        }
     }
 
     @Test
@@ -182,6 +232,84 @@ class SshGatewayTest {
     }
 
     @Test
+    @Order(5)
+    void aConnectionHoldsAtMostItsChannelsAndFreesOnesThatClose() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        // to the guest's TCP echo server (port 4000 of ingress-test-server.js): a connection stays open until closed
+        Process tunnel = startForward(port, 4000);
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < CHANNELS_PER_CONNECTION; i++) {
+                Socket s = new Socket("127.0.0.1", port);
+                held.add(s);
+                assertThat(echoes(s, "ch" + i)).as("channel %d of %d", i + 1, CHANNELS_PER_CONNECTION).isTrue();
+            }
+            try (Socket over = new Socket("127.0.0.1", port)) {
+                assertThat(echoes(over, "one-too-many")).as("a channel beyond the limit").isFalse();
+            }
+            held.removeFirst().close();
+            Socket again = null;
+            for (int i = 0; i < 100 && again == null; i++) { // the freed channel closes asynchronously
+                Socket s = new Socket("127.0.0.1", port);
+                if (echoes(s, "again")) {
+                    again = s;
+                } else {
+                    s.close();
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(again).as("a channel once one closed").isNotNull();
+            held.add(again);
+            assertThat(tunnel.isAlive()).as("the connection survives a refused channel").isTrue();
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+            tunnel.destroy();
+            tunnel.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** true when the line comes back through the forward, false when the forward was refused (closed, no bytes). */
+    private static boolean echoes(Socket socket, String line) throws Exception {
+        socket.setSoTimeout(120_000);
+        socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        byte[] back;
+        try {
+            back = socket.getInputStream().readNBytes(line.length() + 1);
+        } catch (java.net.SocketException reset) {
+            return false; // ssh closed the refused one while our line was in flight
+        }
+        if (back.length == 0) {
+            return false;
+        }
+        assertThat(new String(back, StandardCharsets.US_ASCII)).isEqualTo(line + "\n");
+        return true;
+    }
+
+    private Process startForward(int localPort, int guestPort) throws Exception {
+        List<String> argv = ssh.ssh(aliceKey, id, "-N", "-L", localPort + ":localhost:" + guestPort, "-o",
+                "ExitOnForwardFailure=yes");
+        Process tunnel = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (Socket probe = new Socket("127.0.0.1", localPort)) {
+                return tunnel;
+            } catch (java.io.IOException notYet) {
+                if (!tunnel.isAlive()) {
+                    throw new AssertionError("ssh -L exited: " + new String(tunnel.getInputStream().readAllBytes()));
+                }
+                assertThat(System.nanoTime()).as("ssh -L listening").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    @Test
     @Order(6)
     void wrongKeyForeignSandboxDestroyedAndUnknownAreRefusedAlike() throws Exception {
         // bob's own sandbox row, destroyed: a row with bob's key that must no longer open
@@ -250,6 +378,45 @@ class SshGatewayTest {
         OpenSsh.Result resumed = ssh.exec(aliceKey, id, "echo awake");
         assertThat(resumed.stdout()).as(resumed.toString()).isEqualTo("awake\n");
         assertThat(api.get("/v1/sandboxes/" + id, api.aliceKey).data().get("status").asText()).isEqualTo("running");
+    }
+
+    /** Collects a process's output on a thread of its own, so a test can wait for a text with a deadline. */
+    static final class Output {
+        private final StringBuilder seen = new StringBuilder();
+
+        Output(InputStream in) {
+            Thread.ofVirtual().start(() -> {
+                byte[] buffer = new byte[4096];
+                try {
+                    for (int n; (n = in.read(buffer)) >= 0; ) {
+                        synchronized (seen) {
+                            seen.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                            seen.notifyAll();
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // the process ended
+                }
+            });
+        }
+
+        void await(String text) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            synchronized (seen) {
+                while (seen.indexOf(text) < 0) {
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    assertThat(left).as("waiting for '%s' in '%s'", text, seen).isPositive();
+                    seen.wait(left);
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            synchronized (seen) {
+                return seen.toString();
+            }
+        }
     }
 
     private static String sha256(byte[] data) throws Exception {
