@@ -122,6 +122,7 @@ public final class ApiServer implements AutoCloseable {
             Router router = new Router();
             HealthRoutes.register(router, store, host);
             CatalogRoutes.register(router, host);
+            sh.createos.sandbox.server.remote.HostRegistryRoutes.register(router, host);
             IdentityRoutes.register(router, store);
             ingress = config.ingress().enabled()
                     ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;

@@ -80,7 +80,9 @@ public final class SandboxService implements IdleAutoPause.Pauser {
     public SandboxRecord create(User user, CreateSandboxRequest req) {
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         List<NetworkRecord> networks = leases.checkNetworks(user, req.networks());
-        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), host::owns, now()));
+        SandboxRecord asked = CreateRequests.newRow(user, req, host.images(), host::owns, now());
+        SandboxRecord row = admit(user, asked.withHostId(host.place(asked.id(), asked.memMib(), asked.hostId(),
+                req.nodeSelector())));
         String ip;
         Started started;
         try {

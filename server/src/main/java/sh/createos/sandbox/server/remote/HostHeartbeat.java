@@ -1,0 +1,78 @@
+package sh.createos.sandbox.server.remote;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A host daemon's side of self-registration ({@code --control-plane URL}): every {@code interval} it tells the
+ * control plane ({@code PUT URL/v1/hosts/{id}}, the shared token) where it is dialled and its labels. The first
+ * heartbeat registers it; a control plane that is away is tried again on the next beat, and the VMs run on meanwhile.
+ */
+public final class HostHeartbeat implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HostHeartbeat.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpRequest request;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofVirtual().name("heartbeat").factory());
+    private volatile String lastFailure;
+
+    private HostHeartbeat(HttpRequest request) {
+        this.request = request;
+    }
+
+    /** Starts beating at once. */
+    public static HostHeartbeat start(URI controlPlane, String hostId, String advertised, Map<String, String> labels,
+            String token, Duration interval) throws java.io.IOException {
+        if (!"http".equals(controlPlane.getScheme()) && !"https".equals(controlPlane.getScheme())) {
+            throw new IllegalArgumentException("--control-plane wants an http:// or https:// URL, not '" + controlPlane + "'");
+        }
+        String base = controlPlane.toString().replaceAll("/+$", "");
+        byte[] body = JSON.writeValueAsBytes(Map.of("address", advertised, "labels", labels));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/v1/hosts/" + hostId))
+                .timeout(Duration.ofSeconds(5))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        HostHeartbeat heartbeat = new HostHeartbeat(request);
+        heartbeat.timer.scheduleWithFixedDelay(heartbeat::beat, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        return heartbeat;
+    }
+
+    private void beat() {
+        String failure;
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            failure = response.statusCode() / 100 == 2 ? null
+                    : "HTTP " + response.statusCode() + ": " + response.body();
+        } catch (java.io.IOException e) {
+            failure = e.getClass().getSimpleName() + " " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (failure == null && lastFailure != null) {
+            log.info("heartbeat to {} answered again", request.uri());
+        } else if (failure != null && !failure.equals(lastFailure)) {
+            log.warn("heartbeat to {} failed: {}", request.uri(), failure);
+        }
+        lastFailure = failure;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
