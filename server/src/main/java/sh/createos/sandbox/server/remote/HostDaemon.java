@@ -95,7 +95,16 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Serves {@code host}, having first taken into its care every VM of the machine that runs (a daemon that
+     * restarted re-attaches its VMs at once, so their agents are reachable before any control plane reconciles).
+     */
     public static HostDaemon start(LocalHost host, Config config) throws IOException {
+        if (host.problem().isEmpty()) {
+            for (String sandboxId : host.inventory().running()) {
+                host.adopt(sandboxId);
+            }
+        }
         HostDaemon daemon = new HostDaemon(host, config);
         daemon.server.start();
         log.info("host daemon {} serving on {}:{} ({})", config.hostId(), config.listen().getHostString(),

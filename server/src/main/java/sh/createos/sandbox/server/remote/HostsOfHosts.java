@@ -185,6 +185,9 @@ public final class HostsOfHosts implements Host {
                 candidates.add(member);
             }
         }
+        if (hosts.isEmpty()) {
+            throw DomainException.unavailable("no host with capacity: no host has registered yet");
+        }
         if (candidates.isEmpty()) {
             throw DomainException.invalid(requestedHost == null
                     ? "no host has the labels " + selector + " (node_selector); hosts: " + labelsOfAll()
