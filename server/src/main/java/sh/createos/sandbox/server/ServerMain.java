@@ -32,7 +32,7 @@ public final class ServerMain {
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
                    createos-sandbox host [--data-dir DIR] [--listen HOST:PORT] --token-file FILE [--network on|off]
                                          [--host-id ID] [--tls-dir DIR | --plaintext-loopback] [--labels K=V,…]
-                                         [--control-plane URL [--advertise HOST:PORT] [--heartbeat-seconds N]]
+                                         [--control-plane URL,… [--advertise HOST:PORT] [--heartbeat-seconds N]]
                                          (this machine's engine served over gRPC to a control plane)
                    createos-sandbox host-cert ID [--address IP|DNS,…] [--out DIR]
                                          (a host daemon's TLS files from this control plane's CA)
@@ -173,7 +173,8 @@ public final class ServerMain {
                         new java.net.InetSocketAddress(listen.host(), listen.port()), token, tls, labels));
         String advertised = advertise != null ? advertise : listen.host() + ":" + daemon.port();
         var heartbeat = controlPlane == null ? null : sh.createos.sandbox.server.remote.HostHeartbeat.start(
-                java.net.URI.create(controlPlane), hostId, advertised, labels, token,
+                java.util.Arrays.stream(controlPlane.split(",")).map(String::strip).filter(u -> !u.isEmpty())
+                        .map(java.net.URI::create).toList(), hostId, advertised, labels, token,
                 java.time.Duration.ofSeconds(heartbeatSeconds));
         System.out.println("host daemon " + hostId + " listening on " + listen.host() + ":" + daemon.port() + " ("
                 + (tls == null ? "PLAINTEXT on loopback" : "mutual TLS") + ", data " + dataDir + ", "

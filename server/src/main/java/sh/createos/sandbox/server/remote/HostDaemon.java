@@ -56,6 +56,8 @@ public final class HostDaemon implements AutoCloseable {
     private final Server server;
     private final Set<StreamObserver<Event>> subscribers = ConcurrentHashMap.newKeySet();
     private final Config config;
+    /** The one agent relay of each sandbox (see {@link AgentRelay}). */
+    private final Map<String, AgentRelay> relays = new ConcurrentHashMap<>();
 
     private HostDaemon(LocalHost host, Config config) throws IOException {
         this.host = host;
@@ -231,7 +233,7 @@ public final class HostDaemon implements AutoCloseable {
                     ((ServerCallStreamObserver<Event>) observer).setOnCancelHandler(() -> subscribers.remove(observer));
                 }))
                 .addMethod(HostRpc.AGENT, ServerCalls.asyncBidiStreamingCall(
-                        responses -> new AgentRelay(host, responses)))
+                        responses -> new AgentRelay(host, responses, relays)))
                 .addMethod(HostRpc.LEASE, unary(q -> text(host.lease(q.getSandboxId(), q.getName(),
                         q.getEgressList(), q.getQuotaBytes()))))
                 .addMethod(HostRpc.HAS_LEASE, unary(q -> flag(host.hasLease(q.getSandboxId()))))
