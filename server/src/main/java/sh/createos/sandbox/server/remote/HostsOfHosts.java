@@ -55,6 +55,9 @@ public final class HostsOfHosts implements Host {
     private final Store store;
     /** Where each sandbox went, as decided here or found in an inventory; the row's host_id otherwise. */
     private final Map<String, String> placed = new ConcurrentHashMap<>();
+    /** When each placement whose row may not be written yet was made (a create refused after placement has none). */
+    private final Map<String, Long> placedAtNanos = new ConcurrentHashMap<>();
+    private static final long ADMISSION_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile ControlPlaneHosts.Registration registration;
 
@@ -213,6 +216,7 @@ public final class HostsOfHosts implements Host {
                         .thenComparing(h -> -usable.get(h).freeMib()))
                 .orElseThrow(() -> DomainException.unavailable("no host with capacity: " + String.join("; ", why)));
         placed.put(sandboxId, chosen.id());
+        placedAtNanos.put(sandboxId, System.nanoTime());
         log.info("sandbox {} placed on host {}", sandboxId, chosen.id());
         return chosen.id();
     }
@@ -226,10 +230,24 @@ public final class HostsOfHosts implements Host {
     /** Sandboxes placed on {@code hostId} that are still starting (so that concurrent creates spread too). */
     private int starting(String hostId) {
         int n = 0;
+        long now = System.nanoTime();
         for (Map.Entry<String, String> e : placed.entrySet()) {
-            if (e.getValue().equals(hostId) && store.sandbox(e.getKey()).map(SandboxRecord::status)
-                    .map(s -> s == SandboxStatus.CREATING || s == SandboxStatus.FORKING).orElse(true)) {
-                n++; // a row not written yet is one being admitted
+            if (!e.getValue().equals(hostId)) {
+                continue;
+            }
+            Optional<SandboxStatus> status = store.sandbox(e.getKey()).map(SandboxRecord::status);
+            Long at = placedAtNanos.get(e.getKey());
+            if (status.isPresent()) {
+                placedAtNanos.remove(e.getKey());
+                if (status.get() == SandboxStatus.CREATING || status.get() == SandboxStatus.FORKING) {
+                    n++;
+                }
+            } else if (at != null && now - at < ADMISSION_NANOS) {
+                n++; // its row is being admitted
+            } else if (at != null) {
+                // Refused after placement (sandbox cap, disk): no row will come.
+                placedAtNanos.remove(e.getKey());
+                placed.remove(e.getKey(), hostId);
             }
         }
         return n;
