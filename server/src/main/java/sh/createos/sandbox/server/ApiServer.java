@@ -133,6 +133,7 @@ public final class ApiServer implements AutoCloseable {
             templates.reconcile();
             CatalogRoutes.register(router, host, templates::rootfsEntries);
             sh.createos.sandbox.server.api.TemplateRoutes.register(router, templates);
+            sh.createos.sandbox.server.remote.HostRegistryRoutes.register(router, host);
             IdentityRoutes.register(router, store);
             KeyRoutes.register(router, new UserKeys(store));
             ingress = config.ingress().enabled()

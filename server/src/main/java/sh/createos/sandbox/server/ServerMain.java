@@ -21,7 +21,8 @@ import sh.createos.sandbox.server.store.User;
 public final class ServerMain {
     private static final String USAGE = """
             usage: createos-sandbox serve [--data-dir DIR] [--listen HOST:PORT] [--database-url URL]
-                                          [--remote-hosts ID=HOST:PORT,… --host-token-file FILE]
+                                          [--host-token-file FILE [--remote-hosts ID=HOST:PORT,…]
+                                           [--host-tls-dir DIR | --plaintext-loopback] [--host-dead-after-seconds N]]
                                           [--auto-pause-min-seconds N] [--network on|off] [--egress-open-private CIDR,…]
                                           [--ingress-listen HOST:PORT|off] [--ingress-domain DOMAIN]
                                           [--ingress-tls-cert PEM --ingress-tls-key PEM
@@ -31,7 +32,11 @@ public final class ServerMain {
                                           [--ssh-max-channels-per-connection N]
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
                    createos-sandbox host [--data-dir DIR] [--listen HOST:PORT] --token-file FILE [--network on|off]
+                                         [--host-id ID] [--tls-dir DIR | --plaintext-loopback] [--labels K=V,…]
+                                         [--control-plane URL,… [--advertise HOST:PORT] [--heartbeat-seconds N]]
                                          (this machine's engine served over gRPC to a control plane)
+                   createos-sandbox host-cert ID [--address IP|DNS,…] [--out DIR]
+                                         (a host daemon's TLS files from this control plane's CA)
             admin commands:
                    user create EMAIL [--sandbox-limit N]
                    user list
@@ -74,8 +79,9 @@ public final class ServerMain {
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
                             "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
                     .withIngress(ingress(args)).withNetwork(network(args, dataDir)).withSsh(ssh(args)),
-                    remoteHosts(args), args);
+                    remoteHosts(args, dataDir), args);
             case "host" -> hostDaemon(dataDir, args);
+            case "host-cert" -> hostCert(dataDir, args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
             case "help", "--help", "-h" -> System.out.println(USAGE);
             default -> throw new IllegalArgumentException("unknown command '" + command + "'");
@@ -102,37 +108,45 @@ public final class ServerMain {
     }
 
     /**
-     * {@code --remote-hosts ID=HOST:PORT,…}: the host daemons to place sandboxes on instead of this machine, all
-     * reached with the token of {@code --host-token-file}; null when not given (this machine alone).
+     * {@code --host-token-file FILE} (with {@code --remote-hosts ID=HOST:PORT,…} and/or daemons that register
+     * themselves): the host daemons to place sandboxes on instead of this machine, over mutual TLS with the files of
+     * {@code --host-tls-dir} (default DATA_DIR/host-tls, created when absent), or {@code --plaintext-loopback}; null
+     * when neither option is given (this machine alone).
      */
     private static java.util.function.Function<Store, sh.createos.sandbox.server.host.Host> remoteHosts(
-            List<String> args) throws java.io.IOException {
+            List<String> args, Path dataDir) throws java.io.IOException {
         String list = option(args, "--remote-hosts", "CREATEOS_SANDBOX_REMOTE_HOSTS", null);
         String tokenFile = option(args, "--host-token-file", "CREATEOS_SANDBOX_HOST_TOKEN_FILE", null);
-        if (list == null) {
+        String tlsDir = option(args, "--host-tls-dir", "CREATEOS_SANDBOX_HOST_TLS_DIR",
+                dataDir.resolve("host-tls").toString());
+        boolean plaintext = flag(args, "--plaintext-loopback");
+        int deadAfter = intOption(args, "--host-dead-after-seconds", "CREATEOS_SANDBOX_HOST_DEAD_AFTER_SECONDS", 10);
+        if (list == null && tokenFile == null) {
             return null;
         }
         if (tokenFile == null) {
             throw new IllegalArgumentException("--remote-hosts needs --host-token-file FILE");
         }
         String token = java.nio.file.Files.readString(Path.of(tokenFile)).strip();
-        List<sh.createos.sandbox.server.remote.RemoteHost> remotes = new ArrayList<>();
-        for (String entry : list.split(",")) {
+        List<java.util.Map.Entry<String, ListenAddress>> named = new ArrayList<>();
+        for (String entry : list == null ? new String[0] : list.split(",")) {
             String[] idAndAddress = entry.trim().split("=", 2);
             if (idAndAddress.length != 2 || !idAndAddress[0].matches("[a-z0-9][a-z0-9-]{0,62}")) {
                 throw new IllegalArgumentException("--remote-hosts wants ID=HOST:PORT entries (ID: a-z, 0-9, '-'), "
                         + "not '" + entry + "'");
             }
-            ListenAddress address = ListenAddress.parse(idAndAddress[1], "--remote-hosts");
-            remotes.add(sh.createos.sandbox.server.remote.RemoteHost.connect(idAndAddress[0], address.host(),
-                    address.port(), token));
+            named.add(java.util.Map.entry(idAndAddress[0], ListenAddress.parse(idAndAddress[1], "--remote-hosts")));
         }
-        return store -> new sh.createos.sandbox.server.remote.HostsOfHosts(store, remotes);
+        sh.createos.sandbox.server.remote.HostTls tls = plaintext ? null
+                : sh.createos.sandbox.server.remote.HostPki.open(Path.of(tlsDir)).controlPlane();
+        return sh.createos.sandbox.server.remote.ControlPlaneHosts.of(named, token, tls,
+                java.time.Duration.ofSeconds(deadAfter));
     }
 
     /**
      * {@code host}: this machine's engine as a gRPC host daemon. Its VMs belong to the machine: stopping the daemon
-     * leaves them running, and the next start re-attaches them (through the control plane's reconcile).
+     * leaves them running, and the next start re-attaches them (through the control plane's reconcile). With
+     * {@code --control-plane URL} it registers there and heartbeats.
      */
     private static void hostDaemon(Path dataDir, List<String> args) throws Exception {
         ListenAddress listen = ListenAddress.parse(option(args, "--listen", "CREATEOS_SANDBOX_HOST_LISTEN",
@@ -141,22 +155,110 @@ public final class ServerMain {
         if (tokenFile == null) {
             throw new IllegalArgumentException("host needs --token-file FILE (the token the control plane presents)");
         }
+        String hostId = option(args, "--host-id", "CREATEOS_SANDBOX_HOST_ID", defaultHostId());
+        Path tlsDir = Path.of(option(args, "--tls-dir", "CREATEOS_SANDBOX_HOST_TLS_DIR",
+                dataDir.resolve("host-tls").toString()));
+        boolean plaintext = flag(args, "--plaintext-loopback");
+        String controlPlane = option(args, "--control-plane", "CREATEOS_SANDBOX_CONTROL_PLANE", null);
+        String advertise = option(args, "--advertise", "CREATEOS_SANDBOX_HOST_ADVERTISE", null);
+        java.util.Map<String, String> labels = labels(option(args, "--labels", "CREATEOS_SANDBOX_HOST_LABELS", ""));
+        int heartbeatSeconds = intOption(args, "--heartbeat-seconds", "CREATEOS_SANDBOX_HOST_HEARTBEAT_SECONDS", 2);
         NetworkConfig network = network(args, dataDir);
         noMore(args);
         String token = java.nio.file.Files.readString(Path.of(tokenFile)).strip();
+        sh.createos.sandbox.server.remote.HostTls tls = plaintext ? null : hostTls(tlsDir, hostId, listen, advertise);
         sh.createos.sandbox.server.host.LocalHost local = sh.createos.sandbox.server.host.LocalHost.open(
                 dataDir.toAbsolutePath().normalize(), network);
         var daemon = sh.createos.sandbox.server.remote.HostDaemon.start(local,
-                new java.net.InetSocketAddress(listen.host(), listen.port()), token);
-        System.out.println("host daemon listening on " + listen.host() + ":" + daemon.port() + " (data " + dataDir
-                + ", " + local.problem().map(p -> "NOT READY: " + p).orElse("ready") + ")");
+                new sh.createos.sandbox.server.remote.HostDaemon.Config(hostId,
+                        new java.net.InetSocketAddress(listen.host(), listen.port()), token, tls, labels));
+        String advertised = advertise != null ? advertise : listen.host() + ":" + daemon.port();
+        var heartbeat = controlPlane == null ? null : sh.createos.sandbox.server.remote.HostHeartbeat.start(
+                java.util.Arrays.stream(controlPlane.split(",")).map(String::strip).filter(u -> !u.isEmpty())
+                        .map(java.net.URI::create).toList(), hostId, advertised, labels, token,
+                java.time.Duration.ofSeconds(heartbeatSeconds));
+        System.out.println("host daemon " + hostId + " listening on " + listen.host() + ":" + daemon.port() + " ("
+                + (tls == null ? "PLAINTEXT on loopback" : "mutual TLS") + ", data " + dataDir + ", "
+                + local.problem().map(p -> "NOT READY: " + p).orElse("ready")
+                + (controlPlane == null ? "" : ", heartbeating to " + controlPlane + " as " + advertised) + ")");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (heartbeat != null) {
+                heartbeat.close();
+            }
             daemon.close();
             local.detachAll();
             stopped.countDown();
         }, "shutdown"));
         stopped.await();
+    }
+
+    /** This machine's name as a host id (a DNS label). */
+    private static String defaultHostId() {
+        try {
+            String name = java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).strip()
+                    .toLowerCase(java.util.Locale.ROOT).split("\\.")[0].replaceAll("[^a-z0-9-]", "-");
+            return name.isEmpty() ? "host" : name;
+        } catch (java.io.IOException e) {
+            return "host";
+        }
+    }
+
+    /** {@code --labels k=v,k=v}. */
+    private static java.util.Map<String, String> labels(String list) {
+        java.util.Map<String, String> labels = new java.util.TreeMap<>();
+        for (String entry : list.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String[] kv = entry.strip().split("=", 2);
+            if (kv.length != 2 || kv[0].isEmpty()) {
+                throw new IllegalArgumentException("--labels wants KEY=VALUE,…, not '" + entry + "'");
+            }
+            labels.put(kv[0], kv[1]);
+        }
+        return labels;
+    }
+
+    /**
+     * The daemon's TLS files in {@code dir} ({@code ca.pem}, {@code host.pem}, {@code host.key}); on the CA's own
+     * machine (its key is there) a certificate for the host id is issued when none is.
+     */
+    private static sh.createos.sandbox.server.remote.HostTls hostTls(Path dir, String hostId, ListenAddress listen,
+            String advertise) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(dir.resolve(sh.createos.sandbox.server.remote.HostPki.HOST_CERT))) {
+            if (!sh.createos.sandbox.server.remote.HostPki.canSign(dir)) {
+                throw new IllegalArgumentException("no host certificate in " + dir + ": on the control plane's "
+                        + "machine run `createos-sandbox host-cert " + hostId + " --address ADDRESS --out DIR` and copy "
+                        + "DIR here (ca.pem, host.pem, host.key), or give --tls-dir DIR; --plaintext-loopback for "
+                        + "a daemon on 127.0.0.1 only");
+            }
+            List<String> addresses = new ArrayList<>(List.of("127.0.0.1", "localhost"));
+            if (!listen.host().equals("0.0.0.0")) {
+                addresses.add(listen.host());
+            }
+            if (advertise != null) {
+                addresses.add(ListenAddress.parse(advertise, "--advertise").host());
+            }
+            sh.createos.sandbox.server.remote.HostPki.open(dir).issueHost(hostId,
+                    addresses.stream().distinct().toList(), dir);
+        }
+        return sh.createos.sandbox.server.remote.HostTls.hostIn(dir);
+    }
+
+    /** {@code host-cert ID [--address A,…] [--out DIR]}: a host daemon's TLS bundle from this control plane's CA. */
+    private static void hostCert(Path dataDir, List<String> args) throws java.io.IOException {
+        String tlsDir = option(args, "--host-tls-dir", "CREATEOS_SANDBOX_HOST_TLS_DIR",
+                dataDir.resolve("host-tls").toString());
+        String addresses = option(args, "--address", null, "");
+        String out = option(args, "--out", null, null);
+        String hostId = argument(args, 0, "ID");
+        Path target = out != null ? Path.of(out) : Path.of(tlsDir).resolve("hosts").resolve(hostId);
+        sh.createos.sandbox.server.remote.HostPki.open(Path.of(tlsDir)).issueHost(hostId,
+                java.util.Arrays.stream(addresses.split(",")).map(String::strip).filter(a -> !a.isEmpty()).toList(),
+                target);
+        System.out.println("host " + hostId + ": ca.pem, host.pem, host.key in " + target
+                + " (copy them to the host's DATA_DIR/host-tls, or pass --tls-dir)");
     }
 
     /** The host network ({@code --network on}, the default) or none ({@code off}: sandboxes have no network). */
@@ -254,6 +356,11 @@ public final class ServerMain {
         }
         String fromEnv = env == null ? null : System.getenv(env);
         return fromEnv != null && !fromEnv.isBlank() ? fromEnv : fallback;
+    }
+
+    /** Removes {@code --name} from {@code args}: whether it was there. */
+    private static boolean flag(List<String> args, String name) {
+        return args.remove(name);
     }
 
     private static int intOption(List<String> args, String name, String env, int fallback) {

@@ -42,6 +42,28 @@ public interface Host {
         return false;
     }
 
+    /** Its placement labels (a create's {@code node_selector} must match them all); none by default. */
+    default Map<String, String> labels() {
+        return Map.of();
+    }
+
+    /**
+     * Where a new sandbox of {@code memMib} goes, before its row exists: {@code requestedHost} (a create's
+     * {@code host_id}, or null) and {@code nodeSelector} (labels that must all match, Kubernetes NodeSelector
+     * semantics; null or empty for none) honoured. This one machine: the request's host, when its labels match.
+     *
+     * @return the host id for the row ({@code requestedHost} here)
+     * @throws sh.createos.sandbox.server.DomainException INVALID when no host carries the labels, UNAVAILABLE when
+     *         those that do have no room or do not answer
+     */
+    default String place(String sandboxId, int memMib, String requestedHost, Map<String, String> nodeSelector) {
+        if (nodeSelector != null && !labels().entrySet().containsAll(nodeSelector.entrySet())) {
+            throw sh.createos.sandbox.server.DomainException.invalid("no host has the labels " + nodeSelector
+                    + " (node_selector)");
+        }
+        return requestedHost;
+    }
+
     /** Whether a VM of {@code memMib} fits now. */
     boolean hasMemoryFor(int memMib);
 

@@ -14,6 +14,10 @@ import sh.createos.sandbox.server.host.LocalHost;
  * The daemon's end of one {@code Agent} call: the first message names the sandbox, whose agent connection is then
  * piped both ways, byte for byte (the agent protocol multiplexes and flow-controls its own streams). The call ending
  * from either side closes the connection, which ends the agent session (its streams are aborted).
+ *
+ * <p>The agent serves one connection at a time, so a sandbox has one relay: a newer call for it (another
+ * control-plane replica's) ends the older one, whose caller reconnects when it next needs the agent, instead of
+ * the newer waiting forever behind it.
  */
 final class AgentRelay implements StreamObserver<AgentChunk> {
     private static final Logger log = LoggerFactory.getLogger(AgentRelay.class);
@@ -22,12 +26,15 @@ final class AgentRelay implements StreamObserver<AgentChunk> {
 
     private final LocalHost host;
     private final StreamObserver<AgentChunk> responses;
+    private final java.util.Map<String, AgentRelay> current;
     private volatile SocketChannel agent;
     private String sandboxId;
 
-    AgentRelay(LocalHost host, StreamObserver<AgentChunk> responses) {
+    /** @param current the relay of each sandbox, shared by the daemon's calls */
+    AgentRelay(LocalHost host, StreamObserver<AgentChunk> responses, java.util.Map<String, AgentRelay> current) {
         this.host = host;
         this.responses = responses;
+        this.current = current;
     }
 
     @Override
@@ -35,6 +42,11 @@ final class AgentRelay implements StreamObserver<AgentChunk> {
         try {
             if (agent == null) {
                 sandboxId = chunk.getSandboxId();
+                AgentRelay previous = current.put(sandboxId, this);
+                if (previous != null) {
+                    log.info("agent relay of sandbox {}: a newer call takes the agent over", sandboxId);
+                    previous.closeAgent();
+                }
                 agent = host.openAgentPipe(sandboxId);
                 Thread.ofVirtual().name("agent-relay-" + sandboxId).start(this::toCaller);
             }
@@ -89,6 +101,9 @@ final class AgentRelay implements StreamObserver<AgentChunk> {
     }
 
     private void closeAgent() {
+        if (sandboxId != null) {
+            current.remove(sandboxId, this);
+        }
         SocketChannel channel = agent;
         if (channel != null) {
             try {

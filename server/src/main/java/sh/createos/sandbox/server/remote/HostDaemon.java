@@ -1,5 +1,6 @@
 package sh.createos.sandbox.server.remote;
 
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -16,10 +17,16 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.hostrpc.AllTrafficReply;
@@ -28,16 +35,18 @@ import sh.createos.sandbox.hostrpc.Event;
 import sh.createos.sandbox.hostrpc.Flag;
 import sh.createos.sandbox.hostrpc.HostInfo;
 import sh.createos.sandbox.hostrpc.HostRpc;
+import sh.createos.sandbox.hostrpc.ImageEntry;
 import sh.createos.sandbox.hostrpc.InventoryReply;
 import sh.createos.sandbox.hostrpc.SnapshotLookup;
 import sh.createos.sandbox.hostrpc.Text;
 import sh.createos.sandbox.model.HostPublic;
+import sh.createos.sandbox.model.RootfsData;
 import sh.createos.sandbox.server.host.LocalHost;
 import sh.createos.sandbox.server.host.HostEvent;
 
 /**
  * One machine's host ({@link LocalHost}) served over gRPC on HTTP/2 to a control plane: every call
- * needs the shared token. The VMs belong to the machine: the daemon keeps them running whether or not a control
+ * needs the shared token and, over mutual TLS, the control plane's client certificate. The VMs belong to the machine: the daemon keeps them running whether or not a control
  * plane is connected, and a control plane that comes back re-attaches through {@code Inventory} and {@code Adopt}.
  */
 public final class HostDaemon implements AutoCloseable {
@@ -46,25 +55,73 @@ public final class HostDaemon implements AutoCloseable {
     private final LocalHost host;
     private final Server server;
     private final Set<StreamObserver<Event>> subscribers = ConcurrentHashMap.newKeySet();
+    private final Config config;
+    /** The one agent relay of each sandbox (see {@link AgentRelay}). */
+    private final Map<String, AgentRelay> relays = new ConcurrentHashMap<>();
 
-    private HostDaemon(LocalHost host, InetSocketAddress listen, String token) {
+    private HostDaemon(LocalHost host, Config config) throws IOException {
         this.host = host;
+        this.config = config;
         host.onEvent(this::publish);
-        ServerServiceDefinition service = ServerInterceptors.intercept(service(), new TokenCheck(token));
-        this.server = NettyServerBuilder.forAddress(listen)
+        ServerServiceDefinition service = config.tls() == null
+                ? ServerInterceptors.intercept(service(), new TokenCheck(config.token()))
+                // Interceptors run last-added first: the certificate's name is checked before the token.
+                : ServerInterceptors.intercept(service(), new TokenCheck(config.token()), new ControlPlaneOnly());
+        NettyServerBuilder builder = config.tls() == null ? NettyServerBuilder.forAddress(config.listen())
+                : NettyServerBuilder.forAddress(config.listen(), config.tls().server());
+        this.server = builder
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .addService(service)
                 .build();
     }
 
-    public static HostDaemon start(LocalHost host, InetSocketAddress listen, String token) throws IOException {
-        if (token == null || token.isBlank()) {
-            throw new IllegalArgumentException("a host daemon needs a shared token");
+    /**
+     * What a daemon serves as: its host id (rows name it; its certificate carries it), where it listens, the
+     * shared token, its mutual TLS ({@code null}: plaintext, allowed on a loopback address only) and its placement
+     * labels.
+     */
+    public record Config(String hostId, InetSocketAddress listen, String token, HostTls tls,
+                         Map<String, String> labels) {
+        public Config {
+            if (token == null || token.isBlank()) {
+                throw new IllegalArgumentException("a host daemon needs a shared token");
+            }
+            if (hostId == null || !hostId.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+                throw new IllegalArgumentException("a host id is a DNS label (a-z, 0-9, '-'), not '" + hostId + "'");
+            }
+            if (tls == null && !listen.getAddress().isLoopbackAddress()) {
+                throw new IllegalArgumentException("a host daemon on " + listen.getAddress().getHostAddress()
+                        + " needs mutual TLS: plaintext is allowed on a loopback address only");
+            }
+            labels = Map.copyOf(labels == null ? Map.of() : labels);
         }
-        HostDaemon daemon = new HostDaemon(host, listen, token);
+    }
+
+    /**
+     * Serves {@code host}, having first taken into its care every VM of the machine that runs (a daemon that
+     * restarted re-attaches its VMs at once, so their agents are reachable before any control plane reconciles).
+     */
+    public static HostDaemon start(LocalHost host, Config config) throws IOException {
+        if (host.problem().isEmpty()) {
+            for (String sandboxId : host.inventory().running()) {
+                host.adopt(sandboxId);
+            }
+        }
+        HostDaemon daemon = new HostDaemon(host, config);
         daemon.server.start();
-        log.info("host daemon {} serving on {}", host.id(), daemon.port());
+        log.info("host daemon {} serving on {}:{} ({})", config.hostId(), config.listen().getHostString(),
+                daemon.port(), config.tls() == null ? "PLAINTEXT, loopback" : "mutual TLS");
         return daemon;
+    }
+
+    /** A daemon without TLS on a loopback address (tests on one machine; {@code --plaintext-loopback}). */
+    public static HostDaemon startPlaintextOnLoopback(LocalHost host, InetSocketAddress listen, String token)
+            throws IOException {
+        return start(host, new Config(LocalHost.ID, listen, token, null, Map.of()));
+    }
+
+    public String hostId() {
+        return config.hostId();
     }
 
     public int port() {
@@ -176,7 +233,7 @@ public final class HostDaemon implements AutoCloseable {
                     ((ServerCallStreamObserver<Event>) observer).setOnCancelHandler(() -> subscribers.remove(observer));
                 }))
                 .addMethod(HostRpc.AGENT, ServerCalls.asyncBidiStreamingCall(
-                        responses -> new AgentRelay(host, responses)))
+                        responses -> new AgentRelay(host, responses, relays)))
                 .addMethod(HostRpc.LEASE, unary(q -> text(host.lease(q.getSandboxId(), q.getName(),
                         q.getEgressList(), q.getQuotaBytes()))))
                 .addMethod(HostRpc.HAS_LEASE, unary(q -> flag(host.hasLease(q.getSandboxId()))))
@@ -221,15 +278,67 @@ public final class HostDaemon implements AutoCloseable {
 
     private HostInfo info() {
         HostPublic view = host.view();
-        HostInfo.Builder info = HostInfo.newBuilder().setId(host.id()).setStatus(view.status())
+        HostInfo.Builder info = HostInfo.newBuilder().setId(config.hostId()).setStatus(view.status())
                 .setAvailableMemMib(view.freeMib()).setVmCount(view.vmCount())
                 .addAllImages(host.images()).setHasNetwork(host.hasNetwork())
-                .setVcpus(Runtime.getRuntime().availableProcessors());
+                .setVcpus(Runtime.getRuntime().availableProcessors())
+                .putAllLabels(config.labels());
+        if (view.accelerator() != null) {
+            info.setAccelerator(view.accelerator());
+        }
+        for (RootfsData.Entry entry : host.imageEntries()) {
+            ImageEntry.Builder image = ImageEntry.newBuilder().setName(entry.name())
+                    .setDeprecated(Boolean.TRUE.equals(entry.deprecated()))
+                    .setMib(host.imageMib(entry.name()).orElse(0)).setHasDesktop(host.hasDesktop(entry.name()));
+            if (entry.description() != null) {
+                image.setDescription(entry.description());
+            }
+            if (entry.successor() != null) {
+                image.setSuccessor(entry.successor());
+            }
+            info.addImageEntries(image);
+        }
         host.problem().ifPresent(info::setProblem);
         if (host.networkProblem() != null) {
             info.setNetworkProblem(host.networkProblem());
         }
         return info.build();
+    }
+
+    /**
+     * Behind mutual TLS (the handshake already wanted a certificate from the CA): refuses every caller whose
+     * certificate is not the control plane's, e.g. another host daemon's.
+     */
+    private static final class ControlPlaneOnly implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+            if (session == null || !isControlPlane(session)) {
+                call.close(Status.PERMISSION_DENIED.withDescription("only the control plane's certificate ("
+                        + HostPki.CONTROL_PLANE + ") may call a host daemon"), new Metadata());
+                return new ServerCall.Listener<>() {};
+            }
+            return next.startCall(call, headers);
+        }
+
+        private static boolean isControlPlane(SSLSession session) {
+            try {
+                Certificate[] chain = session.getPeerCertificates();
+                if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)
+                        || leaf.getSubjectAlternativeNames() == null) {
+                    return false;
+                }
+                for (List<?> name : leaf.getSubjectAlternativeNames()) {
+                    if (Integer.valueOf(2).equals(name.get(0)) && HostPki.CONTROL_PLANE.equals(name.get(1))) {
+                        return true; // a dNSName entry
+                    }
+                }
+                return false;
+            } catch (SSLPeerUnverifiedException | java.security.cert.CertificateParsingException e) {
+                return false;
+            }
+        }
     }
 
     /** Refuses every call without the shared token (compared in constant time). */

@@ -83,8 +83,25 @@ public final class RemoteHost implements Host, AutoCloseable {
         this.channel = ClientInterceptors.intercept(managed, MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
-    /** A client of the daemon at {@code host:port} whose host id is {@code id}; events start flowing at once. */
-    public static RemoteHost connect(String id, String host, int port, String token) {
+    /**
+     * A client of the daemon at {@code host:port} whose host id is {@code id}, over mutual TLS: it presents the
+     * control plane's certificate and trusts only a daemon certificate from the CA issued for {@code id} (whatever
+     * address it dials). Events start flowing at once.
+     */
+    public static RemoteHost connect(String id, String host, int port, String token, HostTls tls) throws IOException {
+        ManagedChannel managed = NettyChannelBuilder.forAddress(host, port, tls.client()).overrideAuthority(id).build();
+        RemoteHost remote = new RemoteHost(id, managed, token);
+        remote.subscribe();
+        return remote;
+    }
+
+    /** A plaintext client of a daemon on a loopback address (tests on one machine; {@code --plaintext-loopback}). */
+    public static RemoteHost connectPlaintextOnLoopback(String id, String host, int port, String token)
+            throws IOException {
+        if (!java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+            throw new IllegalArgumentException("host " + id + " at " + host + ": plaintext is allowed on a loopback "
+                    + "address only; give the control plane its host TLS files");
+        }
         ManagedChannel managed = NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
         RemoteHost remote = new RemoteHost(id, managed, token);
         remote.subscribe();
@@ -162,6 +179,32 @@ public final class RemoteHost implements Host, AutoCloseable {
     }
 
     @Override
+    public List<sh.createos.sandbox.model.RootfsData.Entry> imageEntries() {
+        return info().map(i -> i.getImageEntriesList().stream().map(e -> new sh.createos.sandbox.model.RootfsData.Entry(
+                e.getName(), e.getDescription().isEmpty() ? null : e.getDescription(),
+                e.getDeprecated() ? Boolean.TRUE : null, e.getSuccessor().isEmpty() ? null : e.getSuccessor()))
+                .toList()).orElse(List.of());
+    }
+
+    @Override
+    public java.util.OptionalLong imageMib(String image) {
+        return info().flatMap(i -> i.getImageEntriesList().stream().filter(e -> e.getName().equals(image))
+                        .filter(e -> e.getMib() > 0).findFirst())
+                .map(e -> java.util.OptionalLong.of(e.getMib())).orElse(java.util.OptionalLong.empty());
+    }
+
+    @Override
+    public boolean hasDesktop(String image) {
+        return info().map(i -> i.getImageEntriesList().stream()
+                .anyMatch(e -> e.getName().equals(image) && e.getHasDesktop())).orElse(false);
+    }
+
+    @Override
+    public Map<String, String> labels() {
+        return info().map(i -> Map.copyOf(i.getLabelsMap())).orElse(Map.of());
+    }
+
+    @Override
     public boolean hasMemoryFor(int memMib) {
         return info().map(i -> i.getAvailableMemMib() >= memMib + MIB_RESERVED).orElse(false);
     }
@@ -169,8 +212,10 @@ public final class RemoteHost implements Host, AutoCloseable {
     @Override
     public HostPublic view() {
         return info().map(i -> new HostPublic(id, i.getProblem().isEmpty() ? "active" : "dead",
-                i.getAvailableMemMib(), i.getVmCount(), i.getImagesCount() == 0 ? null : List.copyOf(i.getImagesList()), null, null))
-                .orElse(new HostPublic(id, "unreachable", 0, 0, null, null, null));
+                i.getAvailableMemMib(), i.getVmCount(), i.getImagesCount() == 0 ? null : List.copyOf(i.getImagesList()),
+                i.getAccelerator().isEmpty() ? null : i.getAccelerator(), null,
+                i.getLabelsCount() == 0 ? null : Map.copyOf(i.getLabelsMap())))
+                .orElse(new HostPublic(id, "dead", 0, 0, null, null, null));
     }
 
     @Override

@@ -42,7 +42,7 @@ final class RpcErrors {
             return new DomainException(ErrorCode.fromWire(code).orElse(ErrorCode.INTERNAL), status.getDescription());
         }
         return switch (status.getCode()) {
-            case UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED -> new DomainException(ErrorCode.HOST_UNREACHABLE,
+            case UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED -> new DomainException(ErrorCode.HOST_UNREACHABLE,
                     "host " + hostId + " does not answer: " + status.getCode() + " " + status.getDescription(), e);
             case FAILED_PRECONDITION -> new IllegalStateException(status.getDescription(), e);
             default -> new IOException("host " + hostId + ": " + status.getDescription(), e);

@@ -132,7 +132,9 @@ public final class SandboxService implements IdleAutoPause.Pauser {
                 images.add(template.image());
             }
         }
-        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, images, host::owns, now()));
+        SandboxRecord asked = CreateRequests.newRow(user, req, images, host::owns, now());
+        SandboxRecord row = admit(user, asked.withHostId(host.place(asked.id(), asked.memMib(), asked.hostId(),
+                req.nodeSelector())));
         String ip;
         Started started;
         try {

@@ -26,7 +26,7 @@ import sh.createos.sandbox.server.sandbox.SandboxService;
 
 /**
  * The Host interface over gRPC against a real VM, the agent channel relayed: a {@link HostDaemon} over this machine's {@link LocalHost}, called
- * through {@link RemoteHost} on loopback with the shared token; one VM for the whole lifecycle.
+ * through {@link RemoteHost} on loopback over mutual TLS with the shared token; one VM for the whole lifecycle.
  */
 class HostDaemonTest {
     @TempDir
@@ -38,9 +38,13 @@ class HostDaemonTest {
         LocalHost local = LocalHost.open(dir, null);
         String token = "t0k3n-" + Ulid.next();
         String sandboxId = "sb_" + Ulid.next();
-        try (HostDaemon daemon = HostDaemon.start(local, new InetSocketAddress("127.0.0.1", 0), token);
-             RemoteHost remote = RemoteHost.connect("h1", "127.0.0.1", daemon.port(), token);
-             RemoteHost intruder = RemoteHost.connect("h1", "127.0.0.1", daemon.port(), "wrong")) {
+        HostPki pki = HostPki.open(dir.resolve("pki"));
+        HostTls hostFiles = pki.issueHost("h1", List.of("127.0.0.1"), dir.resolve("h1-tls"));
+        try (HostDaemon daemon = HostDaemon.start(local, new HostDaemon.Config("h1",
+                     new InetSocketAddress("127.0.0.1", 0), token, hostFiles, java.util.Map.of("zone", "a")));
+             RemoteHost remote = RemoteHost.connect("h1", "127.0.0.1", daemon.port(), token, pki.controlPlane());
+             RemoteHost intruder = RemoteHost.connect("h1", "127.0.0.1", daemon.port(), "wrong",
+                     pki.controlPlane())) {
             assertThatThrownBy(() -> intruder.isRunning(sandboxId)).isInstanceOfSatisfying(DomainException.class,
                     e -> {
                         assertThat(e.errorCode()).isEqualTo(ErrorCode.HOST_UNREACHABLE);
@@ -49,6 +53,9 @@ class HostDaemonTest {
             assertThat(remote.problem()).isEmpty();
             assertThat(remote.images()).contains("devbox:1");
             assertThat(remote.view().freeMib()).isPositive();
+            assertThat(remote.labels()).containsEntry("zone", "a");
+            assertThat(remote.imageEntries()).extracting(e -> e.name()).contains("devbox:1");
+            assertThat(remote.imageMib("devbox:1")).as("the image's size crosses the wire").isPresent();
 
             Started started = remote.create(sandboxId, new VmShape("devbox:1", 1, 256, 10240, "remote-one"));
             assertThat(started.tookMs()).isPositive();
@@ -100,7 +107,7 @@ class HostDaemonTest {
             assertThatThrownBy(() -> remote.isRunning(sandboxId)).isInstanceOfSatisfying(DomainException.class,
                     e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.HOST_UNREACHABLE));
             assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - before)).as("no hang").isLessThan(11);
-            assertThat(remote.view().status()).isEqualTo("unreachable");
+            assertThat(remote.view().status()).as("spec §4: active | draining | dead").isEqualTo("dead");
         } finally {
             local.detachAll();
         }

@@ -38,10 +38,10 @@ class TwoHostsTest {
         TestApi.linkKit(two);
         LocalHost engineOne = LocalHost.open(one, null);
         LocalHost engineTwo = LocalHost.open(two, null);
-        HostDaemon daemonOne = HostDaemon.start(engineOne, new InetSocketAddress("127.0.0.1", 0), token);
-        HostDaemon daemonTwo = HostDaemon.start(engineTwo, new InetSocketAddress("127.0.0.1", 0), token);
-        RemoteHost h1 = RemoteHost.connect("h1", "127.0.0.1", daemonOne.port(), token);
-        RemoteHost h2 = RemoteHost.connect("h2", "127.0.0.1", daemonTwo.port(), token);
+        HostDaemon daemonOne = HostDaemon.startPlaintextOnLoopback(engineOne, new InetSocketAddress("127.0.0.1", 0), token);
+        HostDaemon daemonTwo = HostDaemon.startPlaintextOnLoopback(engineTwo, new InetSocketAddress("127.0.0.1", 0), token);
+        RemoteHost h1 = RemoteHost.connectPlaintextOnLoopback("h1", "127.0.0.1", daemonOne.port(), token);
+        RemoteHost h2 = RemoteHost.connectPlaintextOnLoopback("h2", "127.0.0.1", daemonTwo.port(), token);
         try (TestApi api = TestApi.startOver(dir.resolve("control"), store -> new HostsOfHosts(store,
                 List.of(h1, h2)))) {
             Reply first = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "name", "first"));
