@@ -186,12 +186,19 @@ class CliTmuxTest {
         tmux.type("shell", "stty size");
         tmux.awaitScreen("shell", s -> s.contains("40 120"), CMD, "the initial size 40 120");
         tmux.resize("shell", 100, 30);
-        Thread.sleep(500);
-        tmux.type("shell", "stty size");
-        tmux.awaitScreen("shell", s -> s.contains("30 100"), CMD, "the resized 30 100");
+        // The CLI hears of the resize by SIGWINCH, when it likes: ask the guest until its PTY has the new size.
+        long resized = System.nanoTime() + CMD.toNanos();
+        do {
+            tmux.type("shell", "stty size");
+            Thread.sleep(1000);
+        } while (!tmux.screen("shell").contains("30 100") && System.nanoTime() < resized);
+        tmux.awaitScreen("shell", s -> s.contains("30 100"), Duration.ofSeconds(5), "the resized 30 100");
         // Ctrl-C reaches the guest: the sleep ends at once, not after 600 s.
         tmux.type("shell", "sleep 600");
-        Thread.sleep(1000);
+        // Only once the guest runs it: a ^C between bash's fork and the command's exec is lost to bash.
+        String[] sleeping = run("sleeping", "for i in $(seq 150); do sb exec " + NAME
+                + " -- pgrep -fx 'sleep 600' >/dev/null && exit 0; sleep 0.2; done; exit 1");
+        assertThat(sleeping[0]).as("sleep 600 running in the guest: %s", sleeping[2]).isEqualTo("0");
         tmux.keys("shell", "C-c");
         tmux.type("shell", "echo after-$((20+22))");
         tmux.awaitScreen("shell", s -> s.contains("after-42"), Duration.ofSeconds(30), "the shell after Ctrl-C");

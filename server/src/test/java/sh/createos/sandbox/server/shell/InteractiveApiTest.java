@@ -77,6 +77,19 @@ class InteractiveApiTest {
         }
     }
 
+    /**
+     * Waits until the guest runs {@code command}: a ^C that reaches bash after it forked the command but before the
+     * command's exec is lost (bash leaves the signal pending, the exec drops it), so the test must not race that.
+     */
+    private void awaitGuestProcess(String command) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (api.post(base + "/exec", api.aliceKey, map("cmd", "pgrep", "args", List.of("-fx", command))).data()
+                .get("result").get("exit_code").asInt() != 0) {
+            assertThat(System.nanoTime()).as("%s running in the guest", command).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
     // ---- exec extras (§6) ----
 
     @Test
@@ -146,8 +159,7 @@ class InteractiveApiTest {
             out.await("50 132");
             out.await("TERM=xterm-256color");
             type(frames, "sleep 100\r");
-            out.await("sleep 100");
-            Thread.sleep(1000);
+            awaitGuestProcess("sleep 100");
             type(frames, "\u0003");
             type(frames, "echo rc=$?\r");
             out.await("rc=130");
@@ -193,9 +205,8 @@ class InteractiveApiTest {
         ws.socket.sendText("{\"type\":\"resize\",\"rows\":50,\"cols\":132}", true).get(30, TimeUnit.SECONDS);
         ws.socket.sendText("{\"type\":\"input\",\"data\":\"stty size\\r\"}", true).get(30, TimeUnit.SECONDS);
         ws.await("50 132");
-        ws.input("sleep 100\r");
-        ws.await("sleep 100");
-        Thread.sleep(1000);
+        ws.input("sleep 101\r");
+        awaitGuestProcess("sleep 101");
         ws.input("\u0003");
         ws.input("echo rc=$?\r");
         ws.await("rc=130");
