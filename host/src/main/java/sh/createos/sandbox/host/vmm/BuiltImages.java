@@ -52,11 +52,6 @@ public final class BuiltImages {
         return files.get(name);
     }
 
-    /** Names of every registered built image. */
-    public List<String> names() {
-        return files.keySet().stream().sorted().toList();
-    }
-
     /**
      * Writes image {@code name} from a paused VM's disk: a copy of its frozen layer rebased (safely: every cluster
      * that differs is written into it) onto the file of {@code baseFile}, the image the VM booted from, so the
@@ -65,6 +60,7 @@ public final class BuiltImages {
     long export(QemuPausedVm paused, Path baseFile, String name) throws IOException {
         checkName(name);
         Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------")); // the users' data
         Path target = dir.resolve(name + SUFFIX);
         if (Files.exists(target)) {
             throw new IOException("built image " + name + " already exists: " + target);
@@ -76,7 +72,7 @@ public final class BuiltImages {
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             Command.of("qemu-img", "rebase", "-q", "-f", "qcow2", "-b", baseFile.toString(), "-F",
                     DiskLayers.isQcow2Image(baseFile) ? "qcow2" : "raw", tmp.toString()).timeout(QEMU_IMG_TIMEOUT).run();
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--r--r--"));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--------"));
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);

@@ -17,12 +17,13 @@ public record Dockerfile(String from, int fromLine, List<Instruction> instructio
     /**
      * One instruction after FROM.
      *
+     * @param text      the instruction as written (continuations joined), for the log
      * @param canonical the keyword and its arguments after line continuations and variable substitution: the cache
      *                  key is made of these (see {@link BuildCache})
      * @param run       the command to run for a RUN; null for instructions that only change the build's state
      * @param workdir   the working directory after this instruction (the builder creates it)
      */
-    public record Instruction(int line, String keyword, String canonical, Run run, String workdir) {
+    public record Instruction(int line, String keyword, String text, String canonical, Run run, String workdir) {
         public boolean isRun() {
             return run != null;
         }

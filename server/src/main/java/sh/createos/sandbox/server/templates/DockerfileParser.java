@@ -203,12 +203,12 @@ public final class DockerfileParser {
         }
 
         private void add(Logical l, Dockerfile.Run run) {
-            instructions.add(new Dockerfile.Instruction(l.line(), l.keyword(), l.keyword() + " " + l.arguments(), run,
+            instructions.add(new Dockerfile.Instruction(l.line(), l.keyword(), text(l), l.keyword() + " " + l.arguments(), run,
                     workdir));
         }
 
         private void addCanonical(Logical l, String canonical) {
-            instructions.add(new Dockerfile.Instruction(l.line(), l.keyword(), l.keyword() + " " + canonical, null,
+            instructions.add(new Dockerfile.Instruction(l.line(), l.keyword(), text(l), l.keyword() + " " + canonical, null,
                     workdir));
         }
 
@@ -264,7 +264,8 @@ public final class DockerfileParser {
             Dockerfile.Run run = new Dockerfile.Run(List.copyOf(argv), Map.copyOf(runEnv), workdir, user);
             // The key text names everything the command runs with, so an ENV/ARG/USER/WORKDIR change above it,
             // which changes the instructions before it anyway, is visible in the RUN's own text too.
-            instructions.add(new Dockerfile.Instruction(l.line(), "RUN", "RUN " + argvText(argv), run, workdir));
+            instructions.add(new Dockerfile.Instruction(l.line(), "RUN", text(l), "RUN " + argvText(argv), run,
+                    workdir));
         }
 
         private void env(Logical l) {
@@ -419,6 +420,10 @@ public final class DockerfileParser {
                 return null;
             }
         }
+    }
+
+    private static String text(Logical l) {
+        return l.keyword() + " " + l.arguments();
     }
 
     static String normalize(String path) {

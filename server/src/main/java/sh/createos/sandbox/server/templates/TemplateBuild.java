@@ -131,14 +131,14 @@ final class TemplateBuild {
             info("using cached state after step " + start + "/" + steps.size() + " (line " + steps.get(start - 1).line()
                     + ")");
             for (int i = 0; i < start; i++) {
-                info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(steps.get(i).canonical())
+                info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(steps.get(i).text())
                         + "  [CACHED]");
             }
         }
         for (int i = start; i < steps.size(); i++) {
             checkCancelled();
             Dockerfile.Instruction step = steps.get(i);
-            info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(step.canonical()));
+            info("Step " + (i + 1) + "/" + steps.size() + " : " + abbreviate(step.text()));
             if (!step.isRun()) {
                 continue;
             }
@@ -150,7 +150,7 @@ final class TemplateBuild {
             info(" ---> done in " + (System.nanoTime() - stepStarted) / 1_000_000 + " ms; cached");
         }
         String workdir = dockerfile.config().workdir();
-        if (workdir != null && !workdir.equals("/") && !lastStateHasWorkdir(keys)) {
+        if (workdir != null && !workdir.equals("/") && !isWholeFileState(keys)) {
             ensureRunning();
             agent().mkdir(workdir, true);
             freeze(keys.get(steps.size()));
@@ -161,8 +161,11 @@ final class TemplateBuild {
         }
     }
 
-    /** True when the state reached so far already is the cache entry of the whole file (a full cache hit). */
-    private boolean lastStateHasWorkdir(List<String> keys) {
+    /**
+     * True when the state reached is the cache entry of the whole file (a full cache hit, or a last RUN after the
+     * last WORKDIR): its disk already holds the final WORKDIR.
+     */
+    private boolean isWholeFileState(List<String> keys) {
         return current != null && store.cacheEntry(keys.get(keys.size() - 1)).map(e -> e.vmId().equals(current))
                 .orElse(false);
     }
@@ -237,7 +240,7 @@ final class TemplateBuild {
             } catch (TimeoutException e) {
                 exec.kill();
                 throw new StepFailed("line " + step.line() + ": the build's time limit of "
-                        + settings.timeout().toSeconds() + " s was reached during `" + abbreviate(step.canonical())
+                        + settings.timeout().toSeconds() + " s was reached during `" + abbreviate(step.text())
                         + "`" + tailText());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -249,7 +252,7 @@ final class TemplateBuild {
             if (status.code() != 0 || status.signal() != null) {
                 String how = status.signal() != null ? "was killed by SIG" + status.signal()
                         : "exited with code " + status.code();
-                throw new StepFailed("line " + step.line() + ": `" + abbreviate(step.canonical()) + "` " + how
+                throw new StepFailed("line " + step.line() + ": `" + abbreviate(step.text()) + "` " + how
                         + tailText());
             }
         } finally {

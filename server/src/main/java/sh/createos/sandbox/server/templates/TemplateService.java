@@ -51,6 +51,7 @@ public final class TemplateService implements SandboxService.RootfsResolver {
     private final Map<String, TemplateBuild> active = new ConcurrentHashMap<>();
     private final Set<String> cacheInUse = ConcurrentHashMap.newKeySet();
     private final Map<String, Template.ImageConfig> configs = new ConcurrentHashMap<>();
+    private volatile boolean stopped;
 
     public TemplateService(TemplateStore store, Host host, TemplateSettings settings) {
         this.store = store;
@@ -135,7 +136,9 @@ public final class TemplateService implements SandboxService.RootfsResolver {
                 return;
             }
             try {
-                build.run();
+                if (!stopped) { // a queued build stays pending for the next start
+                    build.run();
+                }
             } finally {
                 slots.release();
                 active.remove(row.id());
@@ -348,8 +351,11 @@ public final class TemplateService implements SandboxService.RootfsResolver {
 
     /** Stops the builds under way (they end failed, their builders destroyed); queued ones run after a restart. */
     public void shutdown() {
+        stopped = true;
         for (TemplateBuild build : active.values()) {
-            store.markFailed(build.templateId(), "the server stopped during the build; submit it again");
+            if (store.template(build.templateId()).map(t -> t.status().equals("building")).orElse(false)) {
+                store.markFailed(build.templateId(), "the server stopped during the build; submit it again");
+            }
             build.cancel();
         }
     }

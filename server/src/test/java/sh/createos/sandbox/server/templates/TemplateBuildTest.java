@@ -5,7 +5,6 @@ import static sh.createos.sandbox.server.TestApi.map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,7 +49,7 @@ class TemplateBuildTest {
     private static final String SECOND = FIRST.replace("echo 42", "echo 43");
 
     @TempDir
-    Path dir;
+    static Path dir;
     private TestApi api;
     private JsonNode first;
     private JsonNode second;
