@@ -2,13 +2,9 @@ package sh.createos.sandbox.server.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -37,9 +33,11 @@ public final class DiskStore implements AutoCloseable {
                               String error, int credentialsVersion, Instant attachedAt) {}
 
     private final HikariDataSource pool;
+    private final Sql sql;
 
     private DiskStore(HikariDataSource pool) {
         this.pool = pool;
+        this.sql = new Sql(pool);
     }
 
     /** Opens the database of {@link JdbcStore#open(String)} (which runs the migrations: open that first). */
@@ -61,11 +59,11 @@ public final class DiskStore implements AutoCloseable {
     /** @throws NameTakenException when the user has a disk of that name */
     public void insertDisk(DiskRecord d) {
         try {
-            update("INSERT INTO disks (" + DISK_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", d.id(), d.userId(),
+            sql.update("INSERT INTO disks (" + DISK_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", d.id(), d.userId(),
                     d.name(), d.kind(), d.config(), d.credentials(), d.credentialsVersion(),
                     d.createdAt().toEpochMilli());
         } catch (StoreException e) {
-            if (e.getCause() instanceof SQLException sql && isUniqueViolation(sql)) {
+            if (Sql.isUniqueViolation(e)) {
                 throw new NameTakenException("disk", d.name());
             }
             throw e;
@@ -73,40 +71,40 @@ public final class DiskStore implements AutoCloseable {
     }
 
     public Optional<DiskRecord> disk(String id) {
-        return one(query("SELECT " + DISK_COLUMNS + " FROM disks WHERE id = ?", DiskStore::toDisk, id));
+        return sql.queryOne("SELECT " + DISK_COLUMNS + " FROM disks WHERE id = ?", DiskStore::toDisk, id);
     }
 
     public Optional<DiskRecord> diskByName(String userId, String name) {
-        return one(query("SELECT " + DISK_COLUMNS + " FROM disks WHERE user_id = ? AND name = ?", DiskStore::toDisk,
-                userId, name));
+        return sql.queryOne("SELECT " + DISK_COLUMNS + " FROM disks WHERE user_id = ? AND name = ?", DiskStore::toDisk,
+                userId, name);
     }
 
     public List<DiskRecord> disks(String userId, int limit, int offset) {
-        return query("SELECT " + DISK_COLUMNS + " FROM disks WHERE user_id = ? ORDER BY id LIMIT ? OFFSET ?",
+        return sql.query("SELECT " + DISK_COLUMNS + " FROM disks WHERE user_id = ? ORDER BY id LIMIT ? OFFSET ?",
                 DiskStore::toDisk, userId, limit, offset);
     }
 
     public long countDisks(String userId) {
-        return query("SELECT COUNT(*) FROM disks WHERE user_id = ?", rs -> rs.getLong(1), userId).get(0);
+        return sql.query("SELECT COUNT(*) FROM disks WHERE user_id = ?", rs -> rs.getLong(1), userId).get(0);
     }
 
     /** New sealed credentials; the version goes up by one. */
     public void setCredentials(String id, String sealed, int version) {
-        update("UPDATE disks SET credentials = ?, credentials_version = ? WHERE id = ?", sealed, version, id);
+        sql.update("UPDATE disks SET credentials = ?, credentials_version = ? WHERE id = ?", sealed, version, id);
     }
 
     public void deleteDisk(String id) {
-        update("DELETE FROM disks WHERE id = ?", id);
+        sql.update("DELETE FROM disks WHERE id = ?", id);
     }
 
     /** @throws NameTakenException when the sandbox already has a mount at that path */
     public void insertMount(MountRecord m) {
         try {
-            update("INSERT INTO sandbox_disks (" + MOUNT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", m.sandboxId(),
+            sql.update("INSERT INTO sandbox_disks (" + MOUNT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", m.sandboxId(),
                     m.diskId(), m.mountPath(), m.subPath(), m.status(), m.error(), m.credentialsVersion(),
                     m.attachedAt().toEpochMilli());
         } catch (StoreException e) {
-            if (e.getCause() instanceof SQLException sql && isUniqueViolation(sql)) {
+            if (Sql.isUniqueViolation(e)) {
                 throw new NameTakenException("mount path", m.mountPath());
             }
             throw e;
@@ -114,19 +112,19 @@ public final class DiskStore implements AutoCloseable {
     }
 
     public Optional<MountRecord> mount(String sandboxId, String mountPath) {
-        return one(query("SELECT " + MOUNT_COLUMNS + " FROM sandbox_disks WHERE sandbox_id = ? AND mount_path = ?",
-                DiskStore::toMount, sandboxId, mountPath));
+        return sql.queryOne("SELECT " + MOUNT_COLUMNS + " FROM sandbox_disks WHERE sandbox_id = ? AND mount_path = ?",
+                DiskStore::toMount, sandboxId, mountPath);
     }
 
     /** A sandbox's mounts, by mount path. */
     public List<MountRecord> mounts(String sandboxId) {
-        return query("SELECT " + MOUNT_COLUMNS + " FROM sandbox_disks WHERE sandbox_id = ? ORDER BY mount_path",
+        return sql.query("SELECT " + MOUNT_COLUMNS + " FROM sandbox_disks WHERE sandbox_id = ? ORDER BY mount_path",
                 DiskStore::toMount, sandboxId);
     }
 
     /** A disk's mounts in sandboxes that are neither destroyed nor failed. */
     public List<MountRecord> liveMountsOf(String diskId) {
-        return query("SELECT m.sandbox_id, m.disk_id, m.mount_path, m.sub_path, m.mount_status, m.mount_error, "
+        return sql.query("SELECT m.sandbox_id, m.disk_id, m.mount_path, m.sub_path, m.mount_status, m.mount_error, "
                 + "m.credentials_version, m.attached_at FROM sandbox_disks m JOIN sandboxes s ON s.id = m.sandbox_id "
                 + "WHERE m.disk_id = ? AND s.status NOT IN ('destroyed', 'failed') ORDER BY m.sandbox_id, m.mount_path",
                 DiskStore::toMount, diskId);
@@ -134,7 +132,7 @@ public final class DiskStore implements AutoCloseable {
 
     /** Every mount in a sandbox that may still have a VM (neither destroyed nor failed). */
     public List<MountRecord> liveMounts() {
-        return query("SELECT m.sandbox_id, m.disk_id, m.mount_path, m.sub_path, m.mount_status, m.mount_error, "
+        return sql.query("SELECT m.sandbox_id, m.disk_id, m.mount_path, m.sub_path, m.mount_status, m.mount_error, "
                 + "m.credentials_version, m.attached_at FROM sandbox_disks m JOIN sandboxes s ON s.id = m.sandbox_id "
                 + "WHERE s.status NOT IN ('destroyed', 'failed') ORDER BY m.sandbox_id, m.mount_path",
                 DiskStore::toMount);
@@ -143,13 +141,13 @@ public final class DiskStore implements AutoCloseable {
     /** Sets status and error; only when the row exists (a detach may have removed it meanwhile). */
     public boolean setMountStatus(String sandboxId, String mountPath, String status, String error,
             int credentialsVersion) {
-        return update("UPDATE sandbox_disks SET mount_status = ?, mount_error = ?, credentials_version = ? "
+        return sql.update("UPDATE sandbox_disks SET mount_status = ?, mount_error = ?, credentials_version = ? "
                 + "WHERE sandbox_id = ? AND mount_path = ?", status, error, credentialsVersion, sandboxId,
                 mountPath) == 1;
     }
 
     public void deleteMount(String sandboxId, String mountPath) {
-        update("DELETE FROM sandbox_disks WHERE sandbox_id = ? AND mount_path = ?", sandboxId, mountPath);
+        sql.update("DELETE FROM sandbox_disks WHERE sandbox_id = ? AND mount_path = ?", sandboxId, mountPath);
     }
 
     @Override
@@ -169,62 +167,4 @@ public final class DiskStore implements AutoCloseable {
                 rs.getInt("credentials_version"), Instant.ofEpochMilli(rs.getLong("attached_at")));
     }
 
-    private interface RowMapper<T> {
-        T map(ResultSet rs) throws SQLException;
-    }
-
-    private static <T> Optional<T> one(List<T> rows) {
-        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
-    }
-
-    private int update(String sql, Object... args) {
-        try (Connection c = borrow(sql); PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, args);
-            return ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new StoreException("database update failed: " + sql + ": " + e.getMessage(), e);
-        }
-    }
-
-    private <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
-        try (Connection c = borrow(sql); PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, args);
-            List<T> rows = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(mapper.map(rs));
-                }
-            }
-            return rows;
-        } catch (SQLException e) {
-            throw new StoreException("database query failed: " + sql + ": " + e.getMessage(), e);
-        }
-    }
-
-    private Connection borrow(String sql) {
-        try {
-            return pool.getConnection();
-        } catch (SQLException e) {
-            throw new StoreException("cannot connect to the database for: " + sql + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
-        for (int i = 0; i < args.length; i++) {
-            Object arg = args[i];
-            switch (arg) {
-                case null -> ps.setNull(i + 1, Types.NULL);
-                case String s -> ps.setString(i + 1, s);
-                case Integer n -> ps.setInt(i + 1, n);
-                case Long n -> ps.setLong(i + 1, n);
-                default -> throw new IllegalArgumentException("unsupported SQL argument " + arg.getClass());
-            }
-        }
-    }
-
-    private static boolean isUniqueViolation(SQLException e) {
-        // PostgreSQL reports SQLState 23505; SQLite reports result code 19 (SQLITE_CONSTRAINT) with "UNIQUE".
-        return "23505".equals(e.getSQLState())
-                || (e.getErrorCode() == 19 && String.valueOf(e.getMessage()).contains("UNIQUE"));
-    }
 }
