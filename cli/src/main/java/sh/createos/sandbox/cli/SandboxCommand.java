@@ -28,7 +28,7 @@ import sh.createos.sandbox.sdk.Sandbox;
 import sh.createos.sandbox.sdk.SandboxClient;
 
 /** {@code createos sandbox|sb}: the sandbox verbs. */
-@Command(name = "sandbox", aliases = "sb", mixinStandardHelpOptions = true, subcommands = CopyCommand.class,
+@Command(name = "sandbox", aliases = "sb", mixinStandardHelpOptions = true, subcommands = {CopyCommand.class, SyncCommand.class},
         description = "Create, use and remove sandboxes. SANDBOX is an id or a name.",
         footerHeading = "%nExit codes:%n",
         footer = {"  0 ok, 1 failure, 2 usage, 4 auth, 5 not found, 6 conflict/state, 8 timeout;",
