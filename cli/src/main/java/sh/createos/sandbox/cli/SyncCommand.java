@@ -279,10 +279,15 @@ final class SyncCommand implements Callable<Integer> {
                 throw new CliException(ExitCodes.USAGE, "--local " + dir + " is not a directory");
             }
         }
-        Path home = Path.of(System.getProperty("user.home")).toAbsolutePath().normalize();
-        if (abs.equals(home) || home.startsWith(abs)) {
-            throw new CliException(ExitCodes.USAGE, "refusing to sync " + abs + ": it is (or holds) your home "
-                    + "directory; pick a project directory");
+        for (String h : new String[] {System.getenv("HOME"), System.getProperty("user.home")}) {
+            if (h == null || h.isEmpty()) {
+                continue;
+            }
+            Path home = Path.of(h).toAbsolutePath().normalize();
+            if (abs.equals(home) || home.startsWith(abs)) {
+                throw new CliException(ExitCodes.USAGE, "refusing to sync " + abs + ": it is (or holds) your home "
+                        + "directory; pick a project directory");
+            }
         }
         if (isSystem(abs.toString())) {
             throw new CliException(ExitCodes.USAGE, "refusing to sync the system directory " + abs);

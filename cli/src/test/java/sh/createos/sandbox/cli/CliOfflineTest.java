@@ -91,6 +91,12 @@ class CliOfflineTest {
         Run bash = createos("completion", "bash");
         assertThat(bash.rc()).isZero();
         assertThat(bash.out()).contains("complete -F", "sandbox", "tunnel");
-        assertThat(createos("completion", "fish").rc()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bash.out()).contains("_createos_sandboxes", "complete -F _sb_complete -o default sb");
+        Run fish = createos("completion", "fish");
+        assertThat(fish.rc()).isZero();
+        assertThat(fish.out()).contains("complete -c createos -n '__createos_at sandbox' -a 'sync'",
+                "complete -c createos -n '__createos_at sandbox get' -a '(__createos_sandboxes)'",
+                "complete -c sb --wraps 'createos sandbox'", " -l mode -r");
+        assertThat(createos("completion", "powershell").rc()).isEqualTo(ExitCodes.USAGE);
     }
 }

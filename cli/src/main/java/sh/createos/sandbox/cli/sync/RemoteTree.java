@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import sh.createos.sandbox.cli.CliException;
 import sh.createos.sandbox.cli.ExitCodes;
+import sh.createos.sandbox.cli.Progress;
 import sh.createos.sandbox.sdk.ExecEvent;
 import sh.createos.sandbox.sdk.ExecRequest;
 import sh.createos.sandbox.sdk.ExecResult;
@@ -113,12 +114,21 @@ public final class RemoteTree {
         return out;
     }
 
-    InputStream download(String rel) {
-        return sandbox.files().download(path(rel));
+    /** The content of a file; {@code bar} (may be off) counts the bytes. */
+    InputStream download(String rel, Progress bar) {
+        return bar.wrap(sandbox.files().download(path(rel)));
     }
 
-    void upload(String rel, Path local) {
-        sandbox.files().upload(path(rel), local);
+    void upload(String rel, Path local) throws java.io.IOException {
+        long size = java.nio.file.Files.size(local);
+        if (!Progress.stderrIsTerminal() || size < (1 << 20)) {
+            sandbox.files().upload(path(rel), local);
+            return;
+        }
+        try (Progress bar = new Progress("sync " + rel, size);
+             InputStream in = bar.wrap(java.nio.file.Files.newInputStream(local))) {
+            sandbox.files().upload(path(rel), in);
+        }
     }
 
     /** Runs a batch of {@code rm|rmdir|mkdir PATH} and {@code mv FROM TO} in one exec. */

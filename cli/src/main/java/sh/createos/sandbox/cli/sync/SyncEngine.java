@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import sh.createos.sandbox.cli.Progress;
 
 /**
  * Reconciles the two trees against the last state both agreed on (the base), one round at a time: a side that
@@ -259,7 +260,9 @@ public final class SyncEngine {
             if (l.get(p) != null && l.get(p).dir()) {
                 deleteTree(p);
             }
-            try (InputStream in = remote.download(p)) {
+            long size = r.get(p).size();
+            try (Progress bar = new Progress("sync " + p, size >= (1 << 20) ? size : 0);
+                 InputStream in = remote.download(p, bar)) {
                 local.write(p, in);
             }
             base.put(p, down.getValue());
