@@ -73,8 +73,8 @@ final class CompletionCommand implements Callable<Integer> {
                   names=$(command createos __complete sandboxes 2>/dev/null)
                   COMPREPLY+=( $(compgen -W "$names" -- "$cur") )
                 }
-                _createos_complete() { _picocli_createos "$@"; _createos_sandboxes; }
-                _sb_complete() { _picocli_sb "$@"; _createos_sandboxes; }
+                _createos_complete() { _complete_createos "$@"; _createos_sandboxes; }
+                _sb_complete() { _complete_sb "$@"; _createos_sandboxes; }
                 complete -F _createos_complete -o default createos
                 complete -F _sb_complete -o default sb
                 """.replace("VERBS", verbs);

@@ -209,10 +209,10 @@ final class MoreSandboxVerbs {
                 }
                 how = "agent";
             } catch (IOException e) {
-                Path fifo = Path.of("/run/self");
+                Path fifo = Path.of(System.getenv().getOrDefault("CREATEOS_SELF_FIFO", "/run/self"));
                 if (!Files.exists(fifo)) {
                     throw new CliException(ExitCodes.FAILURE, "self-" + action + ": the guest agent is not reachable at "
-                            + AGENT + " (" + e.getMessage() + ") and there is no /run/self: not inside a sandbox?");
+                            + AGENT + " (" + e.getMessage() + ") and there is no " + fifo + ": not inside a sandbox?");
                 }
                 Files.writeString(fifo, fifoWord + "\n");
                 how = "fifo";

@@ -29,7 +29,7 @@ final class Picker {
         if (ref != null) {
             return SandboxCommand.resolve(c, ref);
         }
-        if (System.console() == null || !System.console().isTerminal()) {
+        if (!stdinIsTerminal()) {
             throw new CliException(ExitCodes.USAGE, "which sandbox? pass SANDBOX (an id or a name)");
         }
         List<Sandbox> all = new ArrayList<>();
@@ -43,6 +43,15 @@ final class Picker {
         }
         return pick("Pick a sandbox", all, s -> String.format("%-30s %-20s %-9s %s", s.id(),
                 s.data().name() == null ? "-" : s.data().name(), s.status().wire(), s.data().shape()));
+    }
+
+    static boolean stdinIsTerminal() {
+        try {
+            String target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/0")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException e) {
+            return System.console() != null && System.console().isTerminal();
+        }
     }
 
     /** Shows the items on the terminal and returns the chosen one. */

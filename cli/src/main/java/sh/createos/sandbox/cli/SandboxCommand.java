@@ -50,6 +50,8 @@ final class SandboxCommand {
             new Output.Column<>("DISK_MIB", SandboxView::diskMib, true),
             new Output.Column<>("CREATED", SandboxView::createdAt, true));
 
+    static final String PICK = "id or name (picked from a list when omitted on a terminal)";
+
     /** A sandbox by id or by name (a name that two sandboxes share is refused). */
     static Sandbox resolve(SandboxClient c, String ref) {
         List<Sandbox> named = new ArrayList<>();
@@ -177,9 +179,9 @@ final class SandboxCommand {
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Show a sandbox.")
-    int get(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int get(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            view(resolve(c, ref));
+            view(Picker.sandbox(c, ref));
             return 0;
         }
     }
@@ -209,27 +211,27 @@ final class SandboxCommand {
     }
 
     @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a running sandbox.")
-    int pause(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int pause(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            Sandbox s = resolve(c, ref).pause();
+            Sandbox s = Picker.sandbox(c, ref).pause();
             Output.action("paused", Map.of("id", s.id(), "status", s.status().wire()), "Paused " + s.id());
             return 0;
         }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a paused sandbox.")
-    int resume(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int resume(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            Sandbox s = resolve(c, ref).resume();
+            Sandbox s = Picker.sandbox(c, ref).resume();
             Output.action("resumed", Map.of("id", s.id(), "status", s.status().wire()), "Resumed " + s.id());
             return 0;
         }
     }
 
     @Command(name = "fork", mixinStandardHelpOptions = true, description = "Fork a sandbox (a copy of its state).")
-    int fork(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int fork(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            Sandbox src = resolve(c, ref);
+            Sandbox src = Picker.sandbox(c, ref);
             Sandbox s = src.fork();
             Output.action("forked", Map.of("id", s.id(), "forked_from", src.id(), "status", s.status().wire()),
                     "Forked " + src.id() + " into " + s.id());

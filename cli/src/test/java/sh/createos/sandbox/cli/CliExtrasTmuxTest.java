@@ -208,4 +208,95 @@ class CliExtrasTmuxTest {
         String[] ls = h.run("pushls", "sb exec " + NAME + " -- sh -c 'cd /srv/mirror && ls && cat m.txt'");
         assertThat(ls[1]).isEqualTo("m.txt\nmirrored\n");
     }
+
+    @Test
+    @Order(3)
+    void processesLogsAndEdit() throws Exception {
+        JsonNode started = h.json("pstart", "sb process start " + NAME + " -- sh -c 'echo out-1; sleep 1; echo out-2; exit 7'");
+        assertThat(started.get("action").asText()).isEqualTo("started");
+        String pid = started.get("process_id").asText();
+        String[] waited = h.run("pwait", "sb process wait " + NAME + " " + pid + " --timeout 120");
+        assertThat(waited[0]).as(waited[2]).isEqualTo("7");
+        assertThat(CliHarness.JSON.readTree(waited[1]).get("exit_code").asInt()).isEqualTo(7);
+        String[] logs = h.run("plogs", "sb process logs " + NAME + " " + pid);
+        assertThat(logs[0]).as(logs[2]).isEqualTo("0");
+        assertThat(logs[1]).isEqualTo("out-1\nout-2\n");
+        JsonNode list = h.json("pls", "sb proc ls " + NAME);
+        assertThat(list.findValuesAsText("process_id")).contains(pid);
+
+        String[] all = h.run("logs", "sb logs " + NAME + " -o json");
+        assertThat(all[0]).as(all[2]).isEqualTo("0");
+        List<JsonNode> lines = new java.util.ArrayList<>();
+        for (String l : all[1].split("\n")) {
+            lines.add(CliHarness.JSON.readTree(l));
+        }
+        assertThat(lines).anySatisfy(l -> {
+            assertThat(l.get("source").asText()).isEqualTo("console");
+            assertThat(l.get("line").asText()).contains("Linux version");
+        });
+        assertThat(lines).anySatisfy(l -> {
+            assertThat(l.get("source").asText()).isEqualTo(pid);
+            assertThat(l.get("line").asText()).isEqualTo("out-2");
+        });
+        String[] one = h.run("logsp", "sb logs " + NAME + " -p " + pid + " --no-prefix -o table");
+        assertThat(one[1]).isEqualTo("out-1\nout-2\n");
+        assertThat(h.run("logsnone", "sb logs " + NAME + " -p proc_nope")[0]).isEqualTo("5");
+
+        JsonNode edited = h.json("edit", "sb edit " + NAME + " --auto-pause 900");
+        assertThat(edited.get("action").asText()).isEqualTo("updated");
+        assertThat(edited.at("/sandbox/auto_pause_after_seconds").asInt()).isEqualTo(900);
+        JsonNode off = h.json("edit2", "sb edit " + NAME + " --no-auto-pause");
+        assertThat(off.at("/sandbox/auto_pause_after_seconds").isMissingNode()
+                || off.at("/sandbox/auto_pause_after_seconds").isNull()).isTrue();
+        assertThat(h.run("edit0", "sb edit " + NAME)[0]).isEqualTo("2");
+    }
+
+    @Test
+    @Order(4)
+    void firewallAndNetworks() throws Exception {
+        JsonNode allow = h.json("fwallow", "sb fw egress " + NAME + " --allow example.com --allow 10.9.0.0/16");
+        assertThat(allow.get("action").asText()).isEqualTo("egress_updated");
+        assertThat(allow.get("egress").toString()).contains("example.com", "10.9.0.0/16");
+        JsonNode deny = h.json("fwdeny", "sb firewall egress " + NAME + " --deny example.com");
+        assertThat(deny.get("egress").toString()).doesNotContain("example.com").contains("10.9.0.0/16");
+        JsonNode show = h.json("fwget", "sb fw get " + NAME);
+        assertThat(show.get("egress").toString()).contains("10.9.0.0/16");
+        assertThat(show.at("/bandwidth/quota_bytes").isNumber()).isTrue();
+        JsonNode on = h.json("fwingress", "sb fw ingress " + NAME + " on");
+        assertThat(on.get("ingress_enabled").asBoolean()).isTrue();
+        JsonNode offIngress = h.json("fwingress2", "sb fw ingress " + NAME + " off");
+        assertThat(offIngress.get("ingress_enabled").asBoolean()).isFalse();
+        JsonNode bw = h.json("fwbw", "sb fw bw " + NAME);
+        assertThat(bw.get("remaining_bytes").isNumber()).isTrue();
+        assertThat(h.run("fwbad", "sb fw ingress " + NAME + " maybe")[0]).isEqualTo("2");
+
+        JsonNode net = h.json("netc", "sb net create clinet");
+        String netId = net.get("id").asText();
+        assertThat(net.get("action").asText()).isEqualTo("created");
+        assertThat(h.json("netls", "sb network ls").findValuesAsText("name")).contains("clinet");
+        assertThat(h.json("netget", "sb net get clinet").get("id").asText()).isEqualTo(netId);
+        assertThat(h.json("netrm", "sb net rm clinet").get("action").asText()).isEqualTo("deleted");
+        assertThat(h.run("netgone", "sb net get clinet")[0]).isEqualTo("5");
+    }
+
+    @Test
+    @Order(5)
+    void pickerAndDynamicCompletionOnATerminal() throws Exception {
+        h.tmux.newWindow("pick", h.env, h.work);
+        h.tmux.type("pick", "clear; sb get -o table; echo picked-rc=$?");
+        h.tmux.awaitScreen("pick", sc -> sc.contains("Pick a sandbox") && sc.contains(NAME), CliHarness.CMD, "the picker");
+        h.tmux.keys("pick", "-l", "extras");
+        Thread.sleep(300);
+        h.tmux.keys("pick", "Enter");
+        h.tmux.awaitScreen("pick", sc -> sc.contains("picked-rc=0") && sc.contains("STATUS") && sc.contains("running"),
+                CliHarness.CMD, "the picked sandbox's table");
+        // Without a terminal on stdin there is no picker: a usage error.
+        assertThat(h.run("nopick", "sb get < /dev/null")[0]).isEqualTo("2");
+
+        h.tmux.type("pick", "clear; source <(createos completion bash)");
+        h.tmux.keys("pick", "-l", "sb get cliex");
+        h.tmux.keys("pick", "Tab");
+        h.tmux.awaitScreen("pick", sc -> sc.contains("sb get " + NAME), CliHarness.CMD, "the completed sandbox name");
+        h.tmux.keys("pick", "C-u");
+    }
 }
