@@ -78,6 +78,8 @@ public final class ApiServer implements AutoCloseable {
     private UsageSeries usage; // the in-memory usage sampler behind /v1/metrics
     private final SshGateway ssh;
     private DiskStore diskStore;
+    private sh.createos.sandbox.server.store.TemplateStore templateStore;
+    private sh.createos.sandbox.server.templates.TemplateService templates;
 
     private ApiServer(Server jetty, IngressServer ingress, Store store, SandboxService sandboxes,
             IdleAutoPause autoPause, SshGateway ssh) {
@@ -111,6 +113,7 @@ public final class ApiServer implements AutoCloseable {
         IngressServer ingress = null;
         SshGateway ssh = null;
         DiskStore diskStore = null;
+        sh.createos.sandbox.server.store.TemplateStore templateStore = null;
         try {
             Host host = hosts == null ? LocalHost.open(config.dataDir(), config.network()) : hosts.apply(store);
             SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
@@ -121,7 +124,13 @@ public final class ApiServer implements AutoCloseable {
 
             Router router = new Router();
             HealthRoutes.register(router, store, host);
-            CatalogRoutes.register(router, host);
+            templateStore = sh.createos.sandbox.server.store.TemplateStore.open(config.effectiveDatabaseUrl());
+            var templates = new sh.createos.sandbox.server.templates.TemplateService(templateStore, host,
+                    sh.createos.sandbox.server.templates.TemplateSettings.fromEnvironment());
+            sandboxes.resolveRootfsWith(templates);
+            templates.reconcile();
+            CatalogRoutes.register(router, host, templates::rootfsEntries);
+            sh.createos.sandbox.server.api.TemplateRoutes.register(router, templates);
             IdentityRoutes.register(router, store);
             ingress = config.ingress().enabled()
                     ? IngressServer.start(config.ingress(), store, host, sandboxes.activity()) : null;
@@ -164,6 +173,8 @@ public final class ApiServer implements AutoCloseable {
             server.router = router;
             server.usage = usage;
             server.diskStore = diskStore;
+            server.templateStore = templateStore;
+            server.templates = templates;
             log.info("createos-sandbox API listening on {}:{} (data {}, {})", config.host(), server.port(),
                     config.dataDir(), host.problem().map(p -> "NOT READY: " + p).orElse("ready"));
             return server;
@@ -176,6 +187,9 @@ public final class ApiServer implements AutoCloseable {
             }
             if (diskStore != null) {
                 diskStore.close();
+            }
+            if (templateStore != null) {
+                templateStore.close();
             }
             store.close();
             throw e;
@@ -263,9 +277,15 @@ public final class ApiServer implements AutoCloseable {
         if (usage != null) {
             usage.close();
         }
+        if (templates != null) {
+            templates.shutdown();
+        }
         sandboxes.shutdown();
         if (diskStore != null) {
             diskStore.close();
+        }
+        if (templateStore != null) {
+            templateStore.close();
         }
         store.close();
         log.info("createos-sandbox API stopped; VMs left running");

@@ -94,6 +94,25 @@ final class DiskLayers {
         return (int) chain.stream().skip(1).filter(DiskLayers::isQcow2).count();
     }
 
+    /** Whether an image file (a kit's ext4 or a built qcow2 image) is qcow2, by its name as everywhere here. */
+    static boolean isQcow2Image(Path file) {
+        return isQcow2(file);
+    }
+
+    /**
+     * Whether a VM's overlay, a paused VM's layer, a template's disk or one of {@code extraRoots} has {@code disk} in
+     * its chain. Call under {@link #lock()}.
+     */
+    boolean isReachable(Path disk, java.util.Collection<Path> extraRoots) throws IOException {
+        Set<Path> live = reachable(true);
+        for (Path root : extraRoots) {
+            if (Files.exists(root)) {
+                live.addAll(chain(root));
+            }
+        }
+        return live.contains(disk.toAbsolutePath().normalize());
+    }
+
     private static boolean isQcow2(Path file) {
         return file.getFileName().toString().endsWith(SUFFIX);
     }

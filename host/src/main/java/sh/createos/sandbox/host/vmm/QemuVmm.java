@@ -48,6 +48,8 @@ public final class QemuVmm implements Vmm {
     private final DiskLayers layers;
     /** Null: every boot is a cold boot. */
     private final Templates templates;
+    /** Images registered after the kit was loaded (built templates), by name; shared with {@link #withoutTemplates}. */
+    private final BuiltImages builtImages;
 
     /** Where each VM's NIC comes from (the host's networking, or none). */
     private final NicSource nics;
@@ -64,6 +66,12 @@ public final class QemuVmm implements Vmm {
 
     private QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout, boolean useTemplates,
                     NicSource nics) {
+        this(dataDir, kit, accelerator, bootTimeout, useTemplates, nics, new BuiltImages(dataDir));
+    }
+
+    private QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout, boolean useTemplates,
+                    NicSource nics, BuiltImages builtImages) {
+        this.builtImages = builtImages;
         this.nics = nics;
         this.dataDir = dataDir.toAbsolutePath().normalize();
         this.vmsDir = this.dataDir.resolve("vms");
@@ -76,7 +84,7 @@ public final class QemuVmm implements Vmm {
 
     /** The same engine with every boot a cold boot (no template is built or restored). */
     public QemuVmm withoutTemplates() {
-        return new QemuVmm(dataDir, kit, accelerator, bootTimeout, false, nics);
+        return new QemuVmm(dataDir, kit, accelerator, bootTimeout, false, nics, builtImages);
     }
 
     /** The data directory of {@code CREATEOS_SANDBOX_DATA_DIR}, its guest kit, KVM if usable, default timeout. */
@@ -110,12 +118,69 @@ public final class QemuVmm implements Vmm {
         return coldBoot(spec);
     }
 
+    /** The file of image {@code name}: the kit's, or a built one's. @throws IllegalArgumentException if unknown */
+    public Path image(String name) {
+        Path built = builtImages.file(name);
+        return built != null ? built : kit.image(name);
+    }
+
+    /** Whether {@code name} is an image of the kit or a registered built image. */
+    public boolean hasImage(String name) {
+        return kit.images().containsKey(name) || builtImages.file(name) != null;
+    }
+
+    /** The built images (template results): export, registration, removal once unused. */
+    public BuiltImages builtImages() {
+        return builtImages;
+    }
+
+    /**
+     * Writes the paused VM's disk as the read-only built image {@code name} (see {@link BuiltImages#export}) and
+     * registers it: from then on {@code name} boots like a kit image. Returns its size in bytes.
+     */
+    public long exportImage(PausedVm paused, String name) throws IOException {
+        QemuPausedVm ours = ours(paused);
+        if (!ours.directory().isPaused()) {
+            throw new IllegalStateException("VM " + paused.id() + " is not paused");
+        }
+        return builtImages.export(ours, image(ours.spec().image()), name);
+    }
+
+    /** Unregisters built image {@code name} and removes every retired image file nothing rests on any more. */
+    public void retireImage(String name) throws IOException {
+        builtImages.retire(name);
+        sweepImages();
+    }
+
+    /**
+     * Removes template snapshots of images that are gone (once no VM rests on them), then every retired built image
+     * that no disk chain (VM overlays, paused VMs, template snapshots, registered built images) reaches.
+     */
+    public void sweepImages() throws IOException {
+        if (templates != null) {
+            templates.removeStale();
+        }
+        layers.lock().lock();
+        try {
+            for (Path file : builtImages.retiredFiles()) {
+                if (!layers.isReachable(file, builtImages.registeredFiles())) {
+                    builtImages.delete(file);
+                }
+            }
+        } finally {
+            layers.lock().unlock();
+        }
+    }
+
     Path vmDirectory(String id) {
         return vmsDir.resolve(id);
     }
 
-    int imageMib(String image) throws IOException {
-        return (int) ((Files.size(kit.image(image)) + MIB - 1) / MIB);
+    /** The virtual size of image {@code image} in MiB (a VM's disk must hold it). */
+    public int imageMib(String image) throws IOException {
+        Path file = image(image);
+        long bytes = DiskLayers.isQcow2Image(file) ? Qcow2Header.read(file).virtualSize() : Files.size(file);
+        return (int) ((bytes + MIB - 1) / MIB);
     }
 
     /** Boots {@code spec} from its kernel, whatever templates exist. */
@@ -125,7 +190,7 @@ public final class QemuVmm implements Vmm {
 
     /** Boots {@code spec} from its kernel with its RAM in {@code ram}. */
     Vm coldBoot(VmSpec spec, GuestRam ram) throws IOException {
-        Path base = kit.image(spec.image());
+        Path base = image(spec.image());
         VmDirectory dir = createDirectory(spec);
         long started = System.nanoTime();
         String step = "starting";
@@ -137,7 +202,8 @@ public final class QemuVmm implements Vmm {
             dir.writeSpec(spec);
             step = "creating the disk overlay";
             long overlayStarted = System.nanoTime();
-            Command.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.toString(), "-F", "raw",
+            Command.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.toString(), "-F",
+                    DiskLayers.isQcow2Image(base) ? "qcow2" : "raw",
                     dir.overlay().toString(), spec.diskMib() + "M").timeout(QEMU_IMG_TIMEOUT).run();
             long qemuStarted = System.nanoTime();
             step = "starting qemu";

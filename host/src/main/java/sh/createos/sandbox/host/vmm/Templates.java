@@ -229,7 +229,7 @@ final class Templates {
     }
 
     private String imageIdentity(String image) throws IOException {
-        return identity(kit.image(image));
+        return identity(vmm.image(image));
     }
 
     /** What a template of {@code image} was built from; it is outdated once this changes. */
@@ -239,7 +239,7 @@ final class Templates {
 
     /** Empty when the kit no longer has the image. */
     private String currentFingerprint(String image) throws IOException {
-        return kit.images().containsKey(image) ? fingerprint(image) : "";
+        return vmm.hasImage(image) ? fingerprint(image) : "";
     }
 
     private static String identity(Path file) throws IOException {

@@ -13,8 +13,23 @@ public final class CatalogRoutes {
     private CatalogRoutes() {}
 
     public static void register(Router router, Host host) {
+        register(router, host, user -> List.of());
+    }
+
+    /**
+     * @param ownImages a caller's own images (ready templates), listed after the catalog's when the request carries
+     *                  a valid API key (the route needs none)
+     */
+    public static void register(Router router, Host host,
+            java.util.function.Function<sh.createos.sandbox.server.store.User, List<RootfsData.Entry>> ownImages) {
         router.get("/v1/shapes", false, ex -> ex.ok(Paging.from(ex).page(Shapes.ALL)));
-        router.get("/v1/rootfs", false, ex -> ex.ok(rootfs(host.imageEntries())));
+        router.get("/v1/rootfs", false, ex -> {
+            List<RootfsData.Entry> entries = new java.util.ArrayList<>(host.imageEntries());
+            if (ex.user() != null) {
+                entries.addAll(ownImages.apply(ex.user()));
+            }
+            ex.ok(rootfs(entries));
+        });
         router.get("/v1/hosts", true, ex -> ex.ok(Paging.from(ex).page(host.views())));
     }
 

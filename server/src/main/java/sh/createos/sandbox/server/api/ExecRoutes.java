@@ -54,7 +54,8 @@ public final class ExecRoutes {
             }
             var running = service.running(ex.user(), ex.param("id"));
             byte[] stdin = req.stdin() == null ? null : req.stdin().getBytes(StandardCharsets.UTF_8);
-            var hostRequest = hostRequest(running.sandbox(), req);
+            var defaults = service.execDefaults(running.sandbox());
+            var hostRequest = hostRequest(running.sandbox(), req).withCwd(defaults.cwd()).withUser(defaults.user());
             boolean stream = "true".equals(ex.query("stream")) || Boolean.TRUE.equals(req.stream());
             // A command that runs is activity for as long as it runs: no idle auto-pause under it.
             try (var busy = service.activity().busy(running.sandbox().id())) {

@@ -183,4 +183,33 @@ public interface Host {
             throws IOException {
         throw new IOException("this host cannot let disk endpoints through the egress allowlist");
     }
+
+    // --- built images (template builds) ---
+
+    /**
+     * Writes the paused sandbox's disk (its snapshot stays as it is) as a read-only image named {@code image}, which
+     * {@link #create} boots by that name from then on; returns its size in bytes.
+     */
+    default long saveImage(String sandboxId, String image) throws IOException {
+        throw new IOException("this host cannot save images (template builds run on the local host)");
+    }
+
+    /** What identifies the content of {@code image} here (its file), for build cache keys. */
+    default String imageIdentity(String image) {
+        return image;
+    }
+
+    /** Whether {@code image} is a built image this host can boot. */
+    default boolean hasBuiltImage(String image) {
+        return false;
+    }
+
+    /**
+     * Unregisters a built image: no new VM boots it. VMs and snapshots resting on it keep working; its file goes
+     * once none does.
+     */
+    default void retireImage(String image) throws IOException {}
+
+    /** Removes retired built images that nothing rests on any more (after destroys). */
+    default void sweepImages() throws IOException {}
 }

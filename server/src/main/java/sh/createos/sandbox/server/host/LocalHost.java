@@ -82,6 +82,7 @@ public final class LocalHost implements Host {
     private volatile boolean closed;
     private GuestKit kit;
     private Vmm vmm;
+    private QemuVmm qemu;
     private AcceleratorChoice accelerator;
     private String kitProblem;
 
@@ -124,8 +125,9 @@ public final class LocalHost implements Host {
         try {
             kit = GuestKit.load(dataDir);
             accelerator = AcceleratorProbe.choose(dataDir, kit);
-            vmm = new QemuVmm(dataDir, kit, accelerator.accelerator(), BOOT_TIMEOUT,
+            qemu = new QemuVmm(dataDir, kit, accelerator.accelerator(), BOOT_TIMEOUT,
                     network == null ? NicSource.NONE : network);
+            vmm = qemu;
             kitProblem = null;
         } catch (IOException e) {
             kitProblem = e.getMessage();
@@ -154,6 +156,13 @@ public final class LocalHost implements Host {
 
     @Override
     public synchronized java.util.OptionalLong imageMib(String image) {
+        if (qemu != null && qemu.builtImages().file(image) != null) {
+            try {
+                return java.util.OptionalLong.of(qemu.imageMib(image));
+            } catch (IOException e) {
+                return java.util.OptionalLong.empty();
+            }
+        }
         if (kit == null || !kit.images().containsKey(image)) {
             return java.util.OptionalLong.empty();
         }
@@ -631,6 +640,43 @@ public final class LocalHost implements Host {
     @Override
     public void configureGuest(String sandboxId) throws IOException {
         net().configureGuest(vmId(sandboxId), agent(sandboxId));
+    }
+
+    // --- built images ---
+
+    @Override
+    public long saveImage(String sandboxId, String image) throws IOException {
+        vmm();
+        return qemu.exportImage(pausedVm(sandboxId), image);
+    }
+
+    @Override
+    public String imageIdentity(String image) {
+        vmm();
+        try {
+            Path file = qemu.image(image);
+            return file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read image " + image, e);
+        }
+    }
+
+    @Override
+    public synchronized boolean hasBuiltImage(String image) {
+        loadKit();
+        return qemu != null && qemu.builtImages().file(image) != null;
+    }
+
+    @Override
+    public void retireImage(String image) throws IOException {
+        vmm();
+        qemu.retireImage(image);
+    }
+
+    @Override
+    public void sweepImages() throws IOException {
+        vmm();
+        qemu.sweepImages();
     }
 
     // --- ids and values ---

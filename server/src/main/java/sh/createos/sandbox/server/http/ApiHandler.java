@@ -54,7 +54,8 @@ public final class ApiHandler extends Handler.Abstract {
         try {
             Router.Match match = router.match(method, request.getHttpURI().getPath());
             route = "/" + String.join("/", match.route().pattern());
-            User user = match.route().authenticated() ? authenticator.authenticate(request, match) : null;
+            User user = match.route().authenticated() ? authenticator.authenticate(request, match)
+                    : optionalCaller(request, match);
             if (user != null) {
                 rateLimiter.acquire(user.id());
             }
@@ -88,6 +89,22 @@ public final class ApiHandler extends Handler.Abstract {
             }
         }
         return true;
+    }
+
+    /**
+     * The caller of a route that needs no credential, when the request carries a valid one anyway (the rootfs
+     * catalog then lists the caller's own templates); null otherwise, never an error.
+     */
+    private User optionalCaller(Request request, Router.Match match) {
+        if (request.getHeaders().get("Authorization") == null && request.getHeaders().get("X-Auth-Token") == null
+                && request.getHeaders().get("X-Access-Token") == null && request.getHeaders().get("X-Api-Key") == null) {
+            return null;
+        }
+        try {
+            return authenticator.authenticate(request, match);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static void logAccess(String requestId, String method, Request request, Response response,

@@ -65,7 +65,7 @@ public final class ProcessRoutes {
         router.post(base, true, ex -> {
             CreateBody body = ex.body(CreateBody.class);
             RunningSandbox sb = service.running(ex.user(), ex.param("id"));
-            ProcessStart start = startRequest(sb, body);
+            ProcessStart start = startRequest(sb, body, service.execDefaults(sb.sandbox()));
             ex.ok(ProcessView.of(call(service, sb, p -> p.start(start))));
         });
         router.get(base, true, ex -> {
@@ -160,7 +160,8 @@ public final class ProcessRoutes {
         }
     }
 
-    private static ProcessStart startRequest(RunningSandbox sb, CreateBody body) {
+    private static ProcessStart startRequest(RunningSandbox sb, CreateBody body,
+            SandboxService.RootfsResolver.ExecDefaults defaults) {
         boolean blankCmd = body.cmd() == null || body.cmd().isBlank();
         if (blankCmd && body.pty() == null) {
             throw ApiException.badRequest("cmd is required for a pipe process");
@@ -205,8 +206,8 @@ public final class ProcessRoutes {
             }
             pty = new PtySize(rows, cols);
         }
-        String cwd = body.cwd() == null || body.cwd().isEmpty() ? null : body.cwd();
-        return new ProcessStart(argv, env, cwd, null, pty, blankCmd);
+        String cwd = body.cwd() == null || body.cwd().isEmpty() ? defaults.cwd() : body.cwd();
+        return new ProcessStart(argv, env, cwd, defaults.user(), pty, blankCmd);
     }
 
     /** The decoded {@code data_base64}: 400 when it is not standard base64, 413 past 1 MiB decoded. */

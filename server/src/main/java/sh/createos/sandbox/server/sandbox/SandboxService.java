@@ -76,11 +76,63 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         return replicaId;
     }
 
+    /**
+     * Turns a create's {@code rootfs} that is not a catalog image (a user's template, by name or id) into the image
+     * to boot and the env it brings; says what execs in its sandboxes default to.
+     */
+    public interface RootfsResolver {
+        RootfsResolver CATALOG = new RootfsResolver() {};
+
+        /** @return null when {@code rootfs} is not the user's template; @throws DomainException when it is unusable */
+        default Resolved resolve(User user, String rootfs) {
+            return null;
+        }
+
+        /** The default cwd and user of execs in a sandbox booted from {@code image}. */
+        default ExecDefaults execDefaults(String image) {
+            return ExecDefaults.NONE;
+        }
+
+        record Resolved(String image, Map<String, String> env) {}
+
+        /** Null fields: the agent's defaults (the user's home directory, root). */
+        record ExecDefaults(String cwd, String user) {
+            public static final ExecDefaults NONE = new ExecDefaults(null, null);
+        }
+    }
+
+    private volatile RootfsResolver rootfsResolver = RootfsResolver.CATALOG;
+
+    public void resolveRootfsWith(RootfsResolver resolver) {
+        this.rootfsResolver = resolver;
+    }
+
+    /** What an exec in {@code sandbox} runs with when the request does not say: its template's WORKDIR and USER. */
+    public RootfsResolver.ExecDefaults execDefaults(SandboxRecord sandbox) {
+        return rootfsResolver.execDefaults(sandbox.rootfs());
+    }
+
     /** Creates and boots a sandbox; returns once its agent answered and the row says {@code running}. */
     public SandboxRecord create(User user, CreateSandboxRequest req) {
         autoPauseLimits.check(req.autoPauseAfterSeconds());
         List<NetworkRecord> networks = leases.checkNetworks(user, req.networks());
-        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, host.images(), host::owns, now()));
+        List<String> images = host.images();
+        if (req.rootfs() != null && !req.rootfs().isBlank() && !images.contains(req.rootfs())) {
+            RootfsResolver.Resolved template = rootfsResolver.resolve(user, req.rootfs());
+            if (template != null) {
+                // The template's ENV under the create's own envs (which win).
+                Map<String, String> envs = new java.util.LinkedHashMap<>(template.env());
+                if (req.envs() != null) {
+                    envs.putAll(req.envs());
+                }
+                req = new CreateSandboxRequest(req.shape(), template.image(), req.name(), req.networks(), req.diskMib(),
+                        req.egress(), envs, req.sshPubkeys(), req.hostId(), req.nodeSelector(), req.ingressEnabled(),
+                        req.disks(), req.region(), req.autoPauseAfterSeconds(), req.bandwidthQuotaBytes());
+                images = new java.util.ArrayList<>(images);
+                images.add(template.image());
+            }
+        }
+        SandboxRecord row = admit(user, CreateRequests.newRow(user, req, images, host::owns, now()));
         String ip;
         Started started;
         try {
