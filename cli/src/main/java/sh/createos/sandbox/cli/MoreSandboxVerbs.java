@@ -94,11 +94,19 @@ final class MoreSandboxVerbs {
 
         private void process(Sandbox s, ManagedProcess p) {
             String tag = p.processId() + (p.cmd() == null ? "" : " " + p.cmd());
+            long newest = p.output() == null ? 0 : p.output().newestSeq();
+            boolean running = !p.leaderExited();
+            if (!follow && running && newest <= 0) {
+                return; // nothing retained yet
+            }
             try (ProcessStream stream = s.processes().attach(p.processId(), 0)) {
                 StringBuilder partial = new StringBuilder();
                 for (ProcessEvent e : stream) {
                     if (e instanceof ProcessEvent.Data d) {
                         emit(tag, partial, new String(d.data(), StandardCharsets.UTF_8));
+                        if (!follow && running && d.seq() >= newest) {
+                            break; // what was retained when we asked is out; it still runs
+                        }
                     } else if (e instanceof ProcessEvent.Exit || e instanceof ProcessEvent.Error) {
                         break;
                     } else if (!follow && e instanceof ProcessEvent.Heartbeat) {

@@ -18,7 +18,7 @@ import sh.createos.sandbox.sdk.Sandbox;
 import sh.createos.sandbox.sdk.SandboxClient;
 
 /**
- * The interactive picker for an omitted sandbox reference: arrows (or j/k) move, typing filters, Enter picks,
+ * The interactive picker for an omitted sandbox reference: arrows move, typing filters, Enter picks,
  * Esc or Ctrl-C cancels. Only when stdin is a terminal; a script gets a usage error instead.
  */
 final class Picker {
@@ -73,8 +73,14 @@ final class Picker {
 
     private static <T> T loop(Terminal term, String title, List<T> items, Function<T, String> label) {
         KeyMap<Key> keys = new KeyMap<>();
-        keys.bind(Key.UP, KeyMap.key(term, InfoCmp.Capability.key_up), "\033[A", "\033OA");
-        keys.bind(Key.DOWN, KeyMap.key(term, InfoCmp.Capability.key_down), "\033[B", "\033OB");
+        keys.bind(Key.UP, "\033[A", "\033OA");
+        keys.bind(Key.DOWN, "\033[B", "\033OB");
+        for (var cap : List.of(InfoCmp.Capability.key_up, InfoCmp.Capability.key_down)) {
+            String seq = KeyMap.key(term, cap);
+            if (seq != null && !seq.isEmpty()) {
+                keys.bind(cap == InfoCmp.Capability.key_up ? Key.UP : Key.DOWN, seq);
+            }
+        }
         keys.bind(Key.ENTER, "\r", "\n");
         keys.bind(Key.CANCEL, "\033", KeyMap.ctrl('C'), KeyMap.ctrl('D'));
         keys.bind(Key.BACKSPACE, KeyMap.del(), KeyMap.ctrl('H'));

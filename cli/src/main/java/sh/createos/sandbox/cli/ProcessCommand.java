@@ -81,6 +81,12 @@ final class ProcessCommand {
              @Option(names = {"-f", "--follow"}, description = "keep printing until the process ends") boolean follow) {
         try (SandboxClient c = CreateosCli.client()) {
             Sandbox s = SandboxCommand.resolve(c, ref);
+            ManagedProcess p = s.processes().get(id);
+            long newest = p.output() == null ? 0 : p.output().newestSeq();
+            boolean running = !p.leaderExited();
+            if (!follow && running && newest <= 0) {
+                return 0;
+            }
             try (ProcessStream stream = s.processes().attach(id, 0)) {
                 for (ProcessEvent e : stream) {
                     if (e instanceof ProcessEvent.Data d) {
@@ -88,6 +94,9 @@ final class ProcessCommand {
                                 .write(d.data(), 0, d.data().length);
                         System.out.flush();
                         System.err.flush();
+                        if (!follow && running && d.seq() >= newest) {
+                            return 0; // what was retained when we asked is out; it still runs
+                        }
                     } else if (e instanceof ProcessEvent.Exit x) {
                         return follow && x.exitCode() != null ? x.exitCode() : 0;
                     } else if (e instanceof ProcessEvent.Error x) {

@@ -33,8 +33,11 @@ final class SshShell {
                 System.err.println("Added " + pub + " to " + s.id() + "'s SSH keys");
             }
         }
+        // The gateway's host key is pinned in the CLI's own known_hosts (trusted on first use), beside its config.
+        Path knownHosts = CliConfig.file().resolveSibling("ssh_known_hosts");
+        Files.createDirectories(knownHosts.getParent());
         List<String> cmd = new ArrayList<>(List.of("ssh", "-p", String.valueOf(where.getPort() < 0 ? 2222 : where.getPort()),
-                "-o", "StrictHostKeyChecking=accept-new"));
+                "-o", "StrictHostKeyChecking=accept-new", "-o", "UserKnownHostsFile=" + knownHosts));
         if (identity != null) {
             cmd.addAll(List.of("-i", identity, "-o", "IdentitiesOnly=yes"));
         }

@@ -228,7 +228,9 @@ final class SyncCommand implements Callable<Integer> {
     }
 
     private void watchRemote(RemoteTree rt) {
+        long backoff = 1000;
         while (!stopping) {
+            long opened = System.nanoTime();
             try {
                 rt.watch(() -> wake.add("remote"));
             } catch (RuntimeException e) {
@@ -237,8 +239,10 @@ final class SyncCommand implements Callable<Integer> {
                 }
                 event("error", Map.of("message", "watching the sandbox: " + e.getMessage()));
             }
+            // The stream ended (a pause, a restart): open it again, backing off while it keeps failing at once.
+            backoff = System.nanoTime() - opened > 30_000_000_000L ? 1000 : Math.min(backoff * 2, 15_000);
             try {
-                Thread.sleep(1000); // the stream ended (a pause, a restart): open it again
+                Thread.sleep(backoff);
             } catch (InterruptedException e) {
                 return;
             }

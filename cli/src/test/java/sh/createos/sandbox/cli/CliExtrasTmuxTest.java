@@ -35,10 +35,12 @@ class CliExtrasTmuxTest {
     static Path dir;
     private CliHarness h;
     private Path proj;
+    private int sshPort;
 
     @BeforeAll
     void start() throws Exception {
-        h = new CliHarness(dir);
+        sshPort = CliHarness.freePort();
+        h = new CliHarness(dir, Map.of("--ssh-listen", "127.0.0.1:" + sshPort));
         JsonNode c = h.json("create", "sb create --shape s-1vcpu-512mb --name " + NAME + " -o json");
         assertThat(c.at("/sandbox/status").asText()).isEqualTo("running");
     }
@@ -298,5 +300,25 @@ class CliExtrasTmuxTest {
         h.tmux.keys("pick", "Tab");
         h.tmux.awaitScreen("pick", sc -> sc.contains("sb get " + NAME), CliHarness.CMD, "the completed sandbox name");
         h.tmux.keys("pick", "C-u");
+    }
+
+    @Test
+    @Order(6)
+    void shellOverTheSshGateway() throws Exception {
+        String[] key = h.run("keygen", "ssh-keygen -q -t ed25519 -N '' -f idkey");
+        assertThat(key[0]).as(key[2]).isEqualTo("0");
+        String gw = "--ssh --ssh-gateway 127.0.0.1:" + sshPort + " -i idkey";
+        String[] once = h.run("sshcmd", "sb shell " + NAME + " " + gw + " --add-key -- 'echo via-ssh; exit 4'");
+        assertThat(once[0]).as(once[2]).isEqualTo("4");
+        assertThat(once[1]).contains("via-ssh");
+        assertThat(h.work.resolve("../config/ssh_known_hosts")).exists();
+
+        h.tmux.newWindow("ssh", h.env, h.work);
+        h.tmux.type("ssh", "sb shell " + NAME + " " + gw + "; echo $? > ssh.rc");
+        h.tmux.type("ssh", "echo SSH-$((6*7))");
+        h.tmux.awaitScreen("ssh", sc -> sc.contains("SSH-42"), CliHarness.CMD, "the shell over ssh");
+        h.tmux.type("ssh", "exit 3");
+        assertThat(Tmux.awaitFile(h.work.resolve("ssh.rc"), CliHarness.CMD)).isEqualTo("3");
+        assertThat(h.run("sshbad", "sb shell " + NAME + " -i idkey")[0]).isEqualTo("2");
     }
 }

@@ -25,10 +25,15 @@ final class CliHarness implements AutoCloseable {
     final Map<String, String> env;
 
     CliHarness(Path dir) throws Exception {
+        this(dir, Map.of());
+    }
+
+    /** With {@code serve} options over the test defaults (e.g. an SSH gateway). */
+    CliHarness(Path dir, Map<String, String> serveOptions) throws Exception {
         Path data = dir.resolve("data");
         Files.createDirectories(data);
         Files.createSymbolicLink(data.resolve("kit"), DataDir.fromEnvironment().resolve("kit"));
-        server = ServerProcess.start(data);
+        server = ServerProcess.start(data, List.of(), serveOptions);
         work = Files.createDirectories(dir.resolve("work"));
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path home = Path.of(System.getProperty("maven.multiModuleProjectDirectory",
@@ -51,9 +56,13 @@ final class CliHarness implements AutoCloseable {
 
     /** A command line in the main window, stdout and stderr to files: [exit status, stdout, stderr]. */
     String[] run(String tag, String line) throws Exception {
+        return run(tag, line, CMD);
+    }
+
+    String[] run(String tag, String line, Duration timeout) throws Exception {
         Files.deleteIfExists(work.resolve(tag + ".rc"));
         tmux.type("main", "(" + line + ") > " + tag + ".out 2> " + tag + ".err; echo $? > " + tag + ".rc");
-        String rc = Tmux.awaitFile(work.resolve(tag + ".rc"), CMD);
+        String rc = Tmux.awaitFile(work.resolve(tag + ".rc"), timeout);
         return new String[] {rc, Files.readString(work.resolve(tag + ".out")), Files.readString(work.resolve(tag + ".err"))};
     }
 
@@ -64,6 +73,12 @@ final class CliHarness implements AutoCloseable {
             throw new AssertionError(line + " exited " + r[0] + ":\n" + r[1] + r[2]);
         }
         return JSON.readTree(r[1]);
+    }
+
+    static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     /** The JSON lines a long-running command wrote to a file so far. */
