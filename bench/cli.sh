@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/cli.sh [RUNS=10]: wall time of `createos --version` (bin/createos with its AppCDS archive) beside a bare
+# bench/cli.sh [RUNS=10]: (1) wall time of `createos --version` (bin/createos with its AppCDS archive) beside a bare
 # `java -version` of the same JDK, interleaved so both see the same machine load. Needs `bin/createos-sandbox setup`
 # (build/cli.classpath; the archive build/cli.jsa is recorded by the first run).
 set -euo pipefail
@@ -19,3 +19,11 @@ echo "runs: $runs   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "createos --version  ms: ${cli[*]}   median $c"
 echo "java -version       ms: ${jv[*]}   median $j"
 echo "ratio (createos / java): $(awk -v c="$c" -v j="$j" 'BEGIN {printf "%.2f", c / j}')"
+
+# The second half (skip with CLI_BENCH_SYNC=0): a real server and sandbox, `sb sync` carrying a one-line edit
+# beside `sb push` of the same file, alternated (cli's test scope: sh.createos.sandbox.cli.CliSyncBenchmark).
+if [[ ${CLI_BENCH_SYNC:-1} != 0 ]]; then
+    export CREATEOS_SANDBOX_HOME=$home
+    source "$home/bench/lib.sh"
+    run_benchmark cli sh.createos.sandbox.cli.CliSyncBenchmark warn "${SYNC_RUNS:-5}"
+fi

@@ -84,7 +84,7 @@ final class CopyCommand implements Callable<Integer> {
         String archive = "/tmp/.createos-cp-" + UUID.randomUUID() + ".tar";
         Process tar = new ProcessBuilder("tar", "-C", abs.getParent().toString(), "-cf", "-",
                 abs.getFileName().toString()).redirectError(ProcessBuilder.Redirect.PIPE).start();
-        try (InputStream in = tar.getInputStream()) {
+        try (Progress bar = new Progress("cp " + local, -1); InputStream in = bar.wrap(tar.getInputStream())) {
             s.files().upload(archive, in);
         }
         checkLocal(tar, "tar -cf - " + abs);
@@ -111,7 +111,8 @@ final class CopyCommand implements Callable<Integer> {
             Files.createDirectories(local);
             Process tar = new ProcessBuilder("tar", "-C", local.toString(), "-xf", "-")
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            try (InputStream in = s.files().download(archive); var out = tar.getOutputStream()) {
+            try (Progress bar = new Progress("cp " + remote, -1); InputStream in = bar.wrap(s.files().download(archive));
+                 var out = tar.getOutputStream()) {
                 in.transferTo(out);
             }
             checkLocal(tar, "tar -C " + local + " -xf -");

@@ -14,6 +14,7 @@ import sh.createos.sandbox.sdk.SandboxClient;
 @Command(name = "createos", mixinStandardHelpOptions = true, versionProvider = CreateosCli.Version.class,
         description = "The createos command line.",
         subcommands = {SandboxCommand.class, CreateosCli.Login.class, ProfileCommand.class, CompletionCommand.class,
+                CompletionCommand.Candidates.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0 ok, 1 failure, 2 usage, 4 auth, 5 not found, 6 conflict/state, 8 timeout;",

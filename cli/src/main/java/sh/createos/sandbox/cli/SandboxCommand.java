@@ -28,7 +28,10 @@ import sh.createos.sandbox.sdk.Sandbox;
 import sh.createos.sandbox.sdk.SandboxClient;
 
 /** {@code createos sandbox|sb}: the sandbox verbs. */
-@Command(name = "sandbox", aliases = "sb", mixinStandardHelpOptions = true, subcommands = CopyCommand.class,
+@Command(name = "sandbox", aliases = "sb", mixinStandardHelpOptions = true, subcommands = {CopyCommand.class, SyncCommand.class,
+                MoreSandboxVerbs.Logs.class, MoreSandboxVerbs.Edit.class, MoreSandboxVerbs.Self.class,
+                ProcessCommand.class, NetworkCommand.class, DiskCommand.class, FirewallCommand.class,
+                TemplateCommand.class, DesktopCommand.class, ComputerCommand.class},
         description = "Create, use and remove sandboxes. SANDBOX is an id or a name.",
         footerHeading = "%nExit codes:%n",
         footer = {"  0 ok, 1 failure, 2 usage, 4 auth, 5 not found, 6 conflict/state, 8 timeout;",
@@ -46,6 +49,8 @@ final class SandboxCommand {
             new Output.Column<>("MEM_MIB", SandboxView::memMib, true),
             new Output.Column<>("DISK_MIB", SandboxView::diskMib, true),
             new Output.Column<>("CREATED", SandboxView::createdAt, true));
+
+    static final String PICK = "id or name (picked from a list when omitted on a terminal)";
 
     /** A sandbox by id or by name (a name that two sandboxes share is refused). */
     static Sandbox resolve(SandboxClient c, String ref) {
@@ -174,9 +179,9 @@ final class SandboxCommand {
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Show a sandbox.")
-    int get(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int get(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            view(resolve(c, ref));
+            view(Picker.sandbox(c, ref));
             return 0;
         }
     }
@@ -206,27 +211,27 @@ final class SandboxCommand {
     }
 
     @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a running sandbox.")
-    int pause(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int pause(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            Sandbox s = resolve(c, ref).pause();
+            Sandbox s = Picker.sandbox(c, ref).pause();
             Output.action("paused", Map.of("id", s.id(), "status", s.status().wire()), "Paused " + s.id());
             return 0;
         }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a paused sandbox.")
-    int resume(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int resume(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            Sandbox s = resolve(c, ref).resume();
+            Sandbox s = Picker.sandbox(c, ref).resume();
             Output.action("resumed", Map.of("id", s.id(), "status", s.status().wire()), "Resumed " + s.id());
             return 0;
         }
     }
 
     @Command(name = "fork", mixinStandardHelpOptions = true, description = "Fork a sandbox (a copy of its state).")
-    int fork(@Parameters(paramLabel = "SANDBOX") String ref) {
+    int fork(@Parameters(arity = "0..1", paramLabel = "SANDBOX", description = PICK) String ref) {
         try (SandboxClient c = CreateosCli.client()) {
-            Sandbox src = resolve(c, ref);
+            Sandbox src = Picker.sandbox(c, ref);
             Sandbox s = src.fork();
             Output.action("forked", Map.of("id", s.id(), "forked_from", src.id(), "status", s.status().wire()),
                     "Forked " + src.id() + " into " + s.id());
@@ -294,8 +299,17 @@ final class SandboxCommand {
                 if (!Files.isRegularFile(p)) {
                     throw new CliException(ExitCodes.NOT_FOUND, "no such local file: " + local);
                 }
-                s.files().upload(remote, p);
                 size = p.toFile().length();
+                if (Progress.stderrIsTerminal()) {
+                    try (Progress bar = new Progress("push " + local, size);
+                         InputStream in = bar.wrap(Files.newInputStream(p))) {
+                        s.files().upload(remote, in);
+                    } catch (IOException e) {
+                        throw new CliException(ExitCodes.FAILURE, "reading " + local + ": " + e.getMessage());
+                    }
+                } else {
+                    s.files().upload(remote, p);
+                }
             }
             Output.action("uploaded", Map.of("id", s.id(), "path", remote, "bytes", size),
                     "Uploaded " + size + " bytes to " + s.id() + ":" + remote);
@@ -318,7 +332,15 @@ final class SandboxCommand {
                 }
                 return 0;
             }
-            long n = s.files().download(remote, Path.of(local));
+            long n;
+            if (Progress.stderrIsTerminal()) {
+                try (Progress bar = new Progress("pull " + remote, -1);
+                     InputStream in = bar.wrap(s.files().download(remote))) {
+                    n = Files.copy(in, Path.of(local), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            } else {
+                n = s.files().download(remote, Path.of(local));
+            }
             Output.action("downloaded", Map.of("id", s.id(), "path", remote, "local", local, "bytes", n),
                     "Downloaded " + n + " bytes to " + local);
             return 0;
@@ -384,9 +406,26 @@ final class SandboxCommand {
             description = {"An interactive terminal in the sandbox (a real PTY over the API; no sshd needed).",
                     "Escapes after a newline: ~. ends the session, ~? lists escapes, ~~ sends ~.",
                     "Exits with the remote shell's exit code."})
-    int shell(@Parameters(paramLabel = "SANDBOX") String ref) throws Exception {
+    int shell(@Parameters(index = "0", arity = "0..1", paramLabel = "SANDBOX",
+                      description = "id or name (asked when omitted on a terminal)") String ref,
+              @Option(names = "--ssh", description = "through the SSH gateway with the OpenSSH client instead "
+                      + "(needs your key in the sandbox's ssh_pubkeys: --add-key)") boolean ssh,
+              @Option(names = "--ssh-gateway", paramLabel = "HOST:PORT", description = "the gateway (else "
+                      + "CREATEOS_SSH_GATEWAY, the profile's ssh_gateway, the API host on port 2222)") String gateway,
+              @Option(names = {"-i", "--identity"}, paramLabel = "FILE", description = "with --ssh: the private key") String identity,
+              @Option(names = "--user", paramLabel = "USER", description = "with --ssh: log in as this guest user") String user,
+              @Option(names = "--add-key", description = "with --ssh: first add the public key (FILE.pub or "
+                      + "~/.ssh/id_*.pub) to the sandbox") boolean addKey,
+              @Parameters(index = "1..*", arity = "0..*", paramLabel = "CMD",
+                      description = "with --ssh: run this command instead of a shell") List<String> command) throws Exception {
+        if (!ssh && (gateway != null || identity != null || user != null || addKey || (command != null && !command.isEmpty()))) {
+            throw new CliException(ExitCodes.USAGE, "--ssh-gateway, -i, --user, --add-key and CMD go with --ssh");
+        }
         try (SandboxClient c = CreateosCli.client()) {
-            Sandbox s = resolve(c, ref);
+            Sandbox s = Picker.sandbox(c, ref);
+            if (ssh) {
+                return SshShell.run(c, s, gateway, identity, user, addKey, command == null ? List.of() : command);
+            }
             return new ShellClient(c, s.id()).run();
         }
     }

@@ -23,6 +23,10 @@ class CliOfflineTest {
     private record Run(int rc, String out, String err) {}
 
     private Run createos(String... args) throws Exception {
+        return createosWith(java.util.Map.of(), args);
+    }
+
+    private Run createosWith(java.util.Map<String, String> extraEnv, String... args) throws Exception {
         Path cp = dir.resolve("cli.classpath");
         Files.writeString(cp, System.getProperty("java.class.path"));
         Path home = Path.of(System.getenv().getOrDefault("CREATEOS_SANDBOX_HOME", ".."));
@@ -34,6 +38,7 @@ class CliOfflineTest {
         pb.environment().put("CREATEOS_CLI_CLASSPATH", "@" + cp);
         pb.environment().put("CREATEOS_CONFIG_DIR", dir.resolve("config").toString());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().putAll(extraEnv);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -91,6 +96,51 @@ class CliOfflineTest {
         Run bash = createos("completion", "bash");
         assertThat(bash.rc()).isZero();
         assertThat(bash.out()).contains("complete -F", "sandbox", "tunnel");
-        assertThat(createos("completion", "fish").rc()).isEqualTo(ExitCodes.USAGE);
+        assertThat(bash.out()).contains("_createos_sandboxes", "complete -F _sb_complete -o default sb");
+        Run fish = createos("completion", "fish");
+        assertThat(fish.rc()).isZero();
+        assertThat(fish.out()).contains("complete -c createos -n '__createos_at sandbox' -a 'sync'",
+                "complete -c createos -n '__createos_at sandbox get' -a '(__createos_sandboxes)'",
+                "complete -c sb --wraps 'createos sandbox'", " -l mode -r");
+        assertThat(createos("completion", "powershell").rc()).isEqualTo(ExitCodes.USAGE);
+    }
+
+    /**
+     * {@code sb self} speaks to the guest agent's self-signal endpoint; here a stand-in on loopback answers as the
+     * agent does (202), since the CLI does not run inside the guest images. Then the FIFO fallback.
+     */
+    @Test
+    void selfPostsToTheAgentAndFallsBackToTheFifo() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer agent = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        agent.createContext("/self/", ex -> {
+            seen.add(ex.getRequestMethod() + " " + ex.getRequestURI());
+            ex.sendResponseHeaders(202, -1);
+            ex.close();
+        });
+        agent.start();
+        try {
+            Run pause = createosWith(java.util.Map.of("CREATEOS_SELF_URL", "http://127.0.0.1:" + agent.getAddress().getPort()),
+                    "sandbox", "self", "pause", "--reason", "job done");
+            assertThat(pause.rc()).as(pause.err()).isZero();
+            JsonNode j = JSON.readTree(pause.out());
+            assertThat(j.get("action").asText()).isEqualTo("self_pause");
+            assertThat(j.get("via").asText()).isEqualTo("agent");
+            assertThat(seen).containsExactly("POST /self/pause?reason=job+done");
+        } finally {
+            agent.stop(0);
+        }
+        Path fifo = dir.resolve("self.fifo");
+        Files.writeString(fifo, "");
+        Run delete = createosWith(java.util.Map.of("CREATEOS_SELF_URL", "http://127.0.0.1:9",
+                "CREATEOS_SELF_FIFO", fifo.toString()), "sandbox", "self", "delete");
+        assertThat(delete.rc()).as(delete.err()).isZero();
+        assertThat(JSON.readTree(delete.out()).get("via").asText()).isEqualTo("fifo");
+        assertThat(Files.readString(fifo)).isEqualTo("retire\n");
+        Run nowhere = createosWith(java.util.Map.of("CREATEOS_SELF_URL", "http://127.0.0.1:9",
+                "CREATEOS_SELF_FIFO", dir.resolve("none").toString()), "sandbox", "self", "pause");
+        assertThat(nowhere.rc()).isEqualTo(ExitCodes.FAILURE);
+        assertThat(JSON.readTree(nowhere.out()).at("/error/message").asText()).contains("not inside a sandbox");
     }
 }

@@ -108,6 +108,11 @@ public final class Sandbox {
         return files;
     }
 
+    /** Computer use on a desktop image ({@code desktop:1}): screenshots, mouse, keyboard, windows. */
+    public Computer computer() {
+        return new Computer(transport, path("/computer"));
+    }
+
     /** Managed processes: detached commands and PTYs with replayable output. */
     public Processes processes() {
         return processes;

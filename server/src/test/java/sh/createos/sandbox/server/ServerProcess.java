@@ -9,7 +9,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code ServerMain serve} in a child JVM on a data directory, so a test can kill it with SIGKILL at any moment
@@ -39,6 +41,15 @@ public final class ServerProcess implements AutoCloseable {
 
     /** With options for the child JVM, e.g. a maximum heap. */
     public static ServerProcess start(Path dataDir, List<String> jvmOptions) throws Exception {
+        return start(dataDir, jvmOptions, Map.of());
+    }
+
+    /**
+     * With {@code serve} options that replace the test defaults, e.g. {@code --ssh-listen 127.0.0.1:PORT} for a
+     * gateway (the defaults: no host network, an ephemeral ingress, no SSH gateway).
+     */
+    public static ServerProcess start(Path dataDir, List<String> jvmOptions, Map<String, String> serveOptions)
+            throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
@@ -49,9 +60,12 @@ public final class ServerProcess implements AutoCloseable {
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 ServerMain.class.getName(), "serve", "--data-dir", dataDir.toString(), "--listen",
-                "127.0.0.1:" + port,
-                // Never the machine's shared host network ("csb") nor the default ingress port of a real serve.
+                "127.0.0.1:" + port));
+        // Never the machine's shared host network ("csb") nor the default ingress port of a real serve.
+        Map<String, String> serve = new LinkedHashMap<>(Map.of(
                 "--network", "off", "--ingress-listen", "127.0.0.1:0", "--ssh-listen", "off"));
+        serve.putAll(serveOptions);
+        serve.forEach((k, v) -> command.addAll(List.of(k, v)));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
