@@ -305,8 +305,19 @@ class TemplateBuildTest {
         if (Files.isDirectory(SDK_DIR.resolve("node_modules/@nodeops-createos/sandbox"))) {
             return;
         }
+        // Never inheritIO: npm would share the test JVM's stdin (surefire's command channel) and make it
+        // non-blocking, which breaks the fork's reads; its output is read and printed instead.
         Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(SDK_DIR.toFile())
-                .inheritIO().start();
-        assertThat(npm.waitFor(5, TimeUnit.MINUTES) && npm.exitValue() == 0).as("npm ci in " + SDK_DIR).isTrue();
+                .redirectErrorStream(true).start();
+        npm.getOutputStream().close();
+        var output = new java.util.concurrent.FutureTask<>(() -> npm.getInputStream().readAllBytes());
+        Thread.ofVirtual().start(output);
+        boolean ended = npm.waitFor(5, TimeUnit.MINUTES);
+        if (!ended) {
+            npm.destroyForcibly();
+        }
+        String text = ended ? new String(output.get(), StandardCharsets.UTF_8) : "(timed out after 5 min)";
+        System.out.println(text);
+        assertThat(ended && npm.exitValue() == 0).as("npm ci in %s:\n%s", SDK_DIR, text).isTrue();
     }
 }
