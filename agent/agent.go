@@ -26,8 +26,12 @@ type Agent struct {
 	// OwnsSystem: PID 1 of a guest, allowed to set the clock and hostname (configure); not in serve mode.
 	OwnsSystem bool
 	Self       *SelfSignals // queued until a watch stream takes them
-	procs      procTable    // managed processes (procs.go): the agent's, not a connection's
-	bootMs     int64
+	// RootDevice and RootMount: the root filesystem grow_fs grows (growfs_linux.go); "" is /dev/vda on /.
+	RootDevice, RootMount string
+	// HostnameBound: /etc/hostname is hostnameFile, bound at boot (configure.go).
+	HostnameBound bool
+	procs         procTable // managed processes (procs.go): the agent's, not a connection's
+	bootMs        int64
 }
 
 // NewAgent returns an agent whose HELLO reports the current uptime as boot time.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -44,9 +43,11 @@ func RunInit(version string, logger *log.Logger) {
 	if root == "" {
 		root = "/dev/vda"
 	}
-	go growRootFS(reaper, root, logger)
+	go growRootFS(root, logger)
 	a := NewAgent(version, reaper, cgroups, logger)
 	a.OwnsSystem = true
+	a.RootDevice, a.RootMount = root, "/"
+	a.HostnameBound = bindHostnameFile(logger)
 	if err := a.ListenSelfSignals(SelfSignalAddr); err != nil {
 		logger.Printf("self-signals: %v", err)
 	}
@@ -159,50 +160,37 @@ func ifreqIoctl(fd int, req uintptr, ifr *[40]byte) error {
 	return nil
 }
 
-// growRootFS grows the root ext4 filesystem to its disk, which may be larger than the image.
-func growRootFS(reaper *Reaper, dev string, logger *log.Logger) {
-	devBytes, fsBytes, err := sizes(dev)
+// bindHostnameFile binds hostnameFile (tmpfs) over /etc/hostname, holding the current name; false if it could
+// not, and configure then replaces /etc/hostname itself.
+func bindHostnameFile(logger *log.Logger) bool {
+	name, err := os.Hostname()
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(hostnameFile), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(hostnameFile, []byte(name+"\n"), 0o644)
+	}
+	if _, serr := os.Stat("/etc/hostname"); err == nil && errors.Is(serr, os.ErrNotExist) {
+		err = os.WriteFile("/etc/hostname", nil, 0o644) // a mount needs a file to cover
+	}
+	if err == nil {
+		err = syscall.Mount(hostnameFile, "/etc/hostname", "", syscall.MS_BIND, "")
+	}
 	if err != nil {
-		logger.Printf("resize2fs %s skipped: %v", dev, err)
-		return
+		logger.Printf("/etc/hostname stays the image's file: %v", err)
+		return false
 	}
-	if devBytes-fsBytes < 1<<20 {
-		return
-	}
-	if _, err := reaper.Run("resize2fs", dev); err != nil {
-		logger.Printf("%v", err)
-		return
-	}
-	logger.Printf("grew %s from %d to %d MiB", dev, fsBytes>>20, devBytes>>20)
+	return true
 }
 
-// sizes returns the sizes of a block device and of the ext4 filesystem on it (from its superblock).
-func sizes(dev string) (devBytes, fsBytes int64, err error) {
-	b, err := os.ReadFile("/sys/class/block/" + filepath.Base(dev) + "/size")
+// growRootFS grows the root ext4 filesystem to its disk, which may be larger than the image.
+func growRootFS(dev string, logger *log.Logger) {
+	before, after, err := growOnline(dev, "/")
 	if err != nil {
-		return 0, 0, err
+		logger.Printf("%v", err)
+	} else if after > before {
+		logger.Printf("grew %s from %d to %d MiB", dev, before>>20, after>>20)
 	}
-	sectors, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		return 0, 0, err
-	}
-	f, err := os.Open(dev)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	sb := make([]byte, 1024)
-	if _, err := f.ReadAt(sb, 1024); err != nil {
-		return 0, 0, err
-	}
-	if binary.LittleEndian.Uint16(sb[0x38:]) != 0xEF53 {
-		return 0, 0, errors.New("no ext4 superblock")
-	}
-	blocks := int64(binary.LittleEndian.Uint32(sb[0x4:]))
-	if binary.LittleEndian.Uint32(sb[0x60:])&0x80 != 0 { // INCOMPAT_64BIT
-		blocks |= int64(binary.LittleEndian.Uint32(sb[0x150:])) << 32
-	}
-	return sectors * 512, blocks << (10 + binary.LittleEndian.Uint32(sb[0x18:])), nil
 }
 
 // openAgentPort opens the virtio-serial port that QEMU names createos.agent.

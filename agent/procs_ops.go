@@ -305,10 +305,12 @@ func (a *Agent) procInput(st *stream, raw []byte) {
 	m.mu.Lock()
 	var code, msg string
 	switch {
-	case m.treeExited || (m.leaderExited && m.p.pty != nil):
-		code, msg = "exited", "the process has finished"
+	// Input to a stdin the caller closed is refused as such, whether or not the process has ended since (a cat
+	// ends at that EOF): the answer must not depend on how fast the process exits.
 	case m.stdinClosed:
 		code, msg = "stdin_closed", "stdin is closed"
+	case m.treeExited || (m.leaderExited && m.p.pty != nil):
+		code, msg = "exited", "the process has finished"
 	case m.backlogBytes+len(input) > procMaxBacklog:
 		code, msg = "EAGAIN", "the process has not read 8 MiB of earlier input"
 	}

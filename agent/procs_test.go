@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +300,29 @@ func TestStatsReportsTheMachine(t *testing.T) {
 		ev["memory_used_bytes"].(float64) <= 0 || ev["disk_total_bytes"].(float64) <= 0 ||
 		ev["cpu_window_ms"].(float64) < 250 || ev["cpu_cores_used"].(float64) < 0 || ev["cpu_seconds_total"].(float64) <= 0 {
 		t.Fatalf("%v", ev)
+	}
+}
+
+// Every CPU busy for the whole window reads as every CPU, never more (short windows hold few ticks).
+func TestStatsNeverReadsMoreCoresThanTheMachineHas(t *testing.T) {
+	c := connect(t, newTestAgent(nil))
+	stop := make(chan struct{})
+	defer close(stop)
+	for i := 0; i < runtime.NumCPU(); i++ {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		ev := procCall(c, map[string]any{"op": "stats"})
+		if used := ev["cpu_cores_used"].(float64); used > ev["cpu_count"].(float64) || used <= 0 {
+			t.Fatalf("cores used %v of %v: %v", used, ev["cpu_count"], ev)
+		}
 	}
 }

@@ -16,8 +16,9 @@ func init() { ops["stats"] = (*Agent).stats }
 
 // cpuSample is the guest's cumulative CPU time (all CPUs) at a moment.
 type cpuSample struct {
-	at        time.Time
-	busyTicks uint64
+	at         time.Time
+	busyTicks  uint64
+	totalTicks uint64 // busy, idle, iowait and steal: what the kernel's tick accounted at all
 }
 
 // cpuWindow keeps the previous /proc/stat reading, so that cpu_cores_used is an average since the last call
@@ -74,7 +75,11 @@ func (a *Agent) stats(st *stream, _ []byte) {
 	cpuWindow.mu.Unlock()
 	window := now.at.Sub(prev.at)
 	ans.CPUWindowMs = window.Milliseconds()
-	ans.CPUCoresUsed = float64(now.busyTicks-prev.busyTicks) / clockTicks / window.Seconds()
+	// Busy ticks over all ticks of the same /proc/stat, not over wall time: a short window holds only a few
+	// dozen ticks, and ticks against a clock overshoot by one tick (a busy loop read 1.07 of one core).
+	if total := now.totalTicks - prev.totalTicks; total > 0 {
+		ans.CPUCoresUsed = float64(now.busyTicks-prev.busyTicks) / float64(total) * float64(ans.CPUCount)
+	}
 	ans.CPUSecondsTotal = float64(now.busyTicks) / clockTicks
 	if mem, err := readMeminfo(); err == nil {
 		ans.MemoryTotalBytes = mem["MemTotal"]
@@ -110,15 +115,20 @@ func readCPU() (cpuSample, error) {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	s.Scan()
-	fields := strings.Fields(s.Text()) // cpu user nice system idle iowait irq softirq steal ...
-	var busy uint64
+	fields := strings.Fields(s.Text()) // cpu user nice system idle iowait irq softirq steal guest ...
+	var sample cpuSample
 	for i, v := range fields[1:] {
+		if i >= 8 { // guest time is already in user
+			break
+		}
 		n, _ := strconv.ParseUint(v, 10, 64)
-		if i != 3 && i != 4 && i < 8 { // not idle, not iowait, not guest time (already in user)
-			busy += n
+		sample.totalTicks += n
+		if i != 3 && i != 4 && i != 7 { // not idle, iowait or steal: time the guest did not run
+			sample.busyTicks += n
 		}
 	}
-	return cpuSample{at: time.Now(), busyTicks: busy}, nil
+	sample.at = time.Now()
+	return sample, nil
 }
 
 func readMeminfo() (map[string]uint64, error) {
