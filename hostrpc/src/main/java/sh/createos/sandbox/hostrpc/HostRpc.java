@@ -74,8 +74,10 @@ public final class HostRpc {
             MembershipRequest.getDefaultInstance(), Text.getDefaultInstance());
     public static final MethodDescriptor<MembershipRequest, Empty> LEAVE = unary("Leave",
             MembershipRequest.getDefaultInstance(), Empty.getDefaultInstance());
-    public static final MethodDescriptor<SandboxRef, Empty> CONFIGURE_GUEST = unary("ConfigureGuest",
-            SandboxRef.getDefaultInstance(), Empty.getDefaultInstance());
+    public static final MethodDescriptor<SandboxRef, Text> GUEST_NETWORK = unary("GuestNetwork",
+            SandboxRef.getDefaultInstance(), Text.getDefaultInstance());
+    public static final MethodDescriptor<RemoteMembersRequest, Empty> SET_REMOTE_MEMBERS = unary("SetRemoteMembers",
+            RemoteMembersRequest.getDefaultInstance(), Empty.getDefaultInstance());
 
     private static <Q extends Message, R extends Message> MethodDescriptor<Q, R> unary(String name, Q request,
             R response) {

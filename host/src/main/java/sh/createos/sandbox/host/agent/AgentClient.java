@@ -330,6 +330,21 @@ public final class AgentClient implements Closeable {
         return new AgentProcesses(connection);
     }
 
+    /**
+     * Grows the guest's root filesystem online to its disk ({@code grow_fs}: the guest kernel resizes it, no process
+     * starts), once the guest has seen the disk at {@code deviceBytes}, which it learns a moment after QEMU's resize;
+     * waits up to {@code timeout} for that. Returns the filesystem's size. An agent older than the op answers
+     * {@code unknown_op}.
+     */
+    public long growRootFilesystem(long deviceBytes, Duration timeout) throws IOException {
+        AgentStream stream = connection.open(new Messages.GrowFs("grow_fs", deviceBytes, timeout.toMillis()), "grow_fs");
+        Messages.Event event = stream.nextEvent(timeout.plus(connection.answerTimeout()));
+        if (event.is("error")) {
+            throw stream.errorOf(event);
+        }
+        return expect(event, "ok", "grow_fs").as(Messages.GrowFsAnswer.class).fsBytes();
+    }
+
     /** The guest's CPU, memory, disk and network figures, read from its /proc. */
     public GuestStats stats() throws IOException {
         return expect(call(new Messages.Ping("stats"), "stats"), "ok", "stats").as(GuestStats.class);

@@ -61,6 +61,11 @@ final class AgentConnection implements Closeable {
      * transport is closed. Frames before the answer are skipped: they are leftovers of an earlier connection.
      */
     AgentHello handshake(Duration timeout) throws IOException {
+        return checkedHello(Messages.decode(exchangeHello(timeout).payload(), Messages.HelloAnswer.class));
+    }
+
+    /** The HELLO exchange of {@link #handshake}, returning the agent's answer frame as it came. */
+    Frame exchangeHello(Duration timeout) throws IOException {
         AtomicBoolean timedOut = new AtomicBoolean();
         // Whichever comes first, the answer or the timeout, wins: a watchdog that wakes just as the answer arrives
         // must not close the transport of a handshake that succeeded.
@@ -87,7 +92,7 @@ final class AgentConnection implements Closeable {
                     if (!settled.compareAndSet(false, true)) {
                         throw new IOException("the HELLO answer of " + peer + " came as the timeout closed it");
                     }
-                    return checkedHello(Messages.decode(frame.payload(), Messages.HelloAnswer.class));
+                    return frame;
                 }
                 log.debug("{}: skipping {} before the HELLO answer", peer, frame);
             }
@@ -103,7 +108,15 @@ final class AgentConnection implements Closeable {
         }
     }
 
-    private AgentHello checkedHello(Messages.HelloAnswer answer) throws ProtocolException {
+    FrameReader reader() {
+        return reader;
+    }
+
+    FrameWriter writer() {
+        return writer;
+    }
+
+    AgentHello checkedHello(Messages.HelloAnswer answer) throws ProtocolException {
         if (!Messages.MAGIC.equals(answer.magic())) {
             throw new ProtocolException(peer + " answered HELLO with magic " + answer.magic() + ", not a createos agent");
         }

@@ -90,6 +90,10 @@ final class Messages {
 
     record Dial(String op, int port, String host, String scope) {}
 
+    record GrowFs(String op, long deviceBytes, long timeoutMs) {}
+
+    record GrowFsAnswer(long fsBytesBefore, long fsBytes) {}
+
     // Events the host sends on an exec stream.
     record Resize(String type, int rows, int cols) {}
 

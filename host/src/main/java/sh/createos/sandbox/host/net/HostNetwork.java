@@ -49,6 +49,10 @@ public final class HostNetwork implements NicSource, Closeable {
     private volatile Map<String, String> owners = Map.of();
     /** Per VM id, the disk endpoints ({@code "address . port"}) it reaches whatever its allowlist; not persisted. */
     private final Map<String, Set<String>> diskEndpoints = new ConcurrentHashMap<>();
+    /** The overlay devices whose nft part is in the table (networks with members here and on other hosts). */
+    private final Set<String> activeOverlays = new HashSet<>();
+    /** This host's underlay address (where other hosts send its overlay traffic), kept in {@code overlay-address}. */
+    private String underlay;
     private NftRuleset rules;
     private DnsForwarder dns;
     private int nextSlot;
@@ -89,7 +93,25 @@ public final class HostNetwork implements NicSource, Closeable {
             }
             kept.add(lease.tap());
         }
+        java.nio.file.Path kept0 = config.stateDir().resolve(UNDERLAY_FILE);
+        underlay = java.nio.file.Files.exists(kept0) ? java.nio.file.Files.readString(kept0).strip() : null;
+        networks.values().stream().filter(HostNetwork::spansHosts).forEach(n -> activeOverlays.add(overlayDevice(n)));
         rebuild();
+        Set<String> overlays = new HashSet<>();
+        for (PrivateNetwork network : networks.values()) {
+            if (spansHosts(network)) {
+                String device = overlayDevice(network);
+                Vxlan.create(device, Vxlan.vni(network.range()), requireUnderlay());
+                Vxlan.route(device, network.remote());
+                overlays.add(device);
+            }
+        }
+        for (String device : Vxlan.list(config.instance())) {
+            if (!overlays.contains(device)) {
+                log.info("removing overlay device {}: no network needs it", device);
+                Vxlan.delete(device);
+            }
+        }
         for (String tap : Taps.list(config.tapPrefix())) {
             if (!kept.contains(tap)) {
                 log.info("removing tap {}: no lease holds it", tap);
@@ -335,6 +357,85 @@ public final class HostNetwork implements NicSource, Closeable {
         throw new IllegalStateException("no free /24 left in the network pool " + config.networkPool());
     }
 
+    /**
+     * Creates private network {@code networkId} with the range {@code cidr} another host gave it (a network with
+     * members on several hosts has one range everywhere); returns the existing one when it has that range.
+     *
+     * @throws IllegalStateException when the network exists with another range, or the range is taken here
+     */
+    public synchronized PrivateNetwork createNetwork(String networkId, String name, String cidr) throws IOException {
+        if (networkId == null || !networkId.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new IllegalArgumentException("bad network id '" + networkId + "'");
+        }
+        Ipv4Cidr range = Ipv4Cidr.parse(cidr);
+        if (range.prefix() != NETWORK_PREFIX || !range.toString().equals(cidr)) {
+            throw new IllegalArgumentException("a network range is a /" + NETWORK_PREFIX + ", not '" + cidr + "'");
+        }
+        PrivateNetwork existing = networks.get(networkId);
+        if (existing != null) {
+            if (!existing.cidr().equals(cidr)) {
+                throw new IllegalStateException("network " + networkId + " has the range " + existing.cidr()
+                        + " on this host, not " + cidr);
+            }
+            return existing;
+        }
+        if (range.overlaps(config.sandboxPool())) {
+            throw new IllegalStateException("range " + cidr + " of network " + networkId + " overlaps this host's"
+                    + " sandbox pool " + config.sandboxPool());
+        }
+        for (PrivateNetwork other : networks.values()) {
+            if (other.range().overlaps(range)) {
+                throw new IllegalStateException("range " + cidr + " of network " + networkId + " is taken here by"
+                        + " network " + other.id());
+            }
+        }
+        PrivateNetwork network = new PrivateNetwork(networkId, name, cidr, Map.of());
+        state.save(network);
+        networks.put(networkId, network);
+        if (!config.networkPool().overlaps(range)) {
+            nft.apply(rules.addForeignRange(range));
+        }
+        return network;
+    }
+
+    /**
+     * The members of {@code networkId} on other hosts, as the control plane knows them now (replacing what it said
+     * before): they are peers of its members here, by address and by name, over the network's overlay, which exists
+     * while the network has members both here and elsewhere. {@code localUnderlay}: this host's underlay address.
+     */
+    public synchronized void setRemoteMembers(String networkId, List<RemoteMember> remote, String localUnderlay)
+            throws IOException {
+        PrivateNetwork network = requireNetwork(networkId);
+        if (!remote.isEmpty()) {
+            if (localUnderlay == null || !Ipv4Cidr.isAddress(localUnderlay)) {
+                throw new IllegalStateException("this host has no overlay address (--overlay-address), so network "
+                        + networkId + " cannot reach its members on other hosts");
+            }
+            Ipv4Cidr range = network.range();
+            Set<String> here = new HashSet<>(network.members().values());
+            for (RemoteMember member : remote) {
+                if (!range.contains(Ipv4Cidr.parseAddress(member.address()))) {
+                    throw new IllegalArgumentException("remote member " + member.sandboxId() + " has the address "
+                            + member.address() + ", outside network " + networkId + " (" + range + ")");
+                }
+                if (here.contains(member.address())) {
+                    throw new IllegalStateException("remote member " + member.sandboxId() + " has the address "
+                            + member.address() + " of a member of network " + networkId + " on this host");
+                }
+            }
+            if (!localUnderlay.equals(underlay)) {
+                java.nio.file.Path file = config.stateDir().resolve(UNDERLAY_FILE);
+                java.nio.file.Files.writeString(file, localUnderlay);
+                underlay = localUnderlay;
+            }
+        }
+        PrivateNetwork updated = network.withRemote(remote);
+        state.save(updated);
+        networks.put(networkId, updated);
+        applyOverlay(updated);
+        applyAddresses(updated.members().keySet());
+    }
+
     public Optional<PrivateNetwork> network(String networkId) {
         return Optional.ofNullable(networks.get(networkId));
     }
@@ -373,6 +474,7 @@ public final class HostNetwork implements NicSource, Closeable {
         }
         Ipv4Cidr range = network.range();
         Set<String> taken = new HashSet<>(network.members().values());
+        network.remote().forEach(m -> taken.add(m.address()));
         String address = null;
         for (long i = 2; i < range.size() - 1 && address == null; i++) {
             String candidate = Ipv4Cidr.format(range.address(i));
@@ -394,6 +496,7 @@ public final class HostNetwork implements NicSource, Closeable {
         networks.put(networkId, updated);
         leases.put(vmId, attached);
         Taps.routeTo(address, lease.tap());
+        applyOverlay(updated);
         applyAddresses(members.keySet());
         reindex();
         return address;
@@ -422,6 +525,7 @@ public final class HostNetwork implements NicSource, Closeable {
             affected.add(vmId);
             Taps.unroute(address, lease.tap());
         }
+        applyOverlay(updated);
         applyAddresses(affected);
         reindex();
     }
@@ -537,6 +641,7 @@ public final class HostNetwork implements NicSource, Closeable {
                         peers.add(address);
                     }
                 });
+                network.remote().forEach(m -> peers.add(m.address()));
             }
         }
         return peers;
@@ -562,6 +667,15 @@ public final class HostNetwork implements NicSource, Closeable {
         closed.addAll(config.blocked());
         StringBuilder script = new StringBuilder(rules.table(closed, NetworkConfig.PRIVATE_RANGES,
                 config.openedPrivate(), config.sandboxPool(), config.networkPool(), sandboxes));
+        for (PrivateNetwork network : networks()) {
+            if (!config.networkPool().overlaps(network.range())) {
+                script.append(rules.addForeignRange(network.range()));
+            }
+            if (activeOverlays.contains(overlayDevice(network))) {
+                script.append(rules.addOverlay(overlayDevice(network), vniName(network), localAddresses(network),
+                        remoteAddresses(network)));
+            }
+        }
         for (SandboxLease lease : leases()) {
             Set<String> endpoints = diskEndpoints.get(lease.vmId());
             if (endpoints != null) {
@@ -569,6 +683,61 @@ public final class HostNetwork implements NicSource, Closeable {
             }
         }
         nft.apply(script.toString());
+    }
+
+    private static final String UNDERLAY_FILE = "overlay-address";
+
+    /** Whether the network has members here and on other hosts (then its overlay device exists). */
+    private static boolean spansHosts(PrivateNetwork network) {
+        return !network.members().isEmpty() && !network.remote().isEmpty();
+    }
+
+    private String overlayDevice(PrivateNetwork network) {
+        return Vxlan.device(config.instance(), network.range());
+    }
+
+    private static String vniName(PrivateNetwork network) {
+        return Integer.toHexString(Vxlan.vni(network.range()));
+    }
+
+    private static Set<String> localAddresses(PrivateNetwork network) {
+        return new TreeSet<>(network.members().values());
+    }
+
+    private static Set<String> remoteAddresses(PrivateNetwork network) {
+        Set<String> remote = new TreeSet<>();
+        network.remote().forEach(m -> remote.add(m.address()));
+        return remote;
+    }
+
+    private String requireUnderlay() {
+        if (underlay == null) {
+            throw new IllegalStateException("this host has no overlay address (--overlay-address)");
+        }
+        return underlay;
+    }
+
+    /** Brings the network's overlay device, its routes and its nft part in line with its members (here and remote). */
+    private void applyOverlay(PrivateNetwork network) throws IOException {
+        String device = overlayDevice(network);
+        String vni = vniName(network);
+        if (!spansHosts(network)) {
+            if (activeOverlays.remove(device)) {
+                nft.apply(rules.removeOverlay(device, vni));
+            }
+            Vxlan.delete(device);
+            return;
+        }
+        Vxlan.create(device, Vxlan.vni(network.range()), requireUnderlay());
+        Vxlan.route(device, network.remote());
+        if (activeOverlays.contains(device)) {
+            nft.apply(rules.replaceOverlay(vni, localAddresses(network), remoteAddresses(network)));
+        } else {
+            nft.apply(rules.addOverlay(device, vni, localAddresses(network), remoteAddresses(network)));
+            activeOverlays.add(device);
+        }
+        log.info("network {}: overlay {} (VNI {}) to {} remote member(s)", network.id(), device,
+                Vxlan.vni(network.range()), network.remote().size());
     }
 
     private void reindex() {

@@ -11,7 +11,8 @@ import java.util.TreeSet;
 
 /**
  * The names the DNS forwarder answers itself (spec §10.7): for the members of the asker's private networks,
- * {@code <name>}, {@code <sandbox-id>}, both under the search domain, and {@code <name>.<network-name>.<search>}.
+ * {@code <name>}, {@code <sandbox-id>}, both under the search domain, and {@code <name>.<network-name>.<search>}; the
+ * members on other hosts ({@link PrivateNetwork#remote}) as well as those here.
  * Other names under the search domain do not exist; every other name is for upstream.
  */
 final class MemberNames {
@@ -42,19 +43,29 @@ final class MemberNames {
                 if (member == null) {
                     return;
                 }
-                for (String name : names(member)) {
-                    if (label.equals(name) || (ours && networkName != null && label.equals(name + "." + networkName))) {
+                for (String name : names(member.identity().sandboxId(), member.identity().name())) {
+                    if (matches(label, name, ours, networkName)) {
                         found.add(address);
                     }
                 }
             });
+            for (RemoteMember remote : network.remote()) {
+                for (String name : names(remote.sandboxId(), remote.name())) {
+                    if (matches(label, name, ours, networkName)) {
+                        found.add(remote.address());
+                    }
+                }
+            }
         }
         return !found.isEmpty() || ours ? Optional.of(List.copyOf(found)) : Optional.empty();
     }
 
-    private static List<String> names(SandboxLease member) {
-        String id = member.identity().sandboxId().toLowerCase(Locale.ROOT);
-        String name = member.identity().name();
+    private static boolean matches(String label, String name, boolean ours, String networkName) {
+        return label.equals(name) || (ours && networkName != null && label.equals(name + "." + networkName));
+    }
+
+    private static List<String> names(String sandboxId, String name) {
+        String id = sandboxId.toLowerCase(Locale.ROOT);
         return name == null || name.isBlank() ? List.of(id) : List.of(id, name.toLowerCase(Locale.ROOT));
     }
 }

@@ -50,6 +50,9 @@ final class NftRuleset {
         s.append("  set netpool {\n    type ipv4_addr; flags interval;\n    elements = { ").append(networkPool)
                 .append(" }\n  }\n");
         s.append("  set taps {\n    type ifname;\n  }\n");
+        s.append("  set overlays {\n    type ifname;\n  }\n");
+        s.append("  map from_overlay {\n    type ifname : verdict;\n  }\n");
+        s.append("  map to_overlay {\n    type ifname : verdict;\n  }\n");
         s.append("  map from_tap {\n    type ifname : verdict;\n  }\n");
         s.append("  map to_tap {\n    type ifname : verdict;\n  }\n");
         s.append("  map to_host {\n    type ifname : verdict;\n  }\n");
@@ -59,7 +62,9 @@ final class NftRuleset {
                 .append(" redirect to :").append(dnsPort).append("\n  }\n");
         // The host itself: only the forwarder, and replies to what the host opened (ingress, tunnels).
         s.append("  chain guard_host {\n    type filter hook input priority filter; policy accept;\n")
-                .append("    iifname ").append(taps).append(" jump from_guest\n  }\n");
+                .append("    iifname ").append(taps).append(" jump from_guest\n")
+                // The overlay carries member-to-member traffic only: nothing on it is for the host itself.
+                .append("    iifname @overlays drop\n  }\n");
         s.append("  chain from_guest {\n")
                 .append("    meta nfproto ipv6 drop\n")
                 // A guest speaks to the host (its DNS forwarder) only from its own address: a query spoofing
@@ -73,6 +78,12 @@ final class NftRuleset {
         s.append("  chain deny {\n    meta l4proto tcp reject with tcp reset\n")
                 .append("    reject with icmpx type admin-prohibited\n  }\n");
         s.append("  chain route_guests {\n    type filter hook forward priority filter; policy accept;\n")
+                // A guest's MTU is 1500, the overlay's less: its TCP segments are sized for the overlay.
+                .append("    oifname @overlays tcp flags syn tcp option maxseg size set rt mtu\n")
+                .append("    iifname @overlays meta nfproto ipv6 drop\n")
+                .append("    oifname @overlays meta nfproto ipv6 drop\n")
+                .append("    iifname vmap @from_overlay\n")
+                .append("    oifname vmap @to_overlay\n")
                 .append("    iifname ").append(taps).append(" meta nfproto ipv6 drop\n")
                 .append("    oifname ").append(taps).append(" meta nfproto ipv6 drop\n")
                 .append("    iifname ").append(taps).append(" iifname != @taps drop\n")
@@ -80,7 +91,8 @@ final class NftRuleset {
                 .append("    iifname vmap @from_tap\n")
                 .append("    oifname vmap @to_tap\n  }\n");
         s.append("  chain masquerade_guests {\n    type nat hook postrouting priority srcnat; policy accept;\n")
-                .append("    iifname ").append(taps).append(" oifname != ").append(taps).append(" masquerade\n  }\n");
+                .append("    iifname ").append(taps).append(" oifname != ").append(taps)
+                .append(" oifname != @overlays masquerade\n  }\n");
         s.append("}\n");
         for (Sandbox sandbox : sandboxes) {
             s.append(add(sandbox));
@@ -125,6 +137,57 @@ final class NftRuleset {
         s.append(String.format("add element inet %s to_tap { \"%s\" : jump in_%d }%n", table, sb.tap(), n));
         s.append(String.format("add element inet %s to_host { \"%s\" : jump host_%d }%n", table, sb.tap(), n));
         return s.toString();
+    }
+
+    /**
+     * The nft part of a network's overlay device: what arrives on it must come from one of the network's members on
+     * other hosts ({@code ovr_<vni>}) and go to one of its members here ({@code ovl_<vni>}), and what leaves on it the
+     * reverse, so another network's or another tenant's traffic never crosses it, whatever addresses it claims (the
+     * receiving tap's own chain still checks that the sender is a peer of that sandbox).
+     */
+    String addOverlay(String device, String vni, Collection<String> local, Collection<String> remote) {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format("add set inet %s ovl_%s { type ipv4_addr; }%n", table, vni));
+        s.append(String.format("add set inet %s ovr_%s { type ipv4_addr; }%n", table, vni));
+        s.append(String.format("add chain inet %s ovin_%s%n", table, vni));
+        s.append(String.format("add chain inet %s ovout_%s%n", table, vni));
+        s.append(String.format("add rule inet %s ovin_%s ip saddr != @ovr_%s drop%n", table, vni, vni));
+        s.append(String.format("add rule inet %s ovin_%s ip daddr != @ovl_%s drop%n", table, vni, vni));
+        s.append(String.format("add rule inet %s ovout_%s ip daddr != @ovr_%s drop%n", table, vni, vni));
+        s.append(String.format("add rule inet %s ovout_%s ip saddr != @ovl_%s drop%n", table, vni, vni));
+        s.append(elements("ovl_" + vni, local));
+        s.append(elements("ovr_" + vni, remote));
+        s.append(String.format("add element inet %s overlays { \"%s\" }%n", table, device));
+        s.append(String.format("add element inet %s from_overlay { \"%s\" : jump ovin_%s }%n", table, device, vni));
+        s.append(String.format("add element inet %s to_overlay { \"%s\" : jump ovout_%s }%n", table, device, vni));
+        return s.toString();
+    }
+
+    /** Sets an overlay's member addresses to exactly these. */
+    String replaceOverlay(String vni, Collection<String> local, Collection<String> remote) {
+        return String.format("flush set inet %s ovl_%s%n", table, vni) + elements("ovl_" + vni, local)
+                + String.format("flush set inet %s ovr_%s%n", table, vni) + elements("ovr_" + vni, remote);
+    }
+
+    /** Removes everything {@link #addOverlay} made. */
+    String removeOverlay(String device, String vni) {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format("delete element inet %s from_overlay { \"%s\" }%n", table, device));
+        s.append(String.format("delete element inet %s to_overlay { \"%s\" }%n", table, device));
+        s.append(String.format("delete element inet %s overlays { \"%s\" }%n", table, device));
+        for (String chain : List.of("ovin_", "ovout_")) {
+            s.append(String.format("flush chain inet %s %s%s%n", table, chain, vni));
+            s.append(String.format("delete chain inet %s %s%s%n", table, chain, vni));
+        }
+        s.append(String.format("delete set inet %s ovl_%s%n", table, vni));
+        s.append(String.format("delete set inet %s ovr_%s%n", table, vni));
+        return s.toString();
+    }
+
+    /** A network range outside the network pool (chosen by another host): closed and checked like the pool. */
+    String addForeignRange(Ipv4Cidr range) {
+        return String.format("add element inet %s netpool { %s }%n", table, range)
+                + String.format("add element inet %s closed { %s }%n", table, range);
     }
 
     /** Removes everything {@link #add} made. */

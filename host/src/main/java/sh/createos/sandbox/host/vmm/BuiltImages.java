@@ -47,6 +47,33 @@ public final class BuiltImages {
         }
     }
 
+    /** Where the image files are. */
+    Path directory() {
+        return dir;
+    }
+
+    /**
+     * Registers the standalone qcow2 file {@code qcow2} (moved here, made read-only) as image {@code name}: an
+     * image pulled from a registry ({@link OciImages}).
+     */
+    void register(String name, Path qcow2) throws IOException {
+        checkName(name);
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        Path target = dir.resolve(name + SUFFIX);
+        Path tmp = dir.resolve(name + SUFFIX + ".tmp");
+        try {
+            Files.move(qcow2, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--------"));
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.deleteIfExists(marker(target));
+        files.put(name, target);
+    }
+
     /** The registered image's file, or null. */
     public Path file(String name) {
         return files.get(name);

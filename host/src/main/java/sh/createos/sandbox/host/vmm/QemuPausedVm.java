@@ -33,7 +33,8 @@ record QemuPausedVm(VmDirectory directory, PausedManifest manifest, DiskLayers l
 
     @Override
     public long memoryBytes() {
-        return sizeOrZero(directory.memorySnapshot());
+        // The full stream, or once converted the RAM file beside the device state.
+        return sizeOrZero(directory.memorySnapshot()) + sizeOrZero(directory.deviceState()) + sizeOrZero(directory.ramFile());
     }
 
     @Override
@@ -51,6 +52,8 @@ record QemuPausedVm(VmDirectory directory, PausedManifest manifest, DiskLayers l
 
     @Override
     public void destroy() throws IOException {
+        // A conversion writes into the directory: it ends first.
+        SnapshotConverter.cancelAndAwait(directory.path());
         layers.lock().lock();
         try {
             // The manifest goes first: from then on this is no paused VM, whatever else a crash leaves.

@@ -7,14 +7,17 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.host.agent.AgentException;
 import sh.createos.sandbox.host.agent.ExecRequest;
 import sh.createos.sandbox.host.agent.ExecResult;
+import sh.createos.sandbox.host.agent.ExecStartException;
 
 /** A VM run by a detached qemu-system-x86_64 process, controlled over QMP, reached through its agent. */
 final class QemuVm implements Vm {
     private static final Logger log = LoggerFactory.getLogger(QemuVm.class);
     /** How long QEMU gets to exit after QMP quit before it is killed. */
     private static final Duration QUIT_GRACE = Duration.ofSeconds(5);
+    private static final Duration GROW_DEADLINE = Duration.ofSeconds(120);
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final long MIB = 1024 * 1024;
 
@@ -138,7 +141,7 @@ final class QemuVm implements Vm {
     }
 
     @Override
-    public synchronized void resizeDisk(int newDiskMib) throws IOException {
+    public synchronized void resizeDisk(int newDiskMib, AgentClient through) throws IOException {
         checkNotPaused();
         VmSpec current = spec;
         if (newDiskMib < current.diskMib()) {
@@ -153,7 +156,25 @@ final class QemuVm implements Vm {
         dir.writeSpec(resized);
         spec = resized;
         // With a deadline: this once waited forever for an agent that had gone (issue 18).
-        ExecResult grown = agent.run(ExecRequest.of("resize2fs", "/dev/vda"), java.time.Duration.ofSeconds(120));
+        try {
+            through.growRootFilesystem(newDiskMib * MIB, GROW_DEADLINE);
+        } catch (AgentException e) {
+            if (!"unknown_op".equals(e.code())) {
+                throw new IOException("VM " + id() + ": the disk is now " + newDiskMib + " MiB but growing its"
+                        + " filesystem failed: " + e.getMessage(), e);
+            }
+            growWithResize2fs(newDiskMib, through); // a snapshot's agent from before grow_fs
+        }
+    }
+
+    private void growWithResize2fs(int newDiskMib, AgentClient through) throws IOException {
+        ExecResult grown;
+        try {
+            grown = through.run(ExecRequest.of("resize2fs", "/dev/vda"), GROW_DEADLINE);
+        } catch (ExecStartException e) {
+            throw new FilesystemNotGrownException("VM " + id() + ": the disk is now " + newDiskMib + " MiB but its"
+                    + " image has no resize2fs to grow the filesystem: " + e.getMessage(), e);
+        }
         if (grown.exitCode() != 0) {
             throw new IOException("VM " + id() + ": the disk is now " + newDiskMib + " MiB but `resize2fs /dev/vda` in"
                     + " the guest failed with exit code " + grown.exitCode() + ": " + grown.stderr().strip());

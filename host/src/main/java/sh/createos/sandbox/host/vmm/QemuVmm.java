@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Lock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,9 +51,12 @@ public final class QemuVmm implements Vmm {
     private final Templates templates;
     /** Images registered after the kit was loaded (built templates), by name; shared with {@link #withoutTemplates}. */
     private final BuiltImages builtImages;
+    private final OciImages ociImages;
 
     /** Where each VM's NIC comes from (the host's networking, or none). */
     private final NicSource nics;
+    /** Pre-started QEMUs for template restores; null: none (see {@link #startPool}). */
+    private volatile QemuPool pool;
 
     /** Boots through templates (see {@link #boot}); VMs get a NIC without connectivity. */
     public QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout) {
@@ -72,6 +76,7 @@ public final class QemuVmm implements Vmm {
     private QemuVmm(Path dataDir, GuestKit kit, Accelerator accelerator, Duration bootTimeout, boolean useTemplates,
                     NicSource nics, BuiltImages builtImages) {
         this.builtImages = builtImages;
+        this.ociImages = new OciImages(dataDir, builtImages);
         this.nics = nics;
         this.dataDir = dataDir.toAbsolutePath().normalize();
         this.vmsDir = this.dataDir.resolve("vms");
@@ -87,6 +92,21 @@ public final class QemuVmm implements Vmm {
         return new QemuVmm(dataDir, kit, accelerator, bootTimeout, false, nics, builtImages);
     }
 
+    /**
+     * From now on every paused VM of this data directory (each new pause, and those {@link #pausedAll} finds) is
+     * converted in the background into a RAM file beside its device state, so that its resume and forks map its
+     * memory instead of streaming it (see {@link SnapshotConverter}). Returns this engine.
+     */
+    public QemuVmm convertingPausedSnapshots() {
+        SnapshotConverter.enable(vmsDir, new SnapshotConverter(kit, accelerator, layers));
+        return this;
+    }
+
+    /** Stops converting paused VMs of this data directory: one in progress is cancelled and cleaned up. */
+    public void stopConvertingPausedSnapshots() {
+        SnapshotConverter.disable(vmsDir);
+    }
+
     /** The data directory of {@code CREATEOS_SANDBOX_DATA_DIR}, its guest kit, KVM if usable, default timeout. */
     public static QemuVmm fromEnvironment() throws IOException {
         Path dataDir = DataDir.fromEnvironment();
@@ -100,6 +120,38 @@ public final class QemuVmm implements Vmm {
 
     public Accelerator accelerator() {
         return accelerator;
+    }
+
+    /**
+     * Keeps {@code perShape} pre-started QEMUs for each recently used template shape (see {@link QemuPool}); 0 or a
+     * VMM without templates keeps none. Replaces (and closes) a pool started before.
+     */
+    public void startPool(int perShape) {
+        QemuPool old = pool;
+        QemuPool.sweep(dataDir.resolve(QemuPool.DIR));
+        pool = perShape > 0 && templates != null ? new QemuPool(vmsDir, kit, accelerator, layers, perShape) : null;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** {@link #startPool} with {@code CREATEOS_SANDBOX_POOL_SIZE} (default 1 per shape). */
+    public void startPoolFromEnvironment() {
+        startPool(QemuPool.sizeFromEnvironment());
+    }
+
+    /** Kills every pre-started QEMU; creates start their own from now on. */
+    public void closePool() {
+        QemuPool old = pool;
+        pool = null;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** The pool, or null. */
+    QemuPool pool() {
+        return pool;
     }
 
     @Override
@@ -127,6 +179,11 @@ public final class QemuVmm implements Vmm {
     /** Whether {@code name} is an image of the kit or a registered built image. */
     public boolean hasImage(String name) {
         return kit.images().containsKey(name) || builtImages.file(name) != null;
+    }
+
+    /** Base images pulled from OCI registries (registered among the built images). */
+    public OciImages ociImages() {
+        return ociImages;
     }
 
     /** The built images (template results): export, registration, removal once unused. */
@@ -192,7 +249,8 @@ public final class QemuVmm implements Vmm {
     Vm coldBoot(VmSpec spec, GuestRam ram) throws IOException {
         Path base = image(spec.image());
         VmDirectory dir = createDirectory(spec);
-        long started = System.nanoTime();
+        StartTimings timings = StartTimings.startingNow();
+        long started = timings.startedNanos();
         String step = "starting";
         VmmProcess process = null;
         QmpClient qmp = null;
@@ -201,11 +259,10 @@ public final class QemuVmm implements Vmm {
             step = "writing " + dir.specFile();
             dir.writeSpec(spec);
             step = "creating the disk overlay";
-            long overlayStarted = System.nanoTime();
             Command.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.toString(), "-F",
                     DiskLayers.isQcow2Image(base) ? "qcow2" : "raw",
                     dir.overlay().toString(), spec.diskMib() + "M").timeout(QEMU_IMG_TIMEOUT).run();
-            long qemuStarted = System.nanoTime();
+            timings.step("overlay");
             step = "starting qemu";
             VmNic nic = nics.nic(spec.id()).orElse(null);
             argv = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic, ram).argv();
@@ -215,21 +272,23 @@ public final class QemuVmm implements Vmm {
             if (process.pid() <= 0) {
                 throw new IOException("qemu reported success but wrote no pid file " + dir.pidFile());
             }
-            long qemuUp = System.nanoTime();
+            timings.step("qemu spawn");
             step = "connecting to QMP";
             qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
+            timings.step("qmp connect");
             step = "waiting for the agent's HELLO";
             AgentClient agent = awaitAgent(dir, process, remaining(started));
+            timings.step("kernel boot + agent hello");
             if (nic != null) {
                 step = "configuring the guest's network";
                 configureNetwork(agent, nic);
+                timings.step("configure");
             }
             long ready = System.nanoTime();
-            log.info("VM {} booted in {} ms (pid {}, {}; overlay {} ms, qemu start {} ms, QMP + agent ready {} ms)",
-                    spec.id(), millis(started, ready), process.pid(), accelerator, millis(overlayStarted, qemuStarted),
-                    millis(qemuStarted, qemuUp), millis(qemuUp, ready));
+            log.info("VM {} booted in {} ms (pid {}, {}; {})", spec.id(), millis(started, ready), process.pid(),
+                    accelerator, timings);
             return new QemuVm(spec, dir, process, qmp, agent,
-                    new VmStart(VmStart.Kind.COLD_BOOT, Duration.ofNanos(ready - started)), layers);
+                    new VmStart(VmStart.Kind.COLD_BOOT, Duration.ofNanos(ready - started), timings), layers);
         } catch (IOException | RuntimeException e) {
             String console = dir.consoleTail();
             if (qmp != null) {
@@ -262,10 +321,13 @@ public final class QemuVmm implements Vmm {
 
     private Optional<Vm> attachRecovered(VmDirectory dir) throws IOException {
         String id = dir.id();
+        if (id.startsWith(Templates.VM_PREFIX) && Templates.isBuilding(dir.path())) {
+            return Optional.empty(); // a build under way, here or in another process: neither ours to attach nor to remove
+        }
         if (recover(dir) != DirState.RUNNING) {
             return Optional.empty();
         }
-        if (id.startsWith(Templates.VM_PREFIX) && !Templates.isBuilding(dir.path())) {
+        if (id.startsWith(Templates.VM_PREFIX)) {
             log.info("removing {}, the VM of a template build that did not finish", id);
             removeLeftovers(dir, new VmmProcess(dir.readPid(), dir.path()));
             return Optional.empty();
@@ -356,6 +418,7 @@ public final class QemuVmm implements Vmm {
                 log.warn("cannot attach VM {}: {}", id, e.getMessage());
             }
         }
+        QemuPool.sweep(dataDir.resolve(QemuPool.DIR));
         layers.collectGarbage();
         return vms;
     }
@@ -394,27 +457,36 @@ public final class QemuVmm implements Vmm {
             }
         }
         PausedManifest manifest;
+        // The read side of a conversion's switch: the manifest and the files it names are checked as one.
+        Lock reading = SnapshotConverter.reading(dir.path());
         layers.lock().lock();
         try {
             manifest = dir.readPaused();
             VmPause.finishDisk(dir, manifest);
-            if (Files.exists(dir.memorySnapshot()) && Files.exists(manifest.layerPath())) {
+            SnapshotConverter.removeLeftovers(dir, manifest);
+            List<Path> needed = manifest.isRamFile()
+                    ? List.of(dir.deviceState(), dir.ramFile(), manifest.layerPath())
+                    : List.of(dir.memorySnapshot(), manifest.layerPath());
+            Optional<Path> missing = needed.stream().filter(file -> !Files.exists(file)).findFirst();
+            if (missing.isEmpty()) {
                 return DirState.PAUSED;
             }
-            log.warn("VM {}: its snapshot lacks {}; removing it", dir.id(),
-                    Files.exists(dir.memorySnapshot()) ? manifest.layerPath() : dir.memorySnapshot());
+            log.warn("VM {}: its snapshot lacks {}; removing it", dir.id(), missing.get());
             Files.deleteIfExists(dir.pausedManifest());
             dir.delete();
             return DirState.GONE;
         } finally {
             layers.lock().unlock();
+            reading.unlock();
         }
     }
 
     /** A running VM with pause leftovers (a crash mid-pause): cancel the migration, run the vCPUs, drop the files. */
     private static void rollBackUnfinishedPause(VmDirectory dir, QmpClient qmp) throws IOException {
+        // A kill while the manifest was being written leaves it half-written beside the memory file.
+        Path manifestTmp = dir.pausedManifest().resolveSibling(dir.pausedManifest().getFileName() + ".tmp");
         boolean leftovers = Files.exists(dir.memoryTmp()) || Files.exists(dir.memorySnapshot())
-                || Files.exists(dir.migrationSocket());
+                || Files.exists(dir.migrationSocket()) || Files.exists(manifestTmp);
         String status = qmp.execute("query-status").path("status").asText();
         if (leftovers || !status.equals("running")) {
             log.info("VM {}: rolling back an unfinished pause (status {}); it runs on", dir.id(), status);
@@ -422,6 +494,7 @@ public final class QemuVmm implements Vmm {
             Files.deleteIfExists(dir.memoryTmp());
             Files.deleteIfExists(dir.memorySnapshot());
             Files.deleteIfExists(dir.migrationSocket());
+            Files.deleteIfExists(manifestTmp);
         }
     }
 
@@ -446,13 +519,17 @@ public final class QemuVmm implements Vmm {
         for (Path path : DiskLayers.list(vmsDir)) {
             VmDirectory dir = new VmDirectory(path);
             String id = dir.id();
+            if (id.startsWith(Templates.VM_PREFIX) && Templates.isBuilding(path)) {
+                continue;
+            }
             try {
                 Optional<PausedVm> vm = findPaused(id);
-                if (vm.isPresent() && id.startsWith(Templates.VM_PREFIX) && !Templates.isBuilding(path)) {
+                if (vm.isPresent() && id.startsWith(Templates.VM_PREFIX)) {
                     log.info("removing {}, a template build that did not finish", id);
                     vm.get().destroy();
                 } else {
                     vm.ifPresent(paused::add);
+                    vm.ifPresent(found -> SnapshotConverter.submit(dir));
                 }
             } catch (IOException | IllegalArgumentException e) {
                 log.warn("cannot recover paused VM {}: {}", id, e.getMessage());
@@ -472,17 +549,21 @@ public final class QemuVmm implements Vmm {
         if (!VmOperations.begin(dir.path())) {
             throw new IllegalStateException("VM " + paused.id() + " is busy with another pause, resume or recovery");
         }
+        Lock reading = null;
         try {
             if (!dir.isPaused()) {
                 throw new IllegalStateException("VM " + paused.id() + " is not paused");
             }
+            // A conversion still running would finish for nothing: the resume loads the form the manifest names.
+            SnapshotConverter.cancel(dir.path());
+            reading = SnapshotConverter.reading(dir.path());
             PausedManifest manifest = dir.readPaused();
             CpuIdentity.requireRestorable(manifest.cpu(), accelerator, paused.id());
-            long started = System.nanoTime();
+            StartTimings timings = StartTimings.startingNow();
             QemuVm vm;
             try {
-                vm = restore(manifest.spec(), dir, dir.memorySnapshot(), manifest.restoreRam(), manifest.layerPath(),
-                        VmStart.Kind.RESUME, started);
+                vm = restore(manifest.spec(), dir, manifest.memory(dir), manifest.restoreRam(dir), manifest.layerPath(),
+                        VmStart.Kind.RESUME, timings, null);
             } catch (IOException | RuntimeException e) {
                 dir.deleteRuntimeFiles();
                 throw e;
@@ -490,9 +571,15 @@ public final class QemuVmm implements Vmm {
             // Deleting the manifest commits the resume; its layer now backs the new overlay.
             Files.delete(dir.pausedManifest());
             Files.deleteIfExists(dir.memorySnapshot());
+            // The resumed QEMU (and any fork) maps the RAM file: unlinked, it lives on as long as they do.
+            Files.deleteIfExists(dir.deviceState());
+            Files.deleteIfExists(dir.ramFile());
             ChainFlattener.flattenIfDeep(vm, layers);
             return vm;
         } finally {
+            if (reading != null) {
+                reading.unlock();
+            }
             VmOperations.end(dir.path());
         }
     }
@@ -512,10 +599,16 @@ public final class QemuVmm implements Vmm {
         if (!ours.directory().isPaused()) {
             throw new IllegalStateException("VM " + parent.id() + " is not paused");
         }
-        PausedManifest manifest = ours.directory().readPaused();
-        CpuIdentity.requireRestorable(manifest.cpu(), accelerator, parent.id());
-        return restoreNew(child, parent.diskMib(), ours.directory().memorySnapshot(), manifest.restoreRam(),
-                manifest.layerPath(), VmStart.Kind.FORK);
+        // Held until the fork has loaded: a conversion does not switch the snapshot's form under it meanwhile.
+        Lock reading = SnapshotConverter.reading(ours.directory().path());
+        try {
+            PausedManifest manifest = ours.directory().readPaused();
+            CpuIdentity.requireRestorable(manifest.cpu(), accelerator, parent.id());
+            return restoreNew(child, parent.diskMib(), manifest.memory(ours.directory()),
+                    manifest.restoreRam(ours.directory()), manifest.layerPath(), VmStart.Kind.FORK);
+        } finally {
+            reading.unlock();
+        }
     }
 
     /**
@@ -523,21 +616,32 @@ public final class QemuVmm implements Vmm {
      * its disk then grown to the spec's size. On failure nothing of it is left.
      */
     Vm restoreNew(VmSpec spec, int backingMib, Path memory, GuestRam ram, Path backing, VmStart.Kind kind) throws IOException {
-        VmDirectory dir = createDirectory(spec);
-        long started = System.nanoTime();
+        StartTimings timings = StartTimings.startingNow();
+        QemuPool servedBy = kind == VmStart.Kind.TEMPLATE_RESTORE ? pool : null;
+        QemuPool.Member pooled = servedBy == null ? null : servedBy.take(new QemuPool.Shape(spec.image(), spec.vcpus(),
+                spec.memMib(), backingMib, ram, backing)).orElse(null);
+        VmDirectory dir = pooled != null ? servedBy.claim(pooled, spec) : createDirectory(spec);
+        timings.step(pooled != null ? "pool claim" : "directory");
         VmOperations.begin(dir.path());
         try {
             VmSpec restored = spec.withDiskMib(backingMib);
             dir.writeSpec(restored);
-            QemuVm vm = restore(restored, dir, memory, ram, backing, kind, started);
+            QemuVm vm = restore(restored, dir, memory, ram, backing, kind, timings, pooled);
             try {
-                vm.resizeDisk(spec.diskMib());
+                try {
+                    vm.resizeDisk(spec.diskMib());
+                } catch (FilesystemNotGrownException e) {
+                    // The image's trait, not a broken snapshot: the VM runs with the filesystem it has.
+                    log.info("{}", e.getMessage());
+                }
+                timings.step("disk grow");
                 ChainFlattener.flattenIfDeep(vm, layers);
             } catch (IOException | RuntimeException e) {
                 vm.destroy();
                 throw new SnapshotException(kind + " of VM " + spec.id() + " failed while growing its disk: " + e.getMessage(), e);
             }
-            return vm.withStart(new VmStart(kind, Duration.ofNanos(System.nanoTime() - started)));
+            log.debug("VM {} {} steps: {}", spec.id(), kind, timings);
+            return vm.withStart(new VmStart(kind, Duration.ofNanos(System.nanoTime() - timings.startedNanos()), timings));
         } catch (IOException | RuntimeException e) {
             try {
                 dir.delete();
@@ -552,65 +656,84 @@ public final class QemuVmm implements Vmm {
     }
 
     /**
-     * Starts a VMM in {@code dir} from a saved memory state and a new overlay on {@code backing}, then sets the
-     * guest's hostname and clock. On failure the VMM is killed (its files stay for the caller to remove).
+     * Starts a VMM in {@code dir} from a saved memory state and a new overlay on {@code backing} (or takes over
+     * {@code pooled}, a pre-started one already in {@code dir} with its overlay), then sets the guest's hostname and
+     * clock. On failure the VMM is killed (its files stay for the caller to remove).
      */
     private QemuVm restore(VmSpec spec, VmDirectory dir, Path memory, GuestRam ram, Path backing, VmStart.Kind kind,
-                           long started)
+                           StartTimings timings, QemuPool.Member pooled)
             throws IOException {
         String step = "creating the disk overlay";
         VmmProcess process = null;
         QmpClient qmp = null;
         AgentClient agent = null;
         try {
-            layers.lock().lock();
-            try {
-                if (!Files.exists(backing)) {
-                    throw new IOException("disk layer " + backing + " does not exist");
-                }
-                DiskLayers.createOverlay(dir.overlay(), backing);
-            } finally {
-                layers.lock().unlock();
-            }
-            step = "starting qemu";
-            long qemuStarted = System.nanoTime();
             VmNic nic = nics.nic(spec.id()).orElse(null);
-            QemuCommandLine commandLine = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic, ram);
-            boolean deferred = ram.kind() != GuestRam.Kind.LEGACY;
-            Command.Result qemu = Command.of((deferred ? commandLine.awaitingIncoming() : commandLine.restoringFrom(memory)).argv())
-                    .timeout(QEMU_START_TIMEOUT).run();
-            Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
-            process = new VmmProcess(dir.readPid(), dir.path());
-            long qemuUp = System.nanoTime();
-            if (process.pid() <= 0) {
-                throw new IOException("qemu exited right after starting from " + memory
-                        + " (it wrote no pid file): the saved state did not load");
+            boolean deferred;
+            if (pooled != null) {
+                process = new VmmProcess(pooled.process().pid(), dir.path());
+                qmp = pooled.qmp();
+                deferred = true;
+                if (nic != null) {
+                    step = "attaching tap " + nic.tap();
+                    QemuPool.attachTap(qmp, nic);
+                    timings.step("tap attach");
+                }
+            } else {
+                layers.lock().lock();
+                try {
+                    if (!Files.exists(backing)) {
+                        throw new IOException("disk layer " + backing + " does not exist");
+                    }
+                    DiskLayers.createOverlay(dir.overlay(), backing);
+                } finally {
+                    layers.lock().unlock();
+                }
+                timings.step("overlay");
+                step = "starting qemu";
+                QemuCommandLine commandLine = QemuCommandLine.forVm(spec, kit, dir, accelerator, nic, ram);
+                deferred = ram.kind() != GuestRam.Kind.LEGACY;
+                Command.Result qemu = Command.of((deferred ? commandLine.awaitingIncoming() : commandLine.restoringFrom(memory)).argv())
+                        .timeout(QEMU_START_TIMEOUT).run();
+                Files.writeString(dir.qemuLog(), qemu.stdout() + qemu.stderr());
+                process = new VmmProcess(dir.readPid(), dir.path());
+                if (process.pid() <= 0) {
+                    throw new IOException("qemu exited right after starting from " + memory
+                            + " (it wrote no pid file): the saved state did not load");
+                }
+                timings.step("qemu spawn");
+                step = "loading memory from " + memory;
+                qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
+                timings.step("qmp connect");
+                if (deferred && ram.loadsIgnoringShared()) {
+                    // A save with x-ignore-shared needs a load with it: the stream carries each block's address (a
+                    // pool member, which serves only template restores, has it set already).
+                    VmPause.ignoreShared(qmp);
+                }
             }
             step = "loading memory from " + memory;
-            qmp = QmpClient.connect(dir.qmpSocket(), CONNECT_TIMEOUT);
             if (deferred) {
-                // The save ran with x-ignore-shared, so the load must too: the stream carries each block's address.
-                VmPause.ignoreShared(qmp);
                 qmp.execute("migrate-incoming", Map.of("uri", QemuCommandLine.catUri(memory)));
             }
             awaitIncoming(qmp, process);
-            long loaded = System.nanoTime();
+            timings.step("memory load");
             step = "waiting for the agent's HELLO";
-            agent = awaitAgent(dir, process, remaining(started));
-            long hello = System.nanoTime();
+            agent = awaitAgent(dir, process, remaining(timings.startedNanos()));
+            timings.step("agent hello");
             step = "setting the guest's hostname, clock and network";
+            // The agent answers once all of it is applied.
             agent.configure(GuestConfiguration.identity(spec.hostname(), Instant.now())
                     .withNetwork(nic == null ? null : nic.network()));
-            long configured = System.nanoTime();
-            // A new session, so that hello() reports the guest as it is now (its new hostname).
+            timings.step("configure");
+            // A new session, so that hello() reports the guest as it is now (its new hostname). (Without it, CI twice
+            // saw an exec of a restored VM go unanswered for a minute; the cause is not yet understood.)
             agent.close();
             agent = AgentClient.connect(dir.agentSocket(), CONNECT_TIMEOUT);
-            long ready = System.nanoTime();
-            log.info("VM {} restored ({}) in {} ms (pid {}; overlay {} ms, qemu start {} ms, memory {} ms, agent HELLO {} ms,"
-                            + " configure {} ms, new session {} ms)", spec.id(), kind, millis(started, ready), process.pid(),
-                    millis(started, qemuStarted), millis(qemuStarted, qemuUp), millis(qemuUp, loaded), millis(loaded, hello),
-                    millis(hello, configured), millis(configured, ready));
-            return new QemuVm(spec, dir, process, qmp, agent, new VmStart(kind, Duration.ofNanos(ready - started)), layers);
+            timings.step("new session");
+            log.info("VM {} restored ({}{}) in {} ms (pid {}; {})", spec.id(), kind, pooled != null ? ", pre-started qemu" : "",
+                    timings.totalMillis(), process.pid(), timings);
+            return new QemuVm(spec, dir, process, qmp, agent,
+                    new VmStart(kind, Duration.ofNanos(System.nanoTime() - timings.startedNanos()), timings), layers);
         } catch (IOException | RuntimeException e) {
             String console = dir.consoleTail();
             if (agent != null) {

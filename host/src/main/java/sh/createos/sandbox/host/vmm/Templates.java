@@ -4,11 +4,15 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -43,6 +47,8 @@ final class Templates {
     /** The id prefix of the VMs that templates are built from. */
     static final String VM_PREFIX = "template-";
     private static final String BUILDING = ".building-";
+    /** Under the data directory: the build locks of {@link #isBuilding}. */
+    private static final String BUILD_LOCKS = "template-locks";
     /** A build directory older than this belongs to a crashed process. */
     private static final Duration STALE_BUILD = Duration.ofHours(1);
     private static final Map<String, ReentrantLock> BUILDS = new ConcurrentHashMap<>();
@@ -79,8 +85,8 @@ final class Templates {
                 return Optional.empty();
             }
             try {
-                if (!Files.exists(template.resolve(MANIFEST))) {
-                    build(spec, baseMib, key);
+                if (!Files.exists(template.resolve(MANIFEST)) && !build(spec, baseMib, key)) {
+                    return Optional.empty(); // another process builds it
                 }
             } catch (VmBootException e) {
                 // The template's VM did not come up: a cold boot of the same kit, image and accelerator would
@@ -120,21 +126,60 @@ final class Templates {
         }
     }
 
-    /** Boots a VM of the image's own size, pauses it once its agent answered, and moves its files into place. */
-    private void build(VmSpec spec, int baseMib, String key) throws IOException {
+    /**
+     * Boots a VM of the image's own size, pauses it once its agent answered, and moves its files into place; false
+     * when another process sharing this data directory is building the same template right now.
+     */
+    private boolean build(VmSpec spec, int baseMib, String key) throws IOException {
         VmSpec templateSpec = new VmSpec(VM_PREFIX + key, spec.image(), spec.vcpus(), spec.memMib(), baseMib, "template");
         Path vmDir = vmm.vmDirectory(templateSpec.id());
+        // In the set before the file lock is taken and until it is released, so that this process never probes (and
+        // by closing its probe, drops) a lock it holds itself.
         BUILDING_VMS.add(vmDir);
-        try {
-            buildFrom(templateSpec, key);
+        try (FileChannel lockFile = openBuildLock(vmDir); FileLock held = lockFile.tryLock()) {
+            if (held == null) {
+                return false;
+            }
+            if (!Files.exists(dir.resolve(key).resolve(MANIFEST))) {
+                buildFrom(templateSpec, key);
+            }
+            return true;
         } finally {
             BUILDING_VMS.remove(vmDir);
         }
     }
 
-    /** True while this process builds a template from the VM in {@code vmDir}. */
+    /**
+     * True while a template is being built from the VM in {@code vmDir}, by this process or by another one sharing
+     * the data directory (a second server, parallel test JVMs): that VM is not a crashed build's to remove.
+     */
     static boolean isBuilding(Path vmDir) {
-        return BUILDING_VMS.contains(vmDir);
+        if (BUILDING_VMS.contains(vmDir)) {
+            return true;
+        }
+        Path lock = buildLock(vmDir);
+        if (!Files.exists(lock)) {
+            return false;
+        }
+        try (FileChannel probe = FileChannel.open(lock, StandardOpenOption.WRITE); FileLock free = probe.tryLock()) {
+            return free == null;
+        } catch (OverlappingFileLockException e) {
+            return true;
+        } catch (IOException e) {
+            log.warn("cannot probe the build lock {}: {}", lock, e.getMessage());
+            return false;
+        }
+    }
+
+    /** An OS file lock per template VM, beside the data directory's vms/ and templates/ (never listed as either). */
+    private static Path buildLock(Path vmDir) {
+        return vmDir.getParent().resolveSibling(BUILD_LOCKS).resolve(vmDir.getFileName() + ".lock");
+    }
+
+    private static FileChannel openBuildLock(Path vmDir) throws IOException {
+        Path lock = buildLock(vmDir);
+        Files.createDirectories(lock.getParent());
+        return FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     }
 
     private void buildFrom(VmSpec templateSpec, String key) throws IOException {

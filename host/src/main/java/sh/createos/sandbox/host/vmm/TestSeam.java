@@ -19,6 +19,11 @@ final class TestSeam {
      * directory deleted; the disk overlay, sockets and logs are still there.
      */
     static final String VM_DESTROY_MIDWAY = "vm-destroy-midway";
+    /**
+     * In {@link SnapshotConverter}: the conversion's QEMU has loaded the full stream and saved the device state; it
+     * still runs, its files are in the work directory, the snapshot is not switched yet.
+     */
+    static final String CONVERSION_SAVED = "conversion-saved";
 
     private TestSeam() {}
 

@@ -32,7 +32,12 @@ public interface Vm extends AutoCloseable {
     VmStart start();
 
     /** Grows the root disk to {@code newDiskMib} and then the guest's filesystem on it. */
-    void resizeDisk(int newDiskMib) throws IOException;
+    default void resizeDisk(int newDiskMib) throws IOException {
+        resizeDisk(newDiskMib, agent());
+    }
+
+    /** The same, growing the filesystem through {@code through} (another session with this VM's agent). */
+    void resizeDisk(int newDiskMib, AgentClient through) throws IOException;
 
     /**
      * Stops the vCPUs, saves memory and device state, freezes the disk and ends the VMM process: the returned

@@ -51,12 +51,25 @@ record VmDirectory(Path path) {
         return path.resolve("qemu.log");
     }
 
-    /** The memory + device state of a paused VM, complete once renamed from {@link #memoryTmp()}. */
-    /** The RAM file of a VM whose memory backend is a shared file (a template being built). */
+    /**
+     * The RAM file of a VM whose memory backend is a shared file (a template being built), or of a converted paused
+     * VM (which its resume and forks map copy-on-write).
+     */
     Path ramFile() {
         return path.resolve("ram");
     }
 
+    /** The device state (saved with x-ignore-shared) beside {@link #ramFile()} of a converted paused VM. */
+    Path deviceState() {
+        return path.resolve("device.snap");
+    }
+
+    /** Where {@link SnapshotConverter} works on this paused VM: its QEMU's files. */
+    Path conversionDir() {
+        return path.resolve("convert");
+    }
+
+    /** The memory + device state of a paused VM, complete once renamed from {@link #memoryTmp()}. */
     Path memorySnapshot() {
         return path.resolve("memory.snap");
     }

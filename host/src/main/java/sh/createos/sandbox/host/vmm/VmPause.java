@@ -41,14 +41,20 @@ final class VmPause {
             step = "saving memory and device state";
             List<String> argv = commandLine(vm);
             boolean ramBackend = argv.stream().anyMatch(arg -> arg.contains("memory-backend=" + GuestRam.BACKEND_ID));
-            long memoryBytes = saveMemory(qmp, dir, ramBackend);
+            // Only RAM in a shared file is left out of the stream (a template build). Private RAM, even a
+            // copy-on-write mapping of a file, is saved in full and without the capability, so that the stream can
+            // later be loaded into a RAM file (SnapshotConverter).
+            boolean sharedRam = ramBackend && argv.stream().anyMatch(arg -> arg.startsWith("memory-backend-file,")
+                    && arg.endsWith(",share=on"));
+            long memoryBytes = saveMemory(qmp, dir, sharedRam);
             long saved = System.nanoTime();
             // Paused from the manifest on, even with the VMM still there: a crash from here is finished by recovery
             // (which kills a VMM beside a manifest), never lost. The completed migration has flushed the disk.
             step = "writing " + dir.pausedManifest();
             Path layer = layers.newLayer(vm.id());
             PausedManifest manifest = new PausedManifest(vm.spec(), layer.toString(), System.currentTimeMillis(), memoryBytes,
-                    ramBackend ? PausedManifest.RAM_BACKEND : null, CpuIdentity.of(argv));
+                    !ramBackend ? null : sharedRam ? PausedManifest.RAM_BACKEND : PausedManifest.FULL_STREAM,
+                    CpuIdentity.of(argv));
             dir.writePaused(manifest);
             step = "ending the VMM";
             vm.agent().close();
@@ -57,6 +63,7 @@ final class VmPause {
             finishDisk(dir, manifest);
             log.info("VM {} paused in {} ms (memory {} MiB saved in {} ms)", vm.id(), (System.nanoTime() - started) / 1_000_000,
                     memoryBytes >> 20, (saved - started) / 1_000_000);
+            SnapshotConverter.submit(dir);
             return new QemuPausedVm(dir, manifest, layers);
         } catch (IOException | RuntimeException e) {
             SnapshotException failure = new SnapshotException("pause of VM " + vm.id() + " failed while " + step + ": "
@@ -70,11 +77,16 @@ final class VmPause {
 
     /**
      * Sets the migration capability x-ignore-shared: RAM in a shared file is left out of the stream (the file is that
-     * memory); any other RAM is in it as before. Saves and loads of {@link GuestRam} VMs always run with it.
+     * memory); any other RAM is in it as before. See {@link GuestRam} for which saves and loads run with it.
      */
     static void ignoreShared(QmpClient qmp) throws IOException {
+        ignoreShared(qmp, true);
+    }
+
+    /** Sets x-ignore-shared on or off (a QEMU that saved one stream keeps the setting for the next). */
+    static void ignoreShared(QmpClient qmp, boolean on) throws IOException {
         qmp.execute("migrate-set-capabilities", Map.of("capabilities",
-                List.of(Map.of("capability", "x-ignore-shared", "state", true))));
+                List.of(Map.of("capability", "x-ignore-shared", "state", on))));
     }
 
     /**
@@ -87,11 +99,9 @@ final class VmPause {
     }
 
     /** Runs the migration into memory.snap.tmp and renames it to memory.snap once QEMU reports it complete. */
-    private static long saveMemory(QmpClient qmp, VmDirectory dir, boolean ramBackend) throws IOException {
+    private static long saveMemory(QmpClient qmp, VmDirectory dir, boolean sharedRam) throws IOException {
         qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", UNLIMITED_BANDWIDTH));
-        if (ramBackend) {
-            ignoreShared(qmp);
-        }
+        ignoreShared(qmp, sharedRam);
         try (MigrationReceiver receiver = MigrationReceiver.listen(dir.migrationSocket(), dir.memoryTmp())) {
             qmp.execute("migrate", Map.of("uri", receiver.uri()));
             awaitMigration(qmp, "outgoing");

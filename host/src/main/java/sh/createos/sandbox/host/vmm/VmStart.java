@@ -2,8 +2,11 @@ package sh.createos.sandbox.host.vmm;
 
 import java.time.Duration;
 
-/** How a {@link Vm} came to run and how long that took, until its agent answered and its identity was set. */
-public record VmStart(Kind kind, Duration took) {
+/**
+ * How a {@link Vm} came to run and how long that took, until its agent answered and its identity was set; {@code steps}
+ * says where that time went (null when not measured, e.g. {@link Kind#ATTACHED}).
+ */
+public record VmStart(Kind kind, Duration took, StartTimings steps) {
     public enum Kind {
         /** Booted from the kernel: the first VM of its template key, or templates are off. */
         COLD_BOOT,
@@ -15,6 +18,10 @@ public record VmStart(Kind kind, Duration took) {
         FORK,
         /** Found running by {@link Vmm#attach}; {@code took} is zero. */
         ATTACHED
+    }
+
+    public VmStart(Kind kind, Duration took) {
+        this(kind, took, null);
     }
 
     /** True for every start that restored a memory snapshot instead of booting a kernel. */

@@ -36,6 +36,22 @@ class MemberNamesTest {
         assertThat(resolve("example.com", A)).isEmpty();
     }
 
+    @Test
+    void membersOnOtherHostsResolveOnlyForMembersOfTheirNetwork() {
+        Map<String, PrivateNetwork> networks = Map.of(
+                "net_1", NETWORKS.get("net_1").withRemote(List.of(new RemoteMember("sb_01DDD", "node-d", "10.201.0.9",
+                        "172.30.0.6"))),
+                "net_2", NETWORKS.get("net_2"));
+        for (String name : List.of("node-d", "sb_01ddd.fc.local", "node-d.team.fc.local")) {
+            assertThat(MemberNames.resolve(name, "fc.local", A, networks, LEASES)).as(name)
+                    .contains(List.of("10.201.0.9"));
+        }
+        assertThat(MemberNames.resolve("node-d.fc.local", "fc.local", C, networks, LEASES))
+                .as("c is not in team").contains(List.of());
+        assertThat(MemberNames.resolve("node-d.ops.fc.local", "fc.local", B, networks, LEASES))
+                .as("node-d is not in ops").contains(List.of());
+    }
+
     private static Optional<List<String>> resolve(String name, SandboxLease asker) {
         return MemberNames.resolve(name, "fc.local", asker, NETWORKS, LEASES);
     }

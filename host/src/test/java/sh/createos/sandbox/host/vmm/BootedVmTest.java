@@ -68,6 +68,7 @@ class BootedVmTest {
         assertThat(uname.stdout().strip()).isEqualTo(TestVms.kit().kernelVersion()).isNotEqualTo(hostKernel);
         assertThat(agent.hello().kernel()).isEqualTo(TestVms.kit().kernelVersion());
         assertThat(agent.hello().hostname()).isEqualTo(vm.spec().hostname());
+        assertThat(agent.run(ExecRequest.of("cat", "/etc/hostname")).stdout()).isEqualTo(vm.spec().hostname() + "\n");
     }
 
     @Test

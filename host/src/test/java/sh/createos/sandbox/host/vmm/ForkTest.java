@@ -63,6 +63,8 @@ class ForkTest {
                 Vm fork = forks.get(i);
                 assertThat(fork.isAlive()).isTrue();
                 assertThat(SnapshotTest.run(fork, "hostname").strip()).isEqualTo(TestVms.RUN_PREFIX + "fork-" + i);
+                // A tmpfs file bound over it at boot, rewritten by configure: not the parent's, not on the disk.
+                assertThat(SnapshotTest.run(fork, "cat", "/etc/hostname")).isEqualTo(TestVms.RUN_PREFIX + "fork-" + i + "\n");
                 assertThat(SnapshotTest.run(fork, "cat", "/root/origin.txt")).isEqualTo("from the source");
                 SnapshotTest.write(fork, "/root/mine.txt", "fork " + i);
             }

@@ -20,8 +20,9 @@ import sh.createos.sandbox.host.kit.GuestKit;
 import sh.createos.sandbox.host.proc.Command;
 
 /**
- * Per image of the kit, in one run: create (template restore) to the first output of an exec, and what its template
- * holds on disk (the snapshot a create restores), beside devbox:1, the default. The first create of each image
+ * Per image of the kit, in one run: create (template restore) to the first output of an exec, and the size of its
+ * template's memory (the guest RAM file a create maps copy-on-write, plus device state) and disk overlay, beside
+ * devbox:1, the default. The first create of each image
  * builds its template and is not counted. Usage: {@code ImageBenchmark [RUNS] [MEM_MIB]}; bench/images.sh runs it.
  */
 public final class ImageBenchmark {
@@ -36,12 +37,13 @@ public final class ImageBenchmark {
         String prefix = "ibench-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(4) + "-";
         System.out.printf("accelerator %s, %d MiB, %d runs per image, load average %s%n", Accelerator.detect(), memMib,
                 runs, loadAverage());
-        System.out.printf("%-12s %10s %22s %22s %18s%n", "image", "image_mib", "create_to_output_ms",
-                "vs_devbox:1", "template_mib");
+        System.out.printf("%-12s %10s %20s %12s %17s %12s %18s%n", "image", "image_mib", "create_to_output_ms",
+                "vs_devbox:1", "template_mem_mib", "vs_devbox:1", "template_disk_mib");
         List<String> images = new ArrayList<>(kit.images().keySet());
         images.remove("devbox:1");
         images.add(0, "devbox:1");
         long baseline = 0;
+        long baselineMem = 0;
         for (String image : images) {
             int diskMib = (int) ((Files.size(kit.image(image)) >> 20) + 256);
             List<Long> times = new ArrayList<>();
@@ -57,19 +59,24 @@ public final class ImageBenchmark {
                 }
             }
             long createMs = median(times);
+            long[] template = templateBytes(dataDir, image, memMib);
             if (image.equals("devbox:1")) {
                 baseline = createMs;
+                baselineMem = template[0];
             }
-            System.out.printf("%-12s %10d %22d %21.2fx %18.1f%n", image, Files.size(kit.image(image)) >> 20, createMs,
-                    (double) createMs / baseline, templateBytes(dataDir, image, memMib) / 1048576.0);
+            System.out.printf("%-12s %10d %20d %11.2fx %17.1f %11.2fx %18.1f%n", image,
+                    Files.size(kit.image(image)) >> 20, createMs, (double) createMs / baseline,
+                    template[0] / 1048576.0, (double) template[0] / baselineMem, template[1] / 1048576.0);
         }
     }
 
-    /** Bytes on disk of the templates made for {@code image} at this memory size (memory and device state, disk). */
-    private static long templateBytes(Path dataDir, String image, int memMib) throws IOException {
-        long total = 0;
-        Path templates = dataDir.resolve("templates");
-        try (Stream<Path> dirs = Files.list(templates)) {
+    /**
+     * Allocated bytes of the templates made for {@code image} at this memory size: {memory (RAM file and device
+     * state), disk overlay}. Allocated blocks, not apparent sizes: the RAM file is sparse.
+     */
+    private static long[] templateBytes(Path dataDir, String image, int memMib) throws IOException {
+        long[] total = new long[2];
+        try (Stream<Path> dirs = Files.list(dataDir.resolve("templates"))) {
             for (Path dir : dirs.toList()) {
                 Path manifest = dir.resolve(Templates.MANIFEST);
                 if (!Files.isRegularFile(manifest)) {
@@ -77,12 +84,19 @@ public final class ImageBenchmark {
                 }
                 JsonNode m = JSON.readTree(manifest.toFile());
                 if (image.equals(m.path("image").asText()) && m.path("mem_mib").asInt() == memMib) {
-                    // Allocated blocks, not the apparent size: RAM files are sparse.
-                    String du = Command.of("du", "-s", "--block-size=1", dir.toString()).run().stdout();
-                    total += Long.parseLong(du.split("\\s+")[0]);
+                    total[0] += allocated(dir.resolve(Templates.RAM)) + allocated(dir.resolve(Templates.MEMORY));
+                    total[1] += allocated(dir.resolve(Templates.DISK));
                 }
             }
         }
         return total;
+    }
+
+    private static long allocated(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        String du = Command.of("du", "-s", "--block-size=1", file.toString()).run().stdout();
+        return Long.parseLong(du.split("\\s+")[0]);
     }
 }

@@ -3,13 +3,9 @@ package sh.createos.sandbox.host.vmm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -72,21 +68,21 @@ class RamFileTest {
             assertThat(parent.start().kind()).isEqualTo(VmStart.Kind.TEMPLATE_RESTORE);
             assertThat(sibling.start().kind()).isEqualTo(VmStart.Kind.TEMPLATE_RESTORE);
             SnapshotTest.write(parent, "/run/who", "parent");
-            assertThat(read(sibling, "/run/who")).isEqualTo("none");
+            assertThat(TestVms.readFile(sibling, "/run/who")).isEqualTo("none");
 
             PausedVm paused = parent.pause();
             fork = TestVms.vmm().fork(paused, TestVms.spec("ram-fork", 1, MEM_MIB));
-            assertThat(read(fork, "/run/who")).as("the fork keeps its parent's memory").isEqualTo("parent");
+            assertThat(TestVms.readFile(fork, "/run/who")).as("the fork keeps its parent's memory").isEqualTo("parent");
             SnapshotTest.write(fork, "/run/who", "fork");
             SnapshotTest.write(sibling, "/run/who", "sibling");
             parent = TestVms.vmm().resume(paused);
 
-            assertThat(read(parent, "/run/who")).isEqualTo("parent");
-            assertThat(read(fork, "/run/who")).isEqualTo("fork");
-            assertThat(read(sibling, "/run/who")).isEqualTo("sibling");
+            assertThat(TestVms.readFile(parent, "/run/who")).isEqualTo("parent");
+            assertThat(TestVms.readFile(fork, "/run/who")).isEqualTo("fork");
+            assertThat(TestVms.readFile(sibling, "/run/who")).isEqualTo("sibling");
             Vm fresh = TestVms.vmm().boot(TestVms.spec("ram-fresh", 1, MEM_MIB));
             try {
-                assertThat(read(fresh, "/run/who")).as("a new child sees the template, nothing of the others").isEqualTo("none");
+                assertThat(TestVms.readFile(fresh, "/run/who")).as("a new child sees the template, nothing of the others").isEqualTo("none");
             } finally {
                 fresh.destroy();
             }
@@ -101,7 +97,7 @@ class RamFileTest {
 
     @Test
     void theTemplatesRamFileIsByteIdenticalAfterTwentyChildrenRanAndWroteToTheirMemory() throws Exception {
-        String before = sha256(template.resolve(Templates.RAM));
+        String before = TestVms.sha256(template.resolve(Templates.RAM));
         for (int batch = 0; batch < 10; batch++) {
             List<Vm> children = new ArrayList<>();
             try {
@@ -120,18 +116,6 @@ class RamFileTest {
                 }
             }
         }
-        assertThat(sha256(template.resolve(Templates.RAM))).isEqualTo(before);
-    }
-
-    private static String read(Vm vm, String path) throws IOException {
-        return SnapshotTest.run(vm, "sh", "-c", "cat " + path + " 2>/dev/null || echo none").strip();
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        assertThat(TestVms.sha256(template.resolve(Templates.RAM))).isEqualTo(before);
     }
 }

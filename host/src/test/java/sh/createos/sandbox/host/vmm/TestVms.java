@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -107,12 +108,29 @@ final class TestVms {
 
     /** Live (non-zombie) processes whose command line contains {@code dir}. */
     static List<Long> processesMentioning(Path dir) throws IOException {
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .map(p -> new VmmProcess(Long.parseLong(p.getFileName().toString()), dir))
-                    .filter(VmmProcess::isOurs)
-                    .map(VmmProcess::pid)
-                    .toList();
+        return VmmProcess.naming(dir).stream().map(VmmProcess::pid).toList();
+    }
+
+    /** Another JVM on this test's class path, running {@code main}: stdout is piped, stderr is this test's. */
+    static Process startJvm(Class<?> main, String... args) throws IOException {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath, main.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /** A file of the guest ("none" when it cannot be read). */
+    static String readFile(Vm vm, String path) throws IOException {
+        return SnapshotTest.run(vm, "sh", "-c", "cat " + path + " 2>/dev/null || echo none").strip();
+    }
+
+    /** The SHA-256 of a host file, in hex. */
+    static String sha256(Path file) throws Exception {
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        try (java.io.InputStream in = new java.security.DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
         }
+        return HexFormat.of().formatHex(digest.digest());
     }
 }

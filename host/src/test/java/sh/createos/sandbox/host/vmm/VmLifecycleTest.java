@@ -106,7 +106,7 @@ class VmLifecycleTest {
         long pid = booted.pid();
         booted.close();
 
-        Process other = startJvm(AttachAndRun.class, id, "sh", "-c", "echo attached to $(hostname) with $(nproc) cpus");
+        Process other = TestVms.startJvm(AttachAndRun.class, id, "sh", "-c", "echo attached to $(hostname) with $(nproc) cpus");
         try (BufferedReader out = new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8))) {
             List<String> lines = new ArrayList<>();
             for (String line; (line = out.readLine()) != null && !line.startsWith("ATTACHED"); ) {
@@ -142,13 +142,5 @@ class VmLifecycleTest {
 
         assertThat(TestVms.vmm().attach(dead.id())).isEmpty();
         assertThat(dead.path()).doesNotExist();
-    }
-
-    private static Process startJvm(Class<?> main, String... args) throws IOException {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath, main.getName()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 }
