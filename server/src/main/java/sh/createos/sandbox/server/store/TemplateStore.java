@@ -135,6 +135,12 @@ public final class TemplateStore implements AutoCloseable {
         return sql.update("UPDATE templates SET status = ? WHERE id = ? AND status = ?", to, id, from) == 1;
     }
 
+    /** The image a build resolved its FROM to (a pulled registry image) and the image config seeded from it. */
+    public boolean setBase(String id, String baseImage, String imageConfig) {
+        return sql.update("UPDATE templates SET base_image = ?, image_config = ? WHERE id = ?", baseImage, imageConfig,
+                id) == 1;
+    }
+
     public boolean setBuilderVm(String id, String vmId) {
         return sql.update("UPDATE templates SET builder_vm = ? WHERE id = ?", vmId, id) == 1;
     }

@@ -44,11 +44,25 @@ public final class DockerfileParser {
 
     /** @throws DockerfileException naming the line of the first problem */
     public static Dockerfile parse(String text) {
+        return parse(text, null);
+    }
+
+    /**
+     * Parses with the state the base image brings (a registry image's Env, WorkingDir, User, Cmd, Entrypoint…) as
+     * where the file starts from, as Docker does.
+     *
+     * @param base the base's config, or null for none
+     */
+    public static Dockerfile parse(String text, Template.ImageConfig base) {
         if (text == null || text.isBlank()) {
             throw new DockerfileException(0, "the Dockerfile is empty");
         }
         List<Logical> logical = split(text);
-        return new Evaluation().run(logical);
+        Evaluation evaluation = new Evaluation();
+        if (base != null) {
+            evaluation.seed(base);
+        }
+        return evaluation.run(logical);
     }
 
     /** Splits into logical lines: directives read, comments and blank lines dropped, continuations joined. */
@@ -155,6 +169,25 @@ public final class DockerfileParser {
         private List<String> entrypoint;
         private String from;
         private int fromLine;
+
+        void seed(Template.ImageConfig base) {
+            if (base.env() != null) {
+                env.putAll(base.env());
+            }
+            if (base.workdir() != null && base.workdir().startsWith("/")) {
+                workdir = normalize(base.workdir());
+                workdirSet = true;
+            }
+            user = base.user();
+            cmd = base.cmd();
+            entrypoint = base.entrypoint();
+            if (base.exposedPorts() != null) {
+                exposed.addAll(base.exposedPorts());
+            }
+            if (base.labels() != null) {
+                labels.putAll(base.labels());
+            }
+        }
 
         Dockerfile run(List<Logical> lines) {
             for (Logical l : lines) {

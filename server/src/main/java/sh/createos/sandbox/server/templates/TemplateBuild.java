@@ -42,7 +42,10 @@ final class TemplateBuild {
     private final Host host;
     private final TemplateSettings settings;
     private final TemplateRecord row;
-    private final Dockerfile dockerfile;
+    /** The Dockerfile, evaluated again on a pulled base's config once it is known. */
+    private Dockerfile dockerfile;
+    /** The image the build starts from: the row's, or the pulled image once a registry's FROM is pulled. */
+    private String baseImage;
     private final Set<String> cacheInUse;
     private final Deque<String> tail = new ArrayDeque<>();
     private int seq;
@@ -60,6 +63,7 @@ final class TemplateBuild {
         this.settings = settings;
         this.row = row;
         this.dockerfile = dockerfile;
+        this.baseImage = row.baseImage();
         this.cacheInUse = cacheInUse;
     }
 
@@ -88,6 +92,7 @@ final class TemplateBuild {
         long started = System.nanoTime();
         long deadline = started + settings.timeout().toNanos();
         try {
+            pullBase(deadline);
             build(deadline);
             long size = host.saveImage(current, row.id());
             info("image written: " + size / (1024 * 1024) + " MiB (virtual), read-only");
@@ -108,6 +113,11 @@ final class TemplateBuild {
             String reason = "build failed: " + e.getMessage();
             error(reason);
             store.markFailed(row.id(), reason);
+        } catch (Error e) {
+            // A linkage error or an OOM must not leave the row 'building' forever: record it, then let it propagate.
+            log.error("template build {} died", row.id(), e);
+            store.markFailed(row.id(), "build failed: internal error " + e);
+            throw e;
         } finally {
             if (running != null) {
                 destroyBuilder(running);
@@ -118,12 +128,47 @@ final class TemplateBuild {
         }
     }
 
+    /**
+     * A FROM of a registry's image: the host pulls it (or finds it pulled before, by digest) and its config seeds the
+     * Dockerfile's state, as in Docker. A failed pull fails the build with the command's stderr.
+     */
+    private void pullBase(long deadline) {
+        if (!baseImage.startsWith(TemplateService.OCI_PREFIX)) {
+            return;
+        }
+        String reference = baseImage.substring(TemplateService.OCI_PREFIX.length());
+        String where = "line " + dockerfile.fromLine() + ": ";
+        ImageReference ref = ImageReference.parse(reference).orElseThrow();
+        TemplateSettings.Registry registry = settings.registries().get(ref.registry());
+        if (registry == null) {
+            throw new StepFailed(where + "FROM " + reference + ": registry " + ref.registry()
+                    + " is no longer one that FROM may pull from");
+        }
+        long started = System.nanoTime();
+        sh.createos.sandbox.host.vmm.OciImages.Pulled pulled;
+        try {
+            pulled = host.pullImage(reference, registry.plainHttp(),
+                    java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())),
+                    (long) settings.pullMib() << 20, this::info);
+        } catch (IOException | RuntimeException e) {
+            throw new StepFailed(where + "pulling " + reference + " failed: " + e.getMessage());
+        }
+        checkCancelled();
+        baseImage = pulled.image();
+        dockerfile = DockerfileParser.parse(row.dockerfile(), new sh.createos.sandbox.model.Template.ImageConfig(
+                pulled.env(), pulled.workdir(), pulled.user(), pulled.cmd(), pulled.entrypoint(),
+                pulled.exposedPorts(), pulled.labels(), null));
+        store.setBase(row.id(), baseImage, TemplateService.json(dockerfile.config()));
+        info(" ---> base " + reference + " = " + pulled.digest() + (pulled.cached() ? " (pulled before)" : "")
+                + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+    }
+
     private void build(long deadline) throws IOException {
         List<Dockerfile.Instruction> steps = dockerfile.instructions();
         String shape = settings.vcpus() + "/" + settings.memoryMib() + "/" + builderDiskMib();
-        List<String> keys = BuildCache.keys(row.userId(), row.baseImage(), host.imageIdentity(row.baseImage()), shape,
+        List<String> keys = BuildCache.keys(row.userId(), baseImage, host.imageIdentity(baseImage), shape,
                 steps);
-        info("FROM " + row.base() + (row.base().equals(row.baseImage()) ? "" : " (" + row.baseImage() + ")") + ", "
+        info("FROM " + row.base() + (row.base().equals(baseImage) ? "" : " (" + baseImage + ")") + ", "
                 + steps.size() + " instruction(s); builder " + settings.vcpus() + " vCPU, " + settings.memoryMib()
                 + " MiB, disk " + builderDiskMib() + " MiB");
         int start = cachedPrefix(keys);
@@ -195,14 +240,14 @@ final class TemplateBuild {
         }
         String id = "tb_" + Ulid.next();
         store.setBuilderVm(row.id(), id);
-        VmShape shape = new VmShape(row.baseImage(), settings.vcpus(), settings.memoryMib(), builderDiskMib(), "builder");
+        VmShape shape = new VmShape(baseImage, settings.vcpus(), settings.memoryMib(), builderDiskMib(), "builder");
         if (settings.network() && host.hasNetwork()) {
             host.lease(id, "builder", null, sh.createos.sandbox.host.net.Bandwidth.UNMETERED);
         }
         try {
             var started = current == null ? host.create(id, shape) : host.fork(current, id, shape);
             running = id;
-            info(" ---> builder " + (current == null ? "booted from " + row.baseImage() : "forked from the cached state")
+            info(" ---> builder " + (current == null ? "booted from " + baseImage : "forked from the cached state")
                     + " in " + started.tookMs() + " ms (" + started.how() + ")");
         } catch (IOException | RuntimeException e) {
             host.releaseLease(id);
@@ -211,7 +256,7 @@ final class TemplateBuild {
     }
 
     private int builderDiskMib() {
-        return (int) host.imageMib(row.baseImage()).orElse(0) + settings.diskMib();
+        return (int) host.imageMib(baseImage).orElse(0) + settings.diskMib();
     }
 
     private AgentClient agent() {
@@ -253,7 +298,8 @@ final class TemplateBuild {
                 String how = status.signal() != null ? "was killed by SIG" + status.signal()
                         : "exited with code " + status.code();
                 throw new StepFailed("line " + step.line() + ": `" + abbreviate(step.text()) + "` " + how
-                        + tailText());
+                        + (outOfSpace() ? " with the disk full: the build's size limit is " + settings.diskMib()
+                        + " MiB beyond its base (setting disk_mib)" : "") + tailText());
             }
         } finally {
             runningExec = null;
@@ -277,6 +323,12 @@ final class TemplateBuild {
             }
         } catch (IOException e) {
             log.debug("template {} output: {}", row.id(), e.getMessage());
+        }
+    }
+
+    private boolean outOfSpace() {
+        synchronized (tail) {
+            return tail.stream().anyMatch(l -> l.contains("No space left on device"));
         }
     }
 

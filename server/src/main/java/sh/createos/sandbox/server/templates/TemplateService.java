@@ -42,6 +42,8 @@ public final class TemplateService implements SandboxService.RootfsResolver {
     static final Map<String, String> ALIASES = Map.of("nodeops/sandbox:debian", "devbox:1",
             "nodeops/sandbox:latest", "devbox:1", "nodeops/sandbox", "devbox:1");
     static final String DEFAULT_BASE = "devbox:1";
+    /** The base image of a row whose FROM names a registry's image, until its build pulls it. */
+    static final String OCI_PREFIX = "docker://";
     private static final long FOLLOW_POLL_MS = 200;
 
     private final TemplateStore store;
@@ -161,6 +163,26 @@ public final class TemplateService implements SandboxService.RootfsResolver {
         if (host.images().contains(name)) {
             return name;
         }
+        Optional<ImageReference> reference;
+        try {
+            reference = ImageReference.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw DomainException.invalid(where + e.getMessage());
+        }
+        if (reference.isPresent()) {
+            String registry = reference.get().registry();
+            if (!settings.registries().containsKey(registry)) {
+                throw DomainException.invalid(where + "FROM " + from + ": registry " + registry + " is not one that"
+                        + " FROM may pull from (configured: " + (settings.registries().isEmpty() ? "none"
+                        : String.join(", ", new java.util.TreeSet<>(settings.registries().keySet())))
+                        + "; the server's --template-registry option)");
+            }
+            String image = OCI_PREFIX + reference.get();
+            if (image.length() > 200) {
+                throw DomainException.invalid(where + "FROM " + from + " is longer than 190 characters");
+            }
+            return image;
+        }
         Optional<TemplateRecord> template = ownTemplate(user, name);
         if (template.isPresent()) {
             if (!template.get().status().equals("ready")) {
@@ -170,7 +192,8 @@ public final class TemplateService implements SandboxService.RootfsResolver {
             return template.get().id();
         }
         throw DomainException.invalid(where + "FROM " + from + " is not an allowed base: use one of " + host.images()
-                + ", nodeops/sandbox:debian, or a ready template of yours");
+                + ", nodeops/sandbox:debian, REGISTRY/REPOSITORY:TAG of a configured registry, or a ready template of"
+                + " yours");
     }
 
     /** The user's live template of this id, or the newest live version of this name. */
@@ -335,7 +358,7 @@ public final class TemplateService implements SandboxService.RootfsResolver {
         }
     }
 
-    private static String json(Template.ImageConfig config) {
+    static String json(Template.ImageConfig config) {
         try {
             return JSON.writeValueAsString(config);
         } catch (JsonProcessingException e) {

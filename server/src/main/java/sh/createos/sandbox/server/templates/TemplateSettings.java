@@ -15,12 +15,44 @@ import java.util.Map;
  *   <li>{@code memory_mib} (1024) and {@code vcpus} (1): the builder VM.
  *   <li>{@code network} (true): builders get the host network (open egress) when the host has one.
  *   <li>{@code cache_entries} (32): cached build steps kept (least recently used go first).
+ *   <li>{@code registries} (none): the OCI registries {@code FROM} may pull from, comma-separated {@code HOST[:PORT]}
+ *       (HTTPS, certificate verified) or {@code http://HOST[:PORT]} (plain HTTP: a loopback test registry); the
+ *       server's {@code --template-registry} options set it.
+ *   <li>{@code pull_mib} (4096): the largest base image pulled, compressed layers and unpacked files alike.
  * </ul>
  */
 public record TemplateSettings(int builds, Duration timeout, int diskMib, int memoryMib, int vcpus, boolean network,
-                               int cacheEntries) {
+                               int cacheEntries, Map<String, Registry> registries, int pullMib) {
     public static final TemplateSettings DEFAULTS = new TemplateSettings(1, Duration.ofMinutes(30), 4096, 1024, 1,
-            true, 32);
+            true, 32, Map.of(), 4096);
+
+    /** A registry FROM may pull from: {@code HOST[:PORT]} as written in references, and how to speak to it. */
+    public record Registry(String address, boolean plainHttp) {
+        @Override
+        public String toString() {
+            return plainHttp ? "http://" + address : address;
+        }
+    }
+
+    /** Parses {@code HOST[:PORT]} and {@code http://HOST[:PORT]} entries, comma-separated. */
+    public static Map<String, Registry> registries(String list) {
+        Map<String, Registry> out = new java.util.LinkedHashMap<>();
+        for (String raw : list.split(",")) {
+            String entry = raw.strip();
+            if (entry.isEmpty()) {
+                continue;
+            }
+            boolean plain = entry.startsWith("http://");
+            String address = entry.replaceFirst("^https?://", "").replaceFirst("/+$", "").toLowerCase(
+                    java.util.Locale.ROOT);
+            if (!address.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\\d{1,5})?|\\[[0-9a-f:]+\\](:\\d{1,5})?")) {
+                throw new IllegalArgumentException("template registry '" + raw.strip() + "' is not HOST[:PORT] or"
+                        + " http://HOST[:PORT]");
+            }
+            out.put(address, new Registry(address, plain));
+        }
+        return Map.copyOf(out);
+    }
 
     public static TemplateSettings fromEnvironment() {
         return from(System.getenv());
@@ -35,7 +67,9 @@ public record TemplateSettings(int builds, Duration timeout, int diskMib, int me
                 number(env, "memory_mib", d.memoryMib(), 128, 1 << 20),
                 number(env, "vcpus", d.vcpus(), 1, 64),
                 Boolean.parseBoolean(value(env, "network", Boolean.toString(d.network()))),
-                number(env, "cache_entries", d.cacheEntries(), 0, 100_000));
+                number(env, "cache_entries", d.cacheEntries(), 0, 100_000),
+                registries(value(env, "registries", "")),
+                number(env, "pull_mib", d.pullMib(), 1, 1 << 20));
     }
 
     private static String value(Map<String, String> env, String name, String fallback) {

@@ -6,14 +6,11 @@ import static sh.createos.sandbox.server.TestApi.map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -22,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.server.SdkScript;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
 
@@ -35,8 +33,6 @@ import sh.createos.sandbox.server.TestApi.Reply;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TemplateBuildTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration BUILD_BUDGET = Duration.ofMinutes(10);
-    private static final Path SDK_DIR = Path.of("src/test/sdk").toAbsolutePath();
     private static final String FIRST = """
             FROM devbox:1
             # files, env and cwd for the sandboxes made from it
@@ -116,7 +112,7 @@ class TemplateBuildTest {
         assertThat(failed.get("status").asText()).isEqualTo("failed");
         assertThat(failed.get("error").asText()).contains("line 2").contains("exited with code 3")
                 .contains("about to fail");
-        String log = text("/v1/templates/broken/logs");
+        String log = TemplateBuilds.text(api, "/v1/templates/broken/logs");
         assertThat(log).contains("about to fail").contains("exited with code 3");
         Reply create = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "rootfs", "broken"));
         assertThat(create.status()).isEqualTo(400);
@@ -126,8 +122,8 @@ class TemplateBuildTest {
     @Test
     @Order(4)
     void aRebuildWithItsLastStepChangedReusesTheCachedSteps() throws Exception {
-        String firstLog = text("/v1/templates/" + first.get("id").asText() + "/logs");
-        String secondLog = text("/v1/templates/" + second.get("id").asText() + "/logs?attempt=1");
+        String firstLog = TemplateBuilds.text(api, "/v1/templates/" + first.get("id").asText() + "/logs");
+        String secondLog = TemplateBuilds.text(api, "/v1/templates/" + second.get("id").asText() + "/logs?attempt=1");
         assertThat(firstLog).doesNotContain("[CACHED]").contains("step one output");
         assertThat(secondLog).contains("using cached state after step 3/4 (line 5)")
                 .containsPattern("Step 3/4 : RUN .*echo built > marker.*  \\[CACHED\\]")
@@ -221,18 +217,12 @@ class TemplateBuildTest {
     @Test
     @Order(9)
     void theOfficialTypeScriptSdkDrivesABuild() throws Exception {
-        npmCi();
-        ProcessBuilder node = new ProcessBuilder("node", "templates.mjs").directory(SDK_DIR.toFile())
-                .redirectErrorStream(true);
-        node.environment().putAll(Map.of("CREATEOS_SANDBOX_BASE_URL", "http://127.0.0.1:" + api.server.port(),
-                "CREATEOS_SANDBOX_API_KEY", api.aliceKey, "COMPAT_TEMPLATE_NAME", "from-sdk"));
-        Process process = node.start();
-        var output = new java.util.concurrent.FutureTask<>(() -> process.getInputStream().readAllBytes());
-        Thread.ofVirtual().start(output);
-        assertThat(process.waitFor(15, TimeUnit.MINUTES)).as("node templates.mjs finished").isTrue();
-        String text = new String(output.get(), StandardCharsets.UTF_8);
-        System.out.println(text);
-        assertThat(process.exitValue()).as("node templates.mjs:\n%s", text).isZero();
+        SdkScript.install();
+        SdkScript.Result result = SdkScript.run(List.of("node", "templates.mjs"), Map.of(
+                "CREATEOS_SANDBOX_BASE_URL", "http://127.0.0.1:" + api.server.port(),
+                "CREATEOS_SANDBOX_API_KEY", api.aliceKey, "COMPAT_TEMPLATE_NAME", "from-sdk"), 900);
+        assertThat(result.exitCode()).as("node templates.mjs:\n%s", result.output()).isZero();
+        String text = result.output();
         assertThat(text).contains("7 passed, 0 failed");
     }
 
@@ -246,6 +236,10 @@ class TemplateBuildTest {
 
     // --- helpers ---
 
+    private JsonNode awaitFinal(JsonNode submitted) throws Exception {
+        return TemplateBuilds.awaitFinal(api, submitted.get("id").asText());
+    }
+
     private JsonNode submit(String name, String dockerfile) throws Exception {
         Reply reply = api.post("/v1/templates", api.aliceKey, map("name", name, "dockerfile", dockerfile));
         assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
@@ -255,35 +249,12 @@ class TemplateBuildTest {
         return reply.data();
     }
 
-    private JsonNode awaitFinal(JsonNode submitted) throws Exception {
-        long deadline = System.nanoTime() + BUILD_BUDGET.toNanos();
-        String id = submitted.get("id").asText();
-        while (true) {
-            JsonNode t = api.get("/v1/templates/" + id, api.aliceKey).data();
-            String status = t.get("status").asText();
-            if (status.equals("ready") || status.equals("failed")) {
-                return t;
-            }
-            assertThat(System.nanoTime()).as("template %s still %s; log:\n%s", id, status,
-                    text("/v1/templates/" + id + "/logs")).isLessThan(deadline);
-            Thread.sleep(500);
-        }
-    }
-
     private void awaitStatus(String id, String status) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         while (!api.get("/v1/sandboxes/" + id, api.aliceKey).data().get("status").asText().equals(status)) {
             assertThat(System.nanoTime()).as("sandbox %s reaches %s", id, status).isLessThan(deadline);
             Thread.sleep(200);
         }
-    }
-
-    private String text(String path) throws Exception {
-        HttpResponse<String> reply = api.client().send(TestApi.withKey(api.request(path), api.aliceKey).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(reply.statusCode()).as(path + ": " + reply.body()).isEqualTo(200);
-        assertThat(reply.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
-        return reply.body();
     }
 
     private String sh(String id, String script) throws Exception {
@@ -299,25 +270,5 @@ class TemplateBuildTest {
         List<String> names = new ArrayList<>();
         rootfs.get("rootfs").forEach(n -> names.add(n.asText()));
         return names;
-    }
-
-    private static void npmCi() throws Exception {
-        if (Files.isDirectory(SDK_DIR.resolve("node_modules/@nodeops-createos/sandbox"))) {
-            return;
-        }
-        // Never inheritIO: npm would share the test JVM's stdin (surefire's command channel) and make it
-        // non-blocking, which breaks the fork's reads; its output is read and printed instead.
-        Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(SDK_DIR.toFile())
-                .redirectErrorStream(true).start();
-        npm.getOutputStream().close();
-        var output = new java.util.concurrent.FutureTask<>(() -> npm.getInputStream().readAllBytes());
-        Thread.ofVirtual().start(output);
-        boolean ended = npm.waitFor(5, TimeUnit.MINUTES);
-        if (!ended) {
-            npm.destroyForcibly();
-        }
-        String text = ended ? new String(output.get(), StandardCharsets.UTF_8) : "(timed out after 5 min)";
-        System.out.println(text);
-        assertThat(ended && npm.exitValue() == 0).as("npm ci in %s:\n%s", SDK_DIR, text).isTrue();
     }
 }
