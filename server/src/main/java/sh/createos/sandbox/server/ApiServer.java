@@ -118,8 +118,10 @@ public final class ApiServer implements AutoCloseable {
         sh.createos.sandbox.server.store.TemplateStore templateStore = null;
         try {
             Host host = hosts == null ? LocalHost.open(config.dataDir(), config.network()) : hosts.apply(store);
-            SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits());
+            SandboxService sandboxes = new SandboxService(store, host, config.autoPauseLimits(),
+                    replicaId(config.dataDir()));
             sandboxes.reconcile();
+            sandboxes.startSweeping();
             ApiKeys apiKeys = new ApiKeys(store);
             AccessTokens accessTokens = new AccessTokens(store);
             BrowserTickets browserTickets = new BrowserTickets();
@@ -295,4 +297,15 @@ public final class ApiServer implements AutoCloseable {
         log.info("createos-sandbox API stopped; VMs left running");
     }
 
+
+    /** This data directory's replica id (made once), the owner of its row claims across restarts. */
+    private static String replicaId(java.nio.file.Path dataDir) throws java.io.IOException {
+        java.nio.file.Path file = dataDir.resolve("replica.id");
+        if (!Files.exists(file)) {
+            java.nio.file.Path tmp = dataDir.resolve("replica.id.tmp");
+            Files.writeString(tmp, "cp_" + Ulid.next());
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        return Files.readString(file).strip();
+    }
 }

@@ -15,13 +15,13 @@ import java.util.List;
 
 /**
  * The data directory holds guest memory snapshots, disks, the database and credentials: it is 0700, and what the
- * server keeps of its sandboxes (vms/, layers/, templates/, built-images/, net/, the database, secret and credential files) loses
+ * server keeps of its sandboxes (vms/, pool/, layers/, templates/, built-images/, net/, the database, secret and credential files) loses
  * every group and other bit (files 0600, frozen layers 0400, directories 0700). Applied at every start, so a directory made by an older version is closed too; files made later
  * are private through the umask of the processes that write them (see {@code host.proc.Command}). The guest kit is
  * left as it is: it holds no secret and may be shared by hard links.
  */
 final class DataDirPermissions {
-    private static final List<String> PRIVATE_TREES = List.of("vms", "layers", "templates", "net", "built-images");
+    private static final List<String> PRIVATE_TREES = List.of("vms", "pool", "layers", "templates", "net", "built-images");
 
     private DataDirPermissions() {}
 

@@ -30,10 +30,12 @@ public final class ServerMain {
                                           [--ssh-listen HOST:PORT|off] [--ssh-max-auth-attempts N]
                                           [--ssh-idle-timeout-seconds N] [--ssh-max-sessions-per-sandbox N]
                                           [--ssh-max-channels-per-connection N]
+                                          [--template-registry HOST[:PORT]|http://HOST[:PORT]]…
                    createos-sandbox admin [--data-dir DIR] [--database-url URL] COMMAND
                    createos-sandbox host [--data-dir DIR] [--listen HOST:PORT] --token-file FILE [--network on|off]
                                          [--host-id ID] [--tls-dir DIR | --plaintext-loopback] [--labels K=V,…]
                                          [--control-plane URL,… [--advertise HOST:PORT] [--heartbeat-seconds N]]
+                                         [--overlay-address IP]
                                          (this machine's engine served over gRPC to a control plane)
                    createos-sandbox host-cert ID [--address IP|DNS,…] [--out DIR]
                                          (a host daemon's TLS files from this control plane's CA)
@@ -74,12 +76,15 @@ public final class ServerMain {
         Path dataDir = Path.of(option(args, "--data-dir", "CREATEOS_SANDBOX_DATA_DIR", "/var/lib/createos-sandbox"));
         String databaseUrl = option(args, "--database-url", "CREATEOS_SANDBOX_DATABASE_URL", null);
         switch (command) {
-            case "serve" -> serve(ServerConfig.of(dataDir,
+            case "serve" -> {
+                templateRegistries(args);
+                serve(ServerConfig.of(dataDir,
                     option(args, "--listen", "CREATEOS_SANDBOX_LISTEN", ServerConfig.DEFAULT_LISTEN), databaseUrl)
                     .withAutoPauseMinSeconds(intOption(args, "--auto-pause-min-seconds",
                             "CREATEOS_SANDBOX_AUTO_PAUSE_MIN_SECONDS", AutoPauseLimits.SPEC_MIN_SECONDS))
                     .withIngress(ingress(args)).withNetwork(network(args, dataDir)).withSsh(ssh(args)),
                     remoteHosts(args, dataDir), args);
+            }
             case "host" -> hostDaemon(dataDir, args);
             case "host-cert" -> hostCert(dataDir, args);
             case "admin" -> admin(ServerConfig.of(dataDir, ServerConfig.DEFAULT_LISTEN, databaseUrl), args);
@@ -163,12 +168,14 @@ public final class ServerMain {
         String advertise = option(args, "--advertise", "CREATEOS_SANDBOX_HOST_ADVERTISE", null);
         java.util.Map<String, String> labels = labels(option(args, "--labels", "CREATEOS_SANDBOX_HOST_LABELS", ""));
         int heartbeatSeconds = intOption(args, "--heartbeat-seconds", "CREATEOS_SANDBOX_HOST_HEARTBEAT_SECONDS", 2);
+        String overlayAddress = option(args, "--overlay-address", "CREATEOS_SANDBOX_HOST_OVERLAY_ADDRESS",
+                defaultOverlayAddress(listen, advertise));
         NetworkConfig network = network(args, dataDir);
         noMore(args);
         String token = java.nio.file.Files.readString(Path.of(tokenFile)).strip();
         sh.createos.sandbox.server.remote.HostTls tls = plaintext ? null : hostTls(tlsDir, hostId, listen, advertise);
         sh.createos.sandbox.server.host.LocalHost local = sh.createos.sandbox.server.host.LocalHost.open(
-                dataDir.toAbsolutePath().normalize(), network);
+                dataDir.toAbsolutePath().normalize(), network).useOverlayAddress(overlayAddress);
         var daemon = sh.createos.sandbox.server.remote.HostDaemon.start(local,
                 new sh.createos.sandbox.server.remote.HostDaemon.Config(hostId,
                         new java.net.InetSocketAddress(listen.host(), listen.port()), token, tls, labels));
@@ -191,6 +198,20 @@ public final class ServerMain {
             stopped.countDown();
         }, "shutdown"));
         stopped.await();
+    }
+
+    /**
+     * Where other machines send this one's private-network overlay traffic: the {@code --listen} address when it is
+     * one IPv4 address of this machine, else the {@code --advertise} host when that is one; else none (networks
+     * then cannot span this machine).
+     */
+    private static String defaultOverlayAddress(ListenAddress listen, String advertise) {
+        List<String> candidates = new ArrayList<>(List.of(listen.host()));
+        if (advertise != null) {
+            candidates.add(ListenAddress.parse(advertise, "--advertise").host());
+        }
+        return candidates.stream().filter(sh.createos.sandbox.host.net.Ipv4Cidr::isAddress)
+                .filter(a -> !a.equals("0.0.0.0") && !a.startsWith("127.")).findFirst().orElse(null);
     }
 
     /** This machine's name as a host id (a DNS label). */
@@ -359,6 +380,23 @@ public final class ServerMain {
     }
 
     /** Removes {@code --name} from {@code args}: whether it was there. */
+    /**
+     * {@code --template-registry HOST[:PORT]} or {@code http://HOST[:PORT]}, repeatable: the registries a template's
+     * FROM may pull from. They become the template setting {@code registries} (which
+     * CREATEOS_SANDBOX_TEMPLATE_REGISTRIES gives when no option does).
+     */
+    private static void templateRegistries(List<String> args) {
+        List<String> registries = new ArrayList<>();
+        while (args.contains("--template-registry")) {
+            registries.add(option(args, "--template-registry", null, null));
+        }
+        if (!registries.isEmpty()) {
+            String list = String.join(",", registries);
+            sh.createos.sandbox.server.templates.TemplateSettings.registries(list); // refuses a bad entry now
+            System.setProperty("createos.templates.registries", list);
+        }
+    }
+
     private static boolean flag(List<String> args, String name) {
         return args.remove(name);
     }

@@ -198,6 +198,28 @@ public interface Host {
     void configureGuest(String sandboxId) throws IOException;
 
     /**
+     * The control plane's word on a private network's whole membership ({@code ip} null for a member whose address
+     * is being allocated), after every change: a host of several machines tells each machine the members on the
+     * others, so that members reach each other across machines. One machine has nothing to do.
+     */
+    default void networkMembers(String networkId, String name, String cidr, List<NetworkMember> members)
+            throws IOException {}
+
+    /**
+     * One machine: the network's members on other machines, replacing what the last call said; the network is made
+     * here with range {@code cidr} if missing. A host that cannot carry an overlay says so.
+     */
+    default void setRemoteMembers(String networkId, String name, String cidr,
+            List<sh.createos.sandbox.host.net.RemoteMember> remote) throws IOException {
+        throw new IOException("host " + id() + " cannot reach private network members on other hosts");
+    }
+
+    /** Where other machines send this one's overlay traffic (its underlay address), when it has one. */
+    default Optional<String> overlayAddress() {
+        return Optional.empty();
+    }
+
+    /**
      * The TCP endpoints (its mounted disks' S3 endpoints, resolved) the sandbox reaches whatever its allowlist;
      * replaces the previous set. A host without this ability says so.
      */
@@ -214,6 +236,19 @@ public interface Host {
      */
     default long saveImage(String sandboxId, String image) throws IOException {
         throw new IOException("this host cannot save images (template builds run on the local host)");
+    }
+
+    /**
+     * The OCI image {@code reference} ({@code registry/repo:tag} or {@code …@sha256:…}) as an image {@link #create}
+     * boots, pulled on this host unless its digest was pulled before (see {@code OciImages}).
+     *
+     * @param plainHttp speak plain HTTP (or unverified TLS) to the registry
+     * @param maxBytes  the largest image accepted (compressed layers, unpacked files)
+     * @param log       progress lines for the build's log
+     */
+    default sh.createos.sandbox.host.vmm.OciImages.Pulled pullImage(String reference, boolean plainHttp,
+            java.time.Duration timeout, long maxBytes, java.util.function.Consumer<String> log) throws IOException {
+        throw new IOException("this host cannot pull images (template builds run on the local host)");
     }
 
     /** What identifies the content of {@code image} here (its file), for build cache keys. */

@@ -2,6 +2,7 @@ package sh.createos.sandbox.server.host;
 
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.host.agent.AgentMultiplexer;
+import sh.createos.sandbox.host.agent.GuestNetwork;
 import sh.createos.sandbox.host.agent.SelfSignalWatch;
 import sh.createos.sandbox.host.kit.GuestKit;
 import sh.createos.sandbox.host.net.Bandwidth;
@@ -59,6 +62,8 @@ public final class LocalHost implements Host {
     /** Memory kept for the host itself and QEMU's own overhead per VM. */
     private static final long RESERVED_MIB = 256;
     static final long WATCH_MILLIS = 250;
+    /** A relayed VM's agent answers HELLO at once; a loaded machine may take its time. */
+    private static final java.time.Duration RELAY_HELLO_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     private final Path dataDir;
     private final HostNetwork network;
@@ -77,11 +82,18 @@ public final class LocalHost implements Host {
     private final Map<String, SnapshotRef> pausedHere = new ConcurrentHashMap<>();
     private boolean scanned;
     private final Set<String> capped = ConcurrentHashMap.newKeySet();
-    /** Sandboxes whose agent connection a control plane holds ({@link #openAgentPipe}). */
-    private final Set<String> relayed = ConcurrentHashMap.newKeySet();
+    /** Sandboxes whose agent connection is shared with control planes ({@link #agentMultiplexer}). */
+    private final Map<String, AgentMultiplexer> relayed = new ConcurrentHashMap<>();
+    private final Map<String, Object> relayLocks = new ConcurrentHashMap<>();
+    /** This process's own client on a relayed sandbox's multiplexer. */
+    private final Map<String, AgentClient> ownOnRelay = new ConcurrentHashMap<>();
+    /** Sandboxes whose VM's own agent client was closed for a relay: their agent is reached through one only. */
+    private final Set<String> handedOver = ConcurrentHashMap.newKeySet();
     private final List<Consumer<HostEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Thread exitWatch;
     private volatile boolean closed;
+    /** This machine's underlay address for private-network overlays ({@code --overlay-address}); null: none. */
+    private volatile String overlayAddress;
     private GuestKit kit;
     private Vmm vmm;
     private QemuVmm qemu;
@@ -128,7 +140,12 @@ public final class LocalHost implements Host {
             kit = GuestKit.load(dataDir);
             accelerator = AcceleratorProbe.choose(dataDir, kit);
             qemu = new QemuVmm(dataDir, kit, accelerator.accelerator(), BOOT_TIMEOUT,
-                    network == null ? NicSource.NONE : network);
+                    network == null ? NicSource.NONE : network).convertingPausedSnapshots();
+            try {
+                qemu.startPoolFromEnvironment();
+            } catch (IllegalArgumentException e) {
+                log.warn("no pre-started QEMUs: {}", e.getMessage());
+            }
             vmm = qemu;
             kitProblem = null;
         } catch (IOException e) {
@@ -296,12 +313,14 @@ public final class LocalHost implements Host {
 
     @Override
     public void resize(String sandboxId, int diskMib) throws IOException {
-        held(sandboxId).resizeDisk(diskMib);
+        // Through agent(): a relayed VM's own client is closed, the multiplexer's session is not.
+        held(sandboxId).resizeDisk(diskMib, agent(sandboxId));
     }
 
     @Override
     public void destroyVm(String sandboxId) throws IOException {
         stopping.add(sandboxId);
+        relayLocks.remove(sandboxId); // no relay of it from now on
         try {
             Vm vm = release(sandboxId);
             if (vm == null) {
@@ -353,27 +372,72 @@ public final class LocalHost implements Host {
 
     @Override
     public AgentClient agent(String sandboxId) {
-        if (relayed.contains(sandboxId)) {
-            throw new IllegalStateException("the agent of sandbox " + sandboxId + " is relayed to a control plane");
+        AgentMultiplexer mux = relayed.get(sandboxId);
+        if (mux == null && !handedOver.contains(sandboxId)) {
+            return held(sandboxId).agent();
         }
-        return held(sandboxId).agent();
+        if (mux == null || !mux.isOpen()) {
+            // The relay failed to open, or its connection ended: the VM's own client is closed, so open it again.
+            try {
+                mux = agentMultiplexer(sandboxId);
+            } catch (IOException e) {
+                throw new IllegalStateException("the agent of sandbox " + sandboxId + " cannot be reached: "
+                        + e.getMessage(), e);
+            }
+        }
+        AgentMultiplexer shared = mux;
+        // Relayed: this process is one more session on the shared connection.
+        return ownOnRelay.compute(sandboxId, (id, client) -> {
+            if (client != null && client.isOpen()) {
+                return client;
+            }
+            try {
+                return shared.client();
+            } catch (IOException e) {
+                throw new IllegalStateException("the agent of sandbox " + id + " cannot be reached: " + e.getMessage(), e);
+            }
+        });
     }
 
     /**
-     * For a host daemon: hands the running VM's agent connection itself to a control plane, as the raw byte stream
-     * of the agent protocol. This process's own client is closed first (the agent serves one connection; the
-     * caller's HELLO starts a new session) and self-signals are the caller's to watch from then on. Until the VM is
-     * paused or destroyed, {@link #agent} refuses.
+     * For a host daemon: the running VM's agent connection as a multiplexer that control planes' relayed calls
+     * join as sessions (the agent serves one connection; each caller's HELLO starts a session of its own). On the
+     * first call this process's own client is closed and self-signals become the callers' to watch; {@link #agent}
+     * goes through the multiplexer from then on, until the VM is paused, destroyed or gone.
      */
-    public SocketChannel openAgentPipe(String sandboxId) throws IOException {
-        Vm vm = held(sandboxId);
-        relayed.add(sandboxId);
-        SelfSignalWatch watch = watches.remove(sandboxId);
-        if (watch != null) {
-            watch.close();
+    public AgentMultiplexer agentMultiplexer(String sandboxId) throws IOException {
+        // Per sandbox, not this object's lock: a guest slow to answer HELLO must not hold up the engine's calls.
+        synchronized (relayLocks.computeIfAbsent(sandboxId, id -> new Object())) {
+            AgentMultiplexer current = relayed.get(sandboxId);
+            if (current != null && current.isOpen()) {
+                return current;
+            }
+            Vm vm = held(sandboxId);
+            SelfSignalWatch watch = watches.remove(sandboxId);
+            if (watch != null) {
+                watch.close();
+            }
+            handedOver.add(sandboxId);
+            vm.agent().close();
+            SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(vm.dir().resolve("agent.sock")));
+            AgentMultiplexer mux = AgentMultiplexer.open("sandbox " + sandboxId, Channels.newInputStream(channel),
+                    Channels.newOutputStream(channel), channel, RELAY_HELLO_TIMEOUT);
+            relayed.put(sandboxId, mux);
+            return mux;
         }
-        vm.agent().close();
-        return SocketChannel.open(UnixDomainSocketAddress.of(vm.dir().resolve("agent.sock")));
+    }
+
+    /** Ends the sandbox's relayed connection, if it has one: its callers reconnect (to a resumed VM, or fail). */
+    private void endRelay(String sandboxId) {
+        handedOver.remove(sandboxId);
+        AgentClient own = ownOnRelay.remove(sandboxId);
+        if (own != null) {
+            own.close();
+        }
+        AgentMultiplexer mux = relayed.remove(sandboxId);
+        if (mux != null) {
+            mux.close();
+        }
     }
 
     private Vm held(String sandboxId) {
@@ -395,7 +459,7 @@ public final class LocalHost implements Host {
 
     /** Holds the VM: reachable through {@link #agent}, watched for its exit and its self-signals. */
     private void hold(String sandboxId, Vm vm) {
-        relayed.remove(sandboxId);
+        endRelay(sandboxId);
         live.put(sandboxId, vm);
         vm.onExit(how -> exited(sandboxId, vm, how));
         try {
@@ -413,7 +477,7 @@ public final class LocalHost implements Host {
 
     /** Stops holding the VM (it may run on); returns it. */
     private Vm release(String sandboxId) {
-        relayed.remove(sandboxId);
+        endRelay(sandboxId);
         SelfSignalWatch watch = watches.remove(sandboxId);
         if (watch != null) {
             watch.close();
@@ -442,7 +506,7 @@ public final class LocalHost implements Host {
         if (stopping.contains(sandboxId) || !live.remove(sandboxId, vm)) {
             return;
         }
-        relayed.remove(sandboxId);
+        endRelay(sandboxId);
         SelfSignalWatch watch = watches.remove(sandboxId);
         if (watch != null) {
             watch.close();
@@ -539,6 +603,11 @@ public final class LocalHost implements Host {
         }
         found.values().forEach(Vm::close);
         found.clear();
+        QemuVmm engine = qemu;
+        if (engine != null) {
+            engine.stopConvertingPausedSnapshots(); // its QEMU is no sandbox's either
+            engine.closePool(); // pre-started QEMUs are no sandbox's: they end with the server
+        }
         if (network != null) {
             network.close();
         }
@@ -670,12 +739,48 @@ public final class LocalHost implements Host {
         net().configureGuest(vmId(sandboxId), agent(sandboxId));
     }
 
+    /** The guest side of the sandbox's network lease, empty without one (a host daemon's callers apply it). */
+    public Optional<GuestNetwork> guestNetwork(String sandboxId) {
+        return net().guestNetwork(vmId(sandboxId));
+    }
+
+    /** Sets where other machines send this one's overlay traffic (an IPv4 address of this machine). */
+    public LocalHost useOverlayAddress(String address) {
+        if (address != null && !sh.createos.sandbox.host.net.Ipv4Cidr.isAddress(address)) {
+            throw new IllegalArgumentException("an overlay address is an IPv4 address, not '" + address + "'");
+        }
+        overlayAddress = address;
+        return this;
+    }
+
+    @Override
+    public Optional<String> overlayAddress() {
+        return Optional.ofNullable(overlayAddress);
+    }
+
+    @Override
+    public void setRemoteMembers(String networkId, String name, String cidr,
+            List<sh.createos.sandbox.host.net.RemoteMember> remote) throws IOException {
+        HostNetwork net = net();
+        if (net.network(networkId).isEmpty()) {
+            net.createNetwork(networkId, name, cidr);
+        }
+        net.setRemoteMembers(networkId, remote, overlayAddress);
+    }
+
     // --- built images ---
 
     @Override
     public long saveImage(String sandboxId, String image) throws IOException {
         vmm();
         return qemu.exportImage(pausedVm(sandboxId), image);
+    }
+
+    @Override
+    public sh.createos.sandbox.host.vmm.OciImages.Pulled pullImage(String reference, boolean plainHttp,
+            java.time.Duration timeout, long maxBytes, java.util.function.Consumer<String> log) throws IOException {
+        vmm();
+        return qemu.ociImages().pull(reference, plainHttp, timeout, maxBytes, log);
     }
 
     @Override

@@ -99,6 +99,7 @@ public final class NetworkService {
         } catch (IOException | RuntimeException e) {
             host.leave(network.id(), sandboxId);
             store.deleteMember(network.id(), sandboxId);
+            leases.announce(network.id());
             throw e;
         }
     }
@@ -113,6 +114,7 @@ public final class NetworkService {
         SandboxLeases.requireNetwork(host);
         host.leave(networkId, sandboxId);
         store.deleteMember(networkId, sandboxId);
+        leases.announce(networkId);
         host.configureGuest(sandboxId);
     }
 

@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.model.CreateSandboxRequest.NetworkRef;
 import sh.createos.sandbox.model.ErrorCode;
 import sh.createos.sandbox.server.DomainException;
+import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.host.Host;
+import sh.createos.sandbox.server.host.NetworkMember;
 import sh.createos.sandbox.server.store.NetworkRecord;
 import sh.createos.sandbox.server.store.SandboxRecord;
 import sh.createos.sandbox.server.store.Store;
@@ -82,37 +84,78 @@ public final class SandboxLeases {
 
     /**
      * The member row (which refuses a second membership), then the host side, then the network's range (allocated on
-     * first use) and the member's address in one transaction.
+     * first use) and the member's address in one transaction. The members on other hosts are announced to the
+     * member's host first (so that its address is not one of theirs), and the new member to them after.
      */
     void join(NetworkRecord network, String sandboxId) throws IOException {
         if (!store.insertMember(network.id(), sandboxId, Instant.now().truncatedTo(ChronoUnit.MILLIS))) {
             throw new DomainException(ErrorCode.ALREADY_ATTACHED, "sandbox " + sandboxId + " is already attached to "
                     + network.id());
         }
+        String ip = null;
         try {
             String cidr = host.hasPrivateNetwork(network.id()) ? null
                     : host.createPrivateNetwork(network.id(), network.name());
-            String ip = host.join(network.id(), sandboxId);
+            String range = cidr != null ? cidr : store.network(network.id()).map(NetworkRecord::cidr).orElse(null);
+            host.networkMembers(network.id(), network.name(), range, members(network.id()));
+            ip = host.join(network.id(), sandboxId);
+            String joined = ip;
             store.inTransaction(() -> {
                 if (cidr != null) {
                     store.setNetworkCidr(network.id(), cidr);
                 }
-                store.setMemberIp(network.id(), sandboxId, ip);
+                store.setMemberIp(network.id(), sandboxId, joined);
             });
+            host.networkMembers(network.id(), network.name(), range, members(network.id()));
         } catch (IOException | RuntimeException e) {
+            if (ip != null) {
+                try {
+                    host.leave(network.id(), sandboxId);
+                } catch (IOException | RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
             store.deleteMember(network.id(), sandboxId);
+            if (ip != null) {
+                announce(network.id());
+            }
             throw e;
         }
     }
 
+    /**
+     * Tells the host the network's current members (a host of several machines passes each the members on the
+     * others). Never throws: it only logs (the next change of the network announces again).
+     */
+    void announce(String networkId) {
+        try {
+            NetworkRecord network = store.network(networkId).orElse(null);
+            if (network != null) {
+                host.networkMembers(networkId, network.name(), network.cidr(), members(networkId));
+            }
+        } catch (IOException | RuntimeException e) {
+            log.error("announcing the members of network {} failed", networkId, e);
+        }
+    }
+
+    /** The live members (pending ones, still without an address, included). */
+    private List<NetworkMember> members(String networkId) {
+        return store.members(networkId).stream()
+                .filter(m -> m.sandboxStatus() != SandboxStatus.DESTROYED && m.sandboxStatus() != SandboxStatus.FAILED)
+                .map(m -> new NetworkMember(m.sandboxId(), m.sandboxName(), m.ip())).toList();
+    }
+
     /** Once the VM is gone: its tap, rules and addresses, and its memberships. Never throws: it only logs. */
     public void release(String sandboxId) {
+        List<String> left = List.of();
         try {
+            left = store.memberships(sandboxId).stream().map(m -> m.networkId()).toList();
             store.deleteMemberships(sandboxId);
             host.releaseLease(sandboxId);
         } catch (IOException | RuntimeException e) {
             log.error("releasing the network lease of sandbox {} failed; the next start reconciles it", sandboxId, e);
         }
+        left.forEach(this::announce);
     }
 
     /** At start: every lease but those of {@code sandboxIds} (the rows that still have a VM or a snapshot) goes. */

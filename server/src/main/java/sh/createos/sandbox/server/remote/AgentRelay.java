@@ -3,114 +3,87 @@ package sh.createos.sandbox.server.remote;
 import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.host.agent.AgentMultiplexer;
 import sh.createos.sandbox.hostrpc.AgentChunk;
 import sh.createos.sandbox.server.host.LocalHost;
 
 /**
- * The daemon's end of one {@code Agent} call: the first message names the sandbox, whose agent connection is then
- * piped both ways, byte for byte (the agent protocol multiplexes and flow-controls its own streams). The call ending
- * from either side closes the connection, which ends the agent session (its streams are aborted).
- *
- * <p>The agent serves one connection at a time, so a sandbox has one relay: a newer call for it (another
- * control-plane replica's) ends the older one, whose caller reconnects when it next needs the agent, instead of
- * the newer waiting forever behind it.
+ * The daemon's end of one {@code Agent} call: the first message names the sandbox; the call is then a session of
+ * the sandbox's {@link AgentMultiplexer}, so any number of callers (control-plane replicas, this daemon itself)
+ * share the agent's one connection, each speaking the agent protocol as if it had it alone. The caller going away
+ * aborts its own streams; the agent's connection ending (the VM paused, destroyed or gone) ends the call.
  */
 final class AgentRelay implements StreamObserver<AgentChunk> {
     private static final Logger log = LoggerFactory.getLogger(AgentRelay.class);
-    /** The agent's frames are at most 32 KiB; one read fills a chunk of at most that. */
-    private static final int CHUNK = 32 * 1024;
 
     private final LocalHost host;
     private final StreamObserver<AgentChunk> responses;
-    private final java.util.Map<String, AgentRelay> current;
-    private volatile SocketChannel agent;
+    private AgentMultiplexer.Session session;
     private String sandboxId;
+    private boolean finished; // guarded by responses
 
-    /** @param current the relay of each sandbox, shared by the daemon's calls */
-    AgentRelay(LocalHost host, StreamObserver<AgentChunk> responses, java.util.Map<String, AgentRelay> current) {
+    AgentRelay(LocalHost host, StreamObserver<AgentChunk> responses) {
         this.host = host;
         this.responses = responses;
-        this.current = current;
     }
 
     @Override
     public void onNext(AgentChunk chunk) {
         try {
-            if (agent == null) {
+            if (session == null) {
                 sandboxId = chunk.getSandboxId();
-                AgentRelay previous = current.put(sandboxId, this);
-                if (previous != null) {
-                    log.info("agent relay of sandbox {}: a newer call takes the agent over", sandboxId);
-                    previous.closeAgent();
-                }
-                agent = host.openAgentPipe(sandboxId);
-                Thread.ofVirtual().name("agent-relay-" + sandboxId).start(this::toCaller);
+                session = host.agentMultiplexer(sandboxId).attach(this::toCaller, this::complete);
             }
-            ByteBuffer data = chunk.getData().asReadOnlyByteBuffer();
-            while (data.hasRemaining()) {
-                agent.write(data);
+            if (!chunk.getData().isEmpty()) {
+                session.fromCaller(chunk.getData().toByteArray());
             }
         } catch (IOException | RuntimeException e) {
             log.info("agent relay of sandbox {} failed: {}", sandboxId, e.getMessage());
-            closeAgent();
+            if (session != null) {
+                session.close();
+            }
             synchronized (responses) {
-                responses.onError(RpcErrors.toStatus(e));
+                if (!finished) {
+                    finished = true;
+                    responses.onError(RpcErrors.toStatus(e));
+                }
             }
         }
     }
 
-    private void toCaller() {
-        ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
-        try {
-            while (agent.read(buffer) >= 0) {
-                buffer.flip();
-                AgentChunk out = AgentChunk.newBuilder().setData(ByteString.copyFrom(buffer)).build();
-                synchronized (responses) {
-                    responses.onNext(out);
-                }
-                buffer.clear();
+    private void toCaller(byte[] frame) {
+        synchronized (responses) {
+            if (!finished) {
+                responses.onNext(AgentChunk.newBuilder().setData(ByteString.copyFrom(frame)).build());
             }
-            synchronized (responses) {
+        }
+    }
+
+    private void complete() {
+        synchronized (responses) {
+            if (!finished) {
+                finished = true;
                 responses.onCompleted();
-            }
-        } catch (IOException | RuntimeException e) {
-            // the caller went away (the connection is closed under us) or the VM did
-            log.debug("agent relay of sandbox {} ended: {}", sandboxId, e.toString());
-            try {
-                synchronized (responses) {
-                    responses.onCompleted();
-                }
-            } catch (RuntimeException alreadyDone) {
-                // the call is over already
             }
         }
     }
 
     @Override
     public void onError(Throwable t) {
-        closeAgent();
+        onCompleted();
     }
 
     @Override
     public void onCompleted() {
-        closeAgent();
-    }
-
-    private void closeAgent() {
-        if (sandboxId != null) {
-            current.remove(sandboxId, this);
+        if (session != null) {
+            session.close();
         }
-        SocketChannel channel = agent;
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                log.debug("closing the agent relay of sandbox {}: {}", sandboxId, e.toString());
-            }
+        try {
+            complete();
+        } catch (RuntimeException alreadyCancelled) {
+            log.debug("agent relay of sandbox {}: {}", sandboxId, alreadyCancelled.toString());
         }
     }
 }

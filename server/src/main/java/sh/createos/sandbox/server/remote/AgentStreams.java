@@ -8,7 +8,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.concurrent.LinkedBlockingQueue;
+import sh.createos.sandbox.host.agent.ChunkInputStream;
 import sh.createos.sandbox.hostrpc.AgentChunk;
 import sh.createos.sandbox.hostrpc.HostRpc;
 
@@ -18,11 +18,8 @@ import sh.createos.sandbox.hostrpc.HostRpc;
  * to it.
  */
 final class AgentStreams {
-    private static final byte[] END = new byte[0];
-
-    private final LinkedBlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
+    private final ChunkInputStream received = new ChunkInputStream("agent relay");
     private final StreamObserver<AgentChunk> requests;
-    private volatile String failure;
 
     AgentStreams(Channel channel, String sandboxId) {
         this.requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(HostRpc.AGENT, CallOptions.DEFAULT),
@@ -34,66 +31,19 @@ final class AgentStreams {
 
                     @Override
                     public void onError(Throwable t) {
-                        failure = t.getMessage();
-                        received.add(END);
+                        received.fail(t.getMessage());
                     }
 
                     @Override
                     public void onCompleted() {
-                        received.add(END);
+                        received.end();
                     }
                 });
         requests.onNext(AgentChunk.newBuilder().setSandboxId(sandboxId).build());
     }
 
     InputStream in() {
-        return new InputStream() {
-            private byte[] current = new byte[0];
-            private int position;
-            private boolean ended;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (len == 0) {
-                    return 0;
-                }
-                while (position == current.length) {
-                    if (ended) {
-                        return -1;
-                    }
-                    try {
-                        current = received.take();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new java.io.InterruptedIOException("interrupted reading the agent relay");
-                    }
-                    position = 0;
-                    if (current == END) {
-                        ended = true;
-                        received.add(END); // later reads see the end too
-                        if (failure != null) {
-                            throw new IOException("agent relay failed: " + failure);
-                        }
-                        return -1;
-                    }
-                }
-                int n = Math.min(len, current.length - position);
-                System.arraycopy(current, position, b, off, n);
-                position += n;
-                return n;
-            }
-
-            @Override
-            public void close() {
-                ended = true;
-            }
-        };
+        return received;
     }
 
     OutputStream out() {

@@ -22,9 +22,11 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
@@ -56,8 +58,6 @@ public final class HostDaemon implements AutoCloseable {
     private final Server server;
     private final Set<StreamObserver<Event>> subscribers = ConcurrentHashMap.newKeySet();
     private final Config config;
-    /** The one agent relay of each sandbox (see {@link AgentRelay}). */
-    private final Map<String, AgentRelay> relays = new ConcurrentHashMap<>();
 
     private HostDaemon(LocalHost host, Config config) throws IOException {
         this.host = host;
@@ -161,6 +161,27 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
+    /**
+     * The engine steps on one sandbox run one at a time, whichever control plane asked. A control plane killed in
+     * the middle of a create or a pause leaves that step running here; the replica that settles the row after it
+     * asks for the sandbox's snapshot, which waits for the step to end, so it decides on what the step left.
+     */
+    private static final class Busy {
+        private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+        <R> R of(String sandboxId, Callable<R> step) throws Exception {
+            ReentrantLock lock = locks.computeIfAbsent(sandboxId, id -> new ReentrantLock());
+            lock.lock();
+            try {
+                return step.call();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private final Busy busy = new Busy();
+
     /** One call of the service: its answer, or the failure {@link RpcErrors} turns into a status. */
     private interface Call<Q, R> {
         R answer(Q request) throws Exception;
@@ -192,48 +213,50 @@ public final class HostDaemon implements AutoCloseable {
     private ServerServiceDefinition service() {
         return ServerServiceDefinition.builder(HostRpc.SERVICE)
                 .addMethod(HostRpc.INFO, unary(q -> info()))
-                .addMethod(HostRpc.CREATE, unary(q -> Values.started(host.create(q.getSandboxId(),
-                        Values.shape(q.getShape())))))
-                .addMethod(HostRpc.PAUSE, unary(q -> Values.snapshot(host.pause(q.getSandboxId()))))
-                .addMethod(HostRpc.RESUME, unary(q -> Values.started(host.resume(q.getSandboxId()))))
-                .addMethod(HostRpc.FORK, unary(q -> Values.started(host.fork(q.getSourceId(), q.getChildId(),
-                        Values.shape(q.getShape())))))
-                .addMethod(HostRpc.SNAPSHOT, unary(q -> host.snapshot(q.getSandboxId())
+                .addMethod(HostRpc.CREATE, unary(q -> busy.of(q.getSandboxId(), () -> Values.started(host.create(
+                        q.getSandboxId(), Values.shape(q.getShape()))))))
+                .addMethod(HostRpc.PAUSE, unary(q -> busy.of(q.getSandboxId(),
+                        () -> Values.snapshot(host.pause(q.getSandboxId())))))
+                .addMethod(HostRpc.RESUME, unary(q -> busy.of(q.getSandboxId(),
+                        () -> Values.started(host.resume(q.getSandboxId())))))
+                .addMethod(HostRpc.FORK, unary(q -> busy.of(q.getChildId(), () -> Values.started(host.fork(
+                        q.getSourceId(), q.getChildId(), Values.shape(q.getShape()))))))
+                .addMethod(HostRpc.SNAPSHOT, unary(q -> busy.of(q.getSandboxId(), () -> host.snapshot(q.getSandboxId())
                         .map(s -> SnapshotLookup.newBuilder().setPresent(true).setSnapshot(Values.snapshot(s)).build())
-                        .orElse(SnapshotLookup.getDefaultInstance())))
+                        .orElse(SnapshotLookup.getDefaultInstance()))))
                 .addMethod(HostRpc.IS_RUNNING, unary(q -> flag(host.isRunning(q.getSandboxId()))))
                 .addMethod(HostRpc.RESIZE, unary(q -> {
                     host.resize(q.getSandboxId(), q.getDiskMib());
                     return empty();
                 }))
-                .addMethod(HostRpc.DESTROY_VM, unary(q -> {
+                .addMethod(HostRpc.DESTROY_VM, unary(q -> busy.of(q.getSandboxId(), () -> {
                     host.destroyVm(q.getSandboxId());
                     return empty();
-                }))
-                .addMethod(HostRpc.DESTROY_SNAPSHOT, unary(q -> {
+                })))
+                .addMethod(HostRpc.DESTROY_SNAPSHOT, unary(q -> busy.of(q.getSandboxId(), () -> {
                     host.destroySnapshot(q.getSandboxId());
                     return empty();
-                }))
-                .addMethod(HostRpc.DISCARD, unary(q -> {
+                })))
+                .addMethod(HostRpc.DISCARD, unary(q -> busy.of(q.getSandboxId(), () -> {
                     host.discard(q.getSandboxId());
                     return empty();
-                }))
+                })))
                 .addMethod(HostRpc.INVENTORY, unary(q -> {
                     var inventory = host.inventory();
                     InventoryReply.Builder reply = InventoryReply.newBuilder().addAllRunning(inventory.running());
                     inventory.paused().values().forEach(s -> reply.addPaused(Values.snapshot(s)));
                     return reply.build();
                 }))
-                .addMethod(HostRpc.ADOPT, unary(q -> {
+                .addMethod(HostRpc.ADOPT, unary(q -> busy.of(q.getSandboxId(), () -> {
                     host.adopt(q.getSandboxId());
                     return empty();
-                }))
+                })))
                 .addMethod(HostRpc.EVENTS, ServerCalls.asyncServerStreamingCall((q, observer) -> {
                     subscribers.add(observer);
                     ((ServerCallStreamObserver<Event>) observer).setOnCancelHandler(() -> subscribers.remove(observer));
                 }))
                 .addMethod(HostRpc.AGENT, ServerCalls.asyncBidiStreamingCall(
-                        responses -> new AgentRelay(host, responses, relays)))
+                        responses -> new AgentRelay(host, responses)))
                 .addMethod(HostRpc.LEASE, unary(q -> text(host.lease(q.getSandboxId(), q.getName(),
                         q.getEgressList(), q.getQuotaBytes()))))
                 .addMethod(HostRpc.HAS_LEASE, unary(q -> flag(host.hasLease(q.getSandboxId()))))
@@ -269,8 +292,13 @@ public final class HostDaemon implements AutoCloseable {
                     host.leave(q.getNetworkId(), q.getSandboxId());
                     return empty();
                 }))
-                .addMethod(HostRpc.CONFIGURE_GUEST, unary(q -> {
-                    host.configureGuest(q.getSandboxId());
+                .addMethod(HostRpc.GUEST_NETWORK, unary(q -> text(host.guestNetwork(q.getSandboxId())
+                        .map(Values::guestNetwork).orElse(null))))
+                .addMethod(HostRpc.SET_REMOTE_MEMBERS, unary(q -> {
+                    host.setRemoteMembers(q.getNetworkId(), q.getName(), q.getCidr(), q.getMembersList().stream()
+                            .map(m -> new sh.createos.sandbox.host.net.RemoteMember(m.getSandboxId(),
+                                    m.getName().isEmpty() ? null : m.getName(), m.getAddress(), m.getUnderlay()))
+                            .toList());
                     return empty();
                 }))
                 .build();
@@ -286,6 +314,7 @@ public final class HostDaemon implements AutoCloseable {
         if (view.accelerator() != null) {
             info.setAccelerator(view.accelerator());
         }
+        host.overlayAddress().ifPresent(info::setOverlayAddress);
         for (RootfsData.Entry entry : host.imageEntries()) {
             ImageEntry.Builder image = ImageEntry.newBuilder().setName(entry.name())
                     .setDeprecated(Boolean.TRUE.equals(entry.deprecated()))

@@ -25,7 +25,9 @@ import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.DomainException;
 import sh.createos.sandbox.server.host.Host;
 import sh.createos.sandbox.server.host.HostEvent;
+import sh.createos.sandbox.host.net.RemoteMember;
 import sh.createos.sandbox.server.host.Inventory;
+import sh.createos.sandbox.server.host.NetworkMember;
 import sh.createos.sandbox.server.host.SnapshotRef;
 import sh.createos.sandbox.server.host.Started;
 import sh.createos.sandbox.server.host.Traffic;
@@ -445,7 +447,7 @@ public final class HostsOfHosts implements Host {
         listeners.add(listener);
     }
 
-    // --- network: a sandbox's on its machine; private networks exist on each machine (no overlay between them yet)
+    // --- network: a sandbox's on its machine; a private network spans machines over an overlay (networkMembers)
 
     @Override
     public boolean hasNetwork() {
@@ -519,17 +521,77 @@ public final class HostsOfHosts implements Host {
         return up().stream().map(m -> m.host).anyMatch(h -> h.hasNetwork() && h.hasPrivateNetwork(networkId));
     }
 
+    /** The first machine picks the range; every other one gets the same (members on several machines share it). */
     @Override
     public String createPrivateNetwork(String networkId, String name) throws IOException {
         String cidr = null;
         for (Member member : up()) {
             Host host = member.host;
-            if (host.hasNetwork()) {
-                String made = host.createPrivateNetwork(networkId, name);
-                cidr = cidr == null ? made : cidr;
+            if (!host.hasNetwork()) {
+                continue;
+            }
+            if (cidr == null) {
+                cidr = host.createPrivateNetwork(networkId, name);
+            } else if (!host.hasPrivateNetwork(networkId)) {
+                host.setRemoteMembers(networkId, name, cidr, List.of());
             }
         }
         return cidr;
+    }
+
+    /**
+     * Tells every machine that has the network, or members of it, the members on the other machines with their
+     * machines' overlay addresses (a machine makes the network with {@code cidr} if it lacks it). A member on a
+     * machine that is down is left out until it is back.
+     *
+     * @throws DomainException UNAVAILABLE when members sit on several machines and one of those has no overlay address
+     */
+    @Override
+    public void networkMembers(String networkId, String name, String cidr, List<NetworkMember> members)
+            throws IOException {
+        if (cidr == null) {
+            return;
+        }
+        Map<String, List<NetworkMember>> byHost = new LinkedHashMap<>();
+        for (NetworkMember member : members) {
+            Host host;
+            try {
+                host = of(member.sandboxId());
+            } catch (DomainException unreachable) {
+                log.warn("network {}: member {} is not announced now: {}", networkId, member.sandboxId(),
+                        unreachable.getMessage());
+                continue;
+            }
+            byHost.computeIfAbsent(host.id(), k -> new ArrayList<>()).add(member);
+        }
+        Map<String, String> underlays = new HashMap<>();
+        for (Member machine : up()) {
+            Host host = machine.host;
+            if (!host.hasNetwork() || !byHost.containsKey(host.id()) && !host.hasPrivateNetwork(networkId)) {
+                continue;
+            }
+            List<RemoteMember> remote = new ArrayList<>();
+            for (Map.Entry<String, List<NetworkMember>> other : byHost.entrySet()) {
+                if (other.getKey().equals(host.id())) {
+                    continue;
+                }
+                for (NetworkMember member : other.getValue()) {
+                    if (member.ip() == null) {
+                        continue;
+                    }
+                    String underlay = underlays.computeIfAbsent(other.getKey(), id -> hosts.get(id).host
+                            .overlayAddress().orElseThrow(() -> DomainException.unavailable("host " + id + " has no"
+                                    + " overlay address (host --overlay-address), so network " + networkId
+                                    + " cannot span it and host " + host.id())));
+                    remote.add(new RemoteMember(member.sandboxId(), member.name(), member.ip(), underlay));
+                }
+            }
+            if (!remote.isEmpty() && host.overlayAddress().isEmpty()) {
+                throw DomainException.unavailable("host " + host.id() + " has no overlay address (host"
+                        + " --overlay-address), so network " + networkId + " cannot span it and other hosts");
+            }
+            host.setRemoteMembers(networkId, name, cidr, remote);
+        }
     }
 
     @Override

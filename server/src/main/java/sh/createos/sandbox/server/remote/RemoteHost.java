@@ -26,6 +26,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.agent.AgentClient;
+import sh.createos.sandbox.host.agent.GuestConfiguration;
 import sh.createos.sandbox.hostrpc.CreateRequest;
 import sh.createos.sandbox.hostrpc.EgressRequest;
 import sh.createos.sandbox.hostrpc.Empty;
@@ -465,6 +466,29 @@ public final class RemoteHost implements Host, AutoCloseable {
 
     @Override
     public void configureGuest(String sandboxId) throws IOException {
-        call(HostRpc.CONFIGURE_GUEST, ref(sandboxId), CALL);
+        // Applied over this control plane's own agent channel: the daemon relays the agent, it does not hold it.
+        String network = text(call(HostRpc.GUEST_NETWORK, ref(sandboxId), CALL));
+        if (network == null) {
+            throw new IllegalArgumentException("sandbox " + sandboxId + " has no network lease on host " + id);
+        }
+        agent(sandboxId).configure(GuestConfiguration.network(Values.guestNetwork(network)));
+    }
+
+    @Override
+    public void setRemoteMembers(String networkId, String name, String cidr,
+            List<sh.createos.sandbox.host.net.RemoteMember> remote) throws IOException {
+        sh.createos.sandbox.hostrpc.RemoteMembersRequest.Builder request = sh.createos.sandbox.hostrpc
+                .RemoteMembersRequest.newBuilder().setNetworkId(networkId).setName(name).setCidr(cidr);
+        for (sh.createos.sandbox.host.net.RemoteMember member : remote) {
+            request.addMembers(sh.createos.sandbox.hostrpc.RemoteMember.newBuilder()
+                    .setSandboxId(member.sandboxId()).setName(member.name() == null ? "" : member.name())
+                    .setAddress(member.address()).setUnderlay(member.underlay()));
+        }
+        call(HostRpc.SET_REMOTE_MEMBERS, request.build(), CALL);
+    }
+
+    @Override
+    public Optional<String> overlayAddress() {
+        return info().map(HostInfo::getOverlayAddress).filter(a -> !a.isEmpty());
     }
 }

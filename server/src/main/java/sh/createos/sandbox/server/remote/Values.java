@@ -1,6 +1,9 @@
 package sh.createos.sandbox.server.remote;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
+import sh.createos.sandbox.host.agent.GuestNetwork;
 import sh.createos.sandbox.hostrpc.SnapshotReply;
 import sh.createos.sandbox.hostrpc.StartedReply;
 import sh.createos.sandbox.hostrpc.TrafficReply;
@@ -11,7 +14,25 @@ import sh.createos.sandbox.server.host.VmShape;
 
 /** The Host seam's values and their protobuf messages, both ways. */
 final class Values {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private Values() {}
+
+    static String guestNetwork(GuestNetwork network) {
+        try {
+            return JSON.writeValueAsString(network);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + network, e);
+        }
+    }
+
+    static GuestNetwork guestNetwork(String json) {
+        try {
+            return JSON.readValue(json, GuestNetwork.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a guest network: " + json, e);
+        }
+    }
 
     static sh.createos.sandbox.hostrpc.VmShape shape(VmShape shape) {
         return sh.createos.sandbox.hostrpc.VmShape.newBuilder().setImage(shape.image()).setVcpus(shape.vcpus())

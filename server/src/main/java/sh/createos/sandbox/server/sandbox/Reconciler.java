@@ -1,7 +1,6 @@
 package sh.createos.sandbox.server.sandbox;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.EnumSet;
@@ -29,22 +28,23 @@ import sh.createos.sandbox.server.store.Store;
  */
 final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
-    /** Long enough for one row's engine work (a VM destroy), short enough that a dead replica's claim soon lapses. */
-    static final Duration CLAIM = Duration.ofMinutes(2);
     private static final Set<SandboxStatus> TO_CHECK = EnumSet.of(SandboxStatus.CREATING, SandboxStatus.RUNNING,
             SandboxStatus.PAUSING, SandboxStatus.PAUSED, SandboxStatus.RESUMING, SandboxStatus.FORKING,
             SandboxStatus.DESTROYING);
+    /** The statuses of an operation in flight: a row left in one by a killed replica is swept. */
+    static final Set<SandboxStatus> IN_FLIGHT = EnumSet.of(SandboxStatus.CREATING, SandboxStatus.PAUSING,
+            SandboxStatus.RESUMING, SandboxStatus.FORKING, SandboxStatus.DESTROYING);
 
     private final Store store;
     private final Host host;
     private final SandboxStateMachine states;
-    private final String replicaId;
+    private final RowClaims claims;
 
-    Reconciler(Store store, Host host, SandboxStateMachine states, String replicaId) {
+    Reconciler(Store store, Host host, SandboxStateMachine states, RowClaims claims) {
         this.store = store;
         this.host = host;
         this.states = states;
-        this.replicaId = replicaId;
+        this.claims = claims;
     }
 
     /**
@@ -71,19 +71,17 @@ final class Reconciler {
                         row.hostId());
                 continue;
             }
-            Instant now = Instant.now();
-            if (!store.claim(row.id(), replicaId, now, now.plus(CLAIM))) {
-                log.info("sandbox {} is being reconciled by another replica", row.id());
+            RowClaims.Hold hold = claims.tryHold(row.id());
+            if (hold == null) {
+                log.info("sandbox {} is claimed by another replica (acting on it, or reconciling it)", row.id());
                 continue;
             }
-            try {
+            try (hold) {
                 // Re-read under the claim: another replica may have finished it before we got here.
                 SandboxRecord current = store.sandbox(row.id()).orElse(row);
                 if (TO_CHECK.contains(current.status())) {
                     reconcile(current, vms.contains(row.id()), snapshots.get(row.id()));
                 }
-            } finally {
-                store.unclaim(row.id(), replicaId);
             }
         }
         for (String orphan : vms) {
@@ -99,6 +97,56 @@ final class Reconciler {
             }
         }
         log.info("reconciled: {} VMs attached", host.view().vmCount());
+    }
+
+    /**
+     * While serving, again and again: every row a killed replica left in flight (its claim lapsed, see
+     * {@link RowClaims}) is finished or rolled back to what its host holds now. The host is asked about that one
+     * sandbox (a host daemon answers once an operation it is still running on it is done), never a whole
+     * inventory, and nothing is treated as an orphan: live replicas' operations are under way everywhere.
+     *
+     * @return the ids of the rows settled
+     */
+    java.util.List<String> sweep() {
+        java.util.List<String> settled = new java.util.ArrayList<>();
+        if (host.problem().isPresent()) {
+            return settled;
+        }
+        for (SandboxRecord row : store.sandboxesIn(IN_FLIGHT)) {
+            if (row.hostId() != null && !host.owns(row.hostId())) {
+                continue; // another host's
+            }
+            RowClaims.Hold hold = claims.takeLapsed(row.id());
+            if (hold == null) {
+                continue; // a live operation's, or nobody's yet
+            }
+            try (hold) {
+                SandboxRecord current = store.sandbox(row.id()).orElse(row);
+                if (!IN_FLIGHT.contains(current.status())) {
+                    continue;
+                }
+                boolean alive;
+                SnapshotRef snapshot;
+                try {
+                    alive = host.isRunning(row.id());
+                    snapshot = host.snapshot(row.id()).orElse(null);
+                } catch (IOException | RuntimeException e) {
+                    log.warn("sandbox {} stays {} for now: its host does not answer: {}", row.id(),
+                            current.status().wire(), e.getMessage());
+                    claims.abandon(row.id());
+                    continue;
+                }
+                log.warn("sandbox {} was left {} by a replica that stopped; settling it (VM {}, snapshot {})",
+                        row.id(), current.status().wire(), alive ? "running" : "gone",
+                        snapshot == null ? "none" : "complete");
+                reconcile(current, alive, snapshot);
+                settled.add(row.id());
+            } catch (RuntimeException e) {
+                log.error("settling sandbox {} failed; a later sweep retries", row.id(), e);
+                claims.abandon(row.id());
+            }
+        }
+        return settled;
     }
 
     /** {@code alive}: the host holds a running VM of the row; {@code snapshot}: its complete snapshot, if any. */

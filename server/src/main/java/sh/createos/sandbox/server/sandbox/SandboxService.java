@@ -52,17 +52,32 @@ public final class SandboxService implements IdleAutoPause.Pauser {
     private final SandboxSnapshots snapshots;
     private final SandboxLeases leases;
     /** This control-plane replica, as the owner of the row claims it takes (reconcile, idle auto-pause). */
-    private final String replicaId = "cp_" + Ulid.next();
+    private final String replicaId;
+    private final RowClaims claims;
+    /** Renews this replica's claims and sweeps rows a killed replica left in flight (see {@link #startSweeping}). */
+    private java.util.concurrent.ScheduledExecutorService sweeper;
     /** Background reclaims still running, so shutdown can let them finish. */
     private final Phaser background = new Phaser(1);
 
     public SandboxService(Store store, Host host, AutoPauseLimits autoPauseLimits) {
+        this(store, host, autoPauseLimits, "cp_" + Ulid.next());
+    }
+
+    /**
+     * @param replicaId the owner of this replica's row claims; the same across restarts on one data directory, so
+     *                  a server killed in the middle of an operation takes its own rows back at once when it starts
+     *                  again (another replica's rows wait for their claim to lapse)
+     */
+    public SandboxService(Store store, Host host, AutoPauseLimits autoPauseLimits, String replicaId) {
+        this.replicaId = replicaId;
         this.store = store;
         this.host = host;
         this.states = new SandboxStateMachine(store);
         this.autoPauseLimits = autoPauseLimits;
         this.leases = new SandboxLeases(store, host);
-        this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, leases, this::requireLiveVm);
+        this.claims = new RowClaims(store, replicaId);
+        this.snapshots = new SandboxSnapshots(store, host, states, activity, locks, leases, this::requireLiveVm,
+                claims);
         host.onEvent(this::onHostEvent);
     }
 
@@ -135,6 +150,13 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         SandboxRecord asked = CreateRequests.newRow(user, req, images, host::owns, now());
         SandboxRecord row = admit(user, asked.withHostId(host.place(asked.id(), asked.memMib(), asked.hostId(),
                 req.nodeSelector())));
+        try (RowClaims.Hold claim = claims.hold(row.id())) {
+            return boot(row, networks);
+        }
+    }
+
+    /** The new row's lease and VM, then running; a failure fails the row with nothing left. */
+    private SandboxRecord boot(SandboxRecord row, List<NetworkRecord> networks) {
         String ip;
         Started started;
         try {
@@ -369,15 +391,13 @@ public final class SandboxService implements IdleAutoPause.Pauser {
         if (sandbox.hostId() == null || !host.owns(sandbox.hostId()) || !host.isRunning(sandbox.id())) {
             return;
         }
-        Instant now = Instant.now();
-        if (!store.claim(sandbox.id(), replicaId, now, now.plus(Reconciler.CLAIM))) {
+        RowClaims.Hold claim = claims.tryHold(sandbox.id());
+        if (claim == null) {
             return;
         }
-        try {
+        try (claim) {
             snapshots.pause(sandbox, "idle for " + idleFor.toSeconds() + " s (auto_pause_after_seconds "
                     + sandbox.autoPauseAfterSeconds() + ")");
-        } finally {
-            store.unclaim(sandbox.id(), replicaId);
         }
     }
 
@@ -478,7 +498,7 @@ public final class SandboxService implements IdleAutoPause.Pauser {
     private void reclaim(SandboxRecord destroying) {
         var lock = locks.of(destroying.id());
         lock.lock();
-        try {
+        try (RowClaims.Hold claim = claims.hold(destroying.id())) {
             host.destroyVm(destroying.id());
             if (host.problem().isEmpty()) {
                 host.destroySnapshot(destroying.id());
@@ -510,6 +530,9 @@ public final class SandboxService implements IdleAutoPause.Pauser {
 
     /** Lets background reclaims finish (bounded), then detaches from every VM, leaving them running. */
     public void shutdown() {
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+        }
         try {
             background.awaitAdvanceInterruptibly(background.arrive(), 30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -522,10 +545,39 @@ public final class SandboxService implements IdleAutoPause.Pauser {
 
     /** At start: see {@link Reconciler}. */
     public void reconcile() throws IOException {
-        new Reconciler(store, host, states, replicaId).run();
+        new Reconciler(store, host, states, claims).run();
         // Rows that may still have a VM or a snapshot keep their lease; a reclaim releases it when it is done.
         leases.reconcile(store.sandboxesIn(EnumSet.complementOf(EnumSet.of(SandboxStatus.DESTROYED,
                 SandboxStatus.FAILED))).stream().map(SandboxRecord::id).toList());
+    }
+
+    /**
+     * While serving: renews the claims of this replica's operations, and settles the rows another replica was
+     * killed in the middle of (see {@link Reconciler#sweep}), each as soon as its claim lapses.
+     */
+    public void startSweeping() {
+        sweeper = java.util.concurrent.Executors.newScheduledThreadPool(2, Thread.ofPlatform().daemon()
+                .name("row-claims-", 0).factory());
+        long renew = RowClaims.RENEW_EVERY.toMillis();
+        sweeper.scheduleWithFixedDelay(() -> {
+            try {
+                claims.renew();
+            } catch (RuntimeException e) {
+                log.warn("renewing this replica's row claims failed: {}", e.getMessage());
+            }
+        }, renew, renew, java.util.concurrent.TimeUnit.MILLISECONDS);
+        sweeper.scheduleWithFixedDelay(this::sweep, renew, renew, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void sweep() {
+        try {
+            for (String id : new Reconciler(store, host, states, claims).sweep()) {
+                store.sandbox(id).filter(r -> r.status() == SandboxStatus.FAILED
+                        || r.status() == SandboxStatus.DESTROYED).ifPresent(r -> leases.release(id));
+            }
+        } catch (RuntimeException e) {
+            log.warn("sweeping rows left in flight failed: {}", e.getMessage());
+        }
     }
 
     /** The store keeps milliseconds; rows made here carry no more, so they equal what is read back. */

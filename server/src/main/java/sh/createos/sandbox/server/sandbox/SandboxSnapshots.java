@@ -46,9 +46,11 @@ final class SandboxSnapshots {
     private final SandboxLocks locks;
     private final SandboxLeases leases;
     private final LiveVm liveVm;
+    private final RowClaims claims;
 
     SandboxSnapshots(Store store, Host host, SandboxStateMachine states, ActivityTracker activity,
-            SandboxLocks locks, SandboxLeases leases, LiveVm liveVm) {
+            SandboxLocks locks, SandboxLeases leases, LiveVm liveVm, RowClaims claims) {
+        this.claims = claims;
         this.store = store;
         this.host = host;
         this.states = states;
@@ -62,7 +64,7 @@ final class SandboxSnapshots {
     SandboxRecord pause(SandboxRecord sandbox, String reason) {
         ReentrantLock lock = locks.of(sandbox.id());
         lock.lock();
-        try {
+        try (RowClaims.Hold claim = claims.hold(sandbox.id())) {
             SandboxRecord current = reread(sandbox);
             require(current, SandboxStatus.RUNNING, "only a running sandbox can be paused");
             liveVm.require(current);
@@ -101,7 +103,7 @@ final class SandboxSnapshots {
     SandboxRecord resume(SandboxRecord sandbox) {
         ReentrantLock lock = locks.of(sandbox.id());
         lock.lock();
-        try {
+        try (RowClaims.Hold claim = claims.hold(sandbox.id())) {
             SandboxRecord current = reread(sandbox);
             require(current, SandboxStatus.PAUSED, "only a paused sandbox can be resumed");
             requireSnapshot(current);
@@ -137,6 +139,13 @@ final class SandboxSnapshots {
     SandboxRecord fork(SandboxRecord source, ForkSandboxRequest req, SandboxRecord childRow, Admission admission) {
         require(source, SandboxStatus.PAUSED, "only a paused sandbox can be forked (pause it and wait for paused)");
         SandboxRecord child = admission.admit(childRow);
+        try (RowClaims.Hold claim = claims.hold(child.id())) {
+            return forkInto(source, req, child);
+        }
+    }
+
+    /** The admitted child's lease and VM from the source's snapshot, then running (or paused). */
+    private SandboxRecord forkInto(SandboxRecord source, ForkSandboxRequest req, SandboxRecord child) {
         Started started;
         String ip;
         ReentrantLock lock = locks.of(source.id());

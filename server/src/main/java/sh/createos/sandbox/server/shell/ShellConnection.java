@@ -4,14 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeoutException;
-import org.eclipse.jetty.io.AbstractConnection;
-import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.FutureCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sh.createos.sandbox.server.http.UpgradedConnection;
 
 /**
  * What a {@code /shell} connection becomes after its 101 (interactive-api.md §2): framed input and resizes from
@@ -19,49 +16,27 @@ import org.slf4j.LoggerFactory;
  * output and closes the connection (no exit status is sent, as the CLI expects none); the client's close hangs
  * the shell's session up; a lost agent (pause, destroy) closes the connection.
  */
-final class ShellConnection extends AbstractConnection implements Connection.UpgradeTo {
+final class ShellConnection extends UpgradedConnection {
     private static final Logger log = LoggerFactory.getLogger(ShellConnection.class);
 
     private final ShellSession shell;
     private final Runnable onTraffic;
-    private final String what;
-    private volatile ByteBuffer early;
 
     ShellConnection(EndPoint endPoint, Executor executor, ShellSession shell, Runnable onTraffic, String what) {
-        super(endPoint, executor);
+        super(endPoint, executor, what);
         this.shell = shell;
         this.onTraffic = onTraffic;
-        this.what = what;
     }
 
     @Override
-    public void onUpgradeTo(ByteBuffer buffer) {
-        if (BufferUtil.hasContent(buffer)) {
-            ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
-            copy.put(buffer).flip();
-            early = copy;
-        }
+    protected String kind() {
+        return "shell";
     }
 
     @Override
-    public void onOpen() {
-        super.onOpen();
-        Thread.ofVirtual().name("shell-in " + what).start(this::clientToShell);
-        Thread.ofVirtual().name("shell-out " + what).start(this::shellToClient);
-    }
-
-    @Override
-    public void onFillable() {}
-
-    /** A terminal may sit idle for as long as its user likes. */
-    @Override
-    public boolean onIdleExpired(TimeoutException timeout) {
-        return false;
-    }
-
-    private void clientToShell() {
+    protected void fromClient() {
         try {
-            ShellFrames.pump(new EndPointInput(getEndPoint(), early), new ShellFrames.Sink() {
+            ShellFrames.pump(new EndPointInput(getEndPoint(), early()), new ShellFrames.Sink() {
                 @Override
                 public void data(byte[] bytes, int off, int len) throws IOException {
                     shell.input(bytes, off, len);
@@ -75,7 +50,7 @@ final class ShellConnection extends AbstractConnection implements Connection.Upg
             });
         } catch (IOException | RuntimeException e) {
             if (!shell.exited()) {
-                log.debug("shell {} input ended: {}", what, e.toString());
+                log.debug("shell {} input ended: {}", what(), e.toString());
             }
         }
         if (!shell.exited()) {
@@ -84,7 +59,8 @@ final class ShellConnection extends AbstractConnection implements Connection.Upg
         getEndPoint().close();
     }
 
-    private void shellToClient() {
+    @Override
+    protected void toClient() {
         InputStream output = shell.output();
         try {
             byte[] bytes = new byte[32 * 1024];
@@ -97,7 +73,7 @@ final class ShellConnection extends AbstractConnection implements Connection.Upg
                         written.get();
                         onTraffic.run();
                     } catch (java.util.concurrent.ExecutionException e) {
-                        // The client left: keep draining while clientToShell hangs the session up (aborting the
+                        // The client left: keep draining while fromClient hangs the session up (aborting the
                         // exec here would kill processes the user detached).
                         clientGone = true;
                     }
@@ -110,7 +86,7 @@ final class ShellConnection extends AbstractConnection implements Connection.Upg
             shell.reapLeftovers();
             getEndPoint().shutdownOutput();
         } catch (Exception e) {
-            log.debug("shell {} output ended: {}", what, e.toString());
+            log.debug("shell {} output ended: {}", what(), e.toString());
             shell.close();
         }
         getEndPoint().close();

@@ -3,7 +3,6 @@ package sh.createos.sandbox.server.ssh;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import sh.createos.sandbox.host.agent.FileDownload;
@@ -12,16 +11,13 @@ import sh.createos.sandbox.host.agent.FileDownload;
  * A guest file read through the agent's {@code read_file} stream. SFTP clients read in order, so one stream usually
  * serves the whole file; a read behind the stream (or far ahead) reopens it at the start and skips forward.
  */
-final class AgentReadChannel implements SeekableByteChannel {
+final class AgentReadChannel extends AgentChannel {
     private static final long SKIP_AHEAD_LIMIT = 4L << 20;
     private final AgentFileSystem fs;
     private final String path;
     private FileDownload download;
     private InputStream in;
     private long streamPosition;
-    private long position;
-    private long size;
-    private boolean open = true;
 
     AgentReadChannel(AgentFileSystem fs, String path) throws IOException {
         this.fs = fs;
@@ -78,40 +74,13 @@ final class AgentReadChannel implements SeekableByteChannel {
     }
 
     @Override
-    public synchronized long position() throws IOException {
-        ensureOpen();
-        return position;
-    }
-
-    @Override
-    public synchronized SeekableByteChannel position(long newPosition) throws IOException {
-        ensureOpen();
-        if (newPosition < 0) {
-            throw new IllegalArgumentException("negative position " + newPosition);
-        }
-        position = newPosition;
-        return this;
-    }
-
-    @Override
-    public synchronized long size() throws IOException {
-        ensureOpen();
-        return size;
-    }
-
-    @Override
     public SeekableByteChannel truncate(long newSize) {
         throw new NonWritableChannelException();
     }
 
     @Override
-    public synchronized boolean isOpen() {
-        return open;
-    }
-
-    @Override
     public synchronized void close() throws IOException {
-        open = false;
+        markClosed();
         closeStream();
     }
 
@@ -119,12 +88,6 @@ final class AgentReadChannel implements SeekableByteChannel {
         if (download != null) {
             download.close();
             download = null;
-        }
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (!open) {
-            throw new ClosedChannelException();
         }
     }
 }

@@ -3,7 +3,6 @@ package sh.createos.sandbox.server.ssh;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.SeekableByteChannel;
@@ -19,7 +18,7 @@ import java.util.concurrent.ExecutionException;
  * fails, a gap is filled with zeros). Appending to, or rewriting part of, an existing file needs its old content:
  * it is fetched into a private temporary file on the host first and uploaded whole on close.
  */
-final class AgentWriteChannel implements SeekableByteChannel {
+final class AgentWriteChannel extends AgentChannel {
     private final AgentFileSystem fs;
     private final String path;
     private final int mode;
@@ -30,9 +29,6 @@ final class AgentWriteChannel implements SeekableByteChannel {
     // spooling
     private Path spoolFile;
     private FileChannel spool;
-    private long position;
-    private long size;
-    private boolean open = true;
 
     private AgentWriteChannel(AgentFileSystem fs, String path, int mode, boolean append) {
         this.fs = fs;
@@ -110,28 +106,6 @@ final class AgentWriteChannel implements SeekableByteChannel {
     }
 
     @Override
-    public synchronized long position() throws IOException {
-        ensureOpen();
-        return position;
-    }
-
-    @Override
-    public synchronized SeekableByteChannel position(long newPosition) throws IOException {
-        ensureOpen();
-        if (newPosition < 0) {
-            throw new IllegalArgumentException("negative position " + newPosition);
-        }
-        position = newPosition;
-        return this;
-    }
-
-    @Override
-    public synchronized long size() throws IOException {
-        ensureOpen();
-        return size;
-    }
-
-    @Override
     public synchronized SeekableByteChannel truncate(long newSize) throws IOException {
         ensureOpen();
         if (newSize >= size) {
@@ -146,18 +120,12 @@ final class AgentWriteChannel implements SeekableByteChannel {
         return this;
     }
 
-    @Override
-    public synchronized boolean isOpen() {
-        return open;
-    }
-
     /** Commits: ends the stream (or uploads the spool file) and waits until the agent has the file in place. */
     @Override
     public synchronized void close() throws IOException {
-        if (!open) {
+        if (!markClosed()) {
             return;
         }
-        open = false;
         try {
             if (spool != null) {
                 spool.close();
@@ -181,12 +149,6 @@ final class AgentWriteChannel implements SeekableByteChannel {
             if (spoolFile != null) {
                 Files.deleteIfExists(spoolFile);
             }
-        }
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (!open) {
-            throw new ClosedChannelException();
         }
     }
 }

@@ -256,6 +256,12 @@ public final class JdbcStore implements Store {
     }
 
     @Override
+    public boolean claimLapsed(String sandboxId, String owner, Instant now, Instant until) {
+        return update("UPDATE sandboxes SET claimed_by = ?, claimed_until = ? WHERE id = ? AND claimed_by IS NOT NULL "
+                + "AND claimed_until < ?", owner, until.toEpochMilli(), sandboxId, now.toEpochMilli()) == 1;
+    }
+
+    @Override
     public void unclaim(String sandboxId, String owner) {
         update("UPDATE sandboxes SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?",
                 sandboxId, owner);

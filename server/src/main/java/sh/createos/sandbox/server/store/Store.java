@@ -62,6 +62,12 @@ public interface Store extends AutoCloseable {
      */
     boolean claim(String sandboxId, String owner, Instant now, Instant until);
 
+    /**
+     * Takes the row only when a claim on it ran out (a replica that died holding it, or a sweep that left it for
+     * the next one); an unclaimed row is left alone (it may be a live create between its insert and its claim).
+     */
+    boolean claimLapsed(String sandboxId, String owner, Instant now, Instant until);
+
     /** Gives a claim back (a no-op unless {@code owner} holds it). */
     void unclaim(String sandboxId, String owner);
 

@@ -6,32 +6,28 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.jetty.io.AbstractConnection;
-import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.FutureCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sh.createos.sandbox.host.agent.DialConnection;
+import sh.createos.sandbox.server.http.UpgradedConnection;
 
 /**
  * What an HTTP connection becomes after a 101: raw bytes between the client's socket and a guest port the agent
  * dialed, one virtual thread per direction. A half-close travels through (client FIN → EOF to the guest socket,
  * guest EOF → FIN to the client); the tunnel closes once both directions ended or either failed.
  */
-public final class DialTunnel extends AbstractConnection implements Connection.UpgradeTo {
+public final class DialTunnel extends UpgradedConnection {
     private static final Logger log = LoggerFactory.getLogger(DialTunnel.class);
     /** One agent DATA frame's worth, so a read maps to a single frame. */
     private static final int CHUNK = 32_758;
 
     private final DialConnection dial;
     private final Runnable onTraffic;
-    private final String what;
     private final AtomicInteger openDirections = new AtomicInteger(2);
-    private volatile ByteBuffer fromClientEarly;
     private final byte[] fromGuestEarly;
 
     /**
@@ -40,44 +36,22 @@ public final class DialTunnel extends AbstractConnection implements Connection.U
      */
     public DialTunnel(EndPoint endPoint, Executor executor, DialConnection dial, byte[] fromGuestEarly,
             Runnable onTraffic, String what) {
-        super(endPoint, executor);
+        super(endPoint, executor, what);
         this.dial = dial;
         this.fromGuestEarly = fromGuestEarly;
         this.onTraffic = onTraffic;
-        this.what = what;
-    }
-
-    /** Bytes the client sent right behind its request head, already read by the HTTP parser. */
-    @Override
-    public void onUpgradeTo(ByteBuffer buffer) {
-        if (BufferUtil.hasContent(buffer)) {
-            ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
-            copy.put(buffer).flip();
-            fromClientEarly = copy;
-        }
     }
 
     @Override
-    public void onOpen() {
-        super.onOpen();
-        Thread.ofVirtual().name("tunnel-in " + what).start(this::clientToGuest);
-        Thread.ofVirtual().name("tunnel-out " + what).start(this::guestToClient);
+    protected String kind() {
+        return "tunnel";
     }
 
-    /** Reading is driven by {@link #clientToGuest}, not by Jetty's fill interest. */
     @Override
-    public void onFillable() {}
-
-    /** A tunnel may sit idle as long as both ends keep it open (an SSH session, a quiet WebSocket). */
-    @Override
-    public boolean onIdleExpired(TimeoutException timeout) {
-        return false;
-    }
-
-    private void clientToGuest() {
+    protected void fromClient() {
         OutputStream toGuest = dial.output();
         try {
-            ByteBuffer early = fromClientEarly;
+            ByteBuffer early = early();
             if (early != null) {
                 toGuest.write(early.array(), early.position(), early.remaining());
             }
@@ -104,7 +78,8 @@ public final class DialTunnel extends AbstractConnection implements Connection.U
         }
     }
 
-    private void guestToClient() {
+    @Override
+    protected void toClient() {
         InputStream fromGuest = dial.input();
         try {
             if (fromGuestEarly.length > 0) {
@@ -139,7 +114,7 @@ public final class DialTunnel extends AbstractConnection implements Connection.U
 
     private void fail(String direction, Exception e) {
         if (getEndPoint().isOpen()) {
-            log.debug("tunnel {} ended ({}): {}", what, direction, e.toString());
+            log.debug("tunnel {} ended ({}): {}", what(), direction, e.toString());
         }
         closeBoth();
     }

@@ -12,13 +12,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import sh.createos.sandbox.model.SandboxStatus;
 import sh.createos.sandbox.server.Accounts;
+import sh.createos.sandbox.server.ApiWithoutVms;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
 import sh.createos.sandbox.server.Ulid;
@@ -30,21 +28,7 @@ import sh.createos.sandbox.server.store.User;
  * envelopes, auth, CORS, catalogs, listing and pagination (rows written through the real store), ownership and
  * every validation error.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ApiWithoutVmsTest {
-    @TempDir
-    static Path dir;
-    private TestApi api;
-
-    @BeforeAll
-    void start() throws Exception {
-        api = TestApi.start(dir, false);
-    }
-
-    @AfterAll
-    void stop() {
-        api.close();
-    }
+class ApiWithoutVmsTest extends ApiWithoutVms {
 
     @Test
     void healthzIsAJSendEnvelopeWithoutAuth() throws Exception {

@@ -5,17 +5,13 @@ import static sh.createos.sandbox.server.TestApi.map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.ApiWithoutVms;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
 import sh.createos.sandbox.server.Ulid;
@@ -27,22 +23,8 @@ import sh.createos.sandbox.server.store.User;
  * the real store of a server without a guest kit: nothing here needs a VM, so every refusal must happen before the
  * engine is asked. {@code SnapshotApiTest} covers the successful paths on real VMs.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PauseForkRulesTest {
+class PauseForkRulesTest extends ApiWithoutVms {
     private static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
-    @TempDir
-    static Path dir;
-    private TestApi api;
-
-    @BeforeAll
-    void start() throws Exception {
-        api = TestApi.start(dir, false);
-    }
-
-    @AfterAll
-    void stop() {
-        api.close();
-    }
 
     @Test
     void unknownAndOtherUsersSandboxesAre404() throws Exception {

@@ -133,7 +133,9 @@ class ComputerUseTest {
         Reply started = api.post(exec, api.aliceKey, map("cmd", "sh", "args", new String[] {"-c",
                 "DISPLAY=:0 setsid xfce4-terminal --disable-server --title=" + title + " >/dev/null 2>&1 &"}));
         assertThat(started.status()).as("exec: %s", started).isEqualTo(200);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        // Not 120 s: at a load average of 15-25 on 2 cores one listing took 15-100 s (the guest's `windows` runs one
+        // xdotool per window, ~35 on this desktop) and the terminal was listed just after 120 s had passed.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         while (System.nanoTime() < deadline) {
             for (JsonNode window : api.get(base + "/windows", api.aliceKey).data()) {
                 if (title.equals(window.path("title").asText())) {

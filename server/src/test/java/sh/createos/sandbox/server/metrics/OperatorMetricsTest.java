@@ -21,11 +21,8 @@ import org.hawkular.agent.prometheus.types.Metric;
 import org.hawkular.agent.prometheus.types.MetricFamily;
 import org.hawkular.agent.prometheus.types.MetricType;
 import org.hawkular.agent.prometheus.walkers.CollectorPrometheusMetricsWalker;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.server.ApiWithoutVms;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
 
@@ -34,21 +31,7 @@ import sh.createos.sandbox.server.TestApi.Reply;
  * it, the scrape parses as Prometheus text (Hawkular's parser) into the documented families, and no tenant's data
  * is in it.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OperatorMetricsTest {
-    @TempDir
-    static Path dir;
-    private TestApi api;
-
-    @BeforeAll
-    void start() throws Exception {
-        api = TestApi.start(dir, false);
-    }
-
-    @AfterAll
-    void stop() {
-        api.close();
-    }
+class OperatorMetricsTest extends ApiWithoutVms {
 
     private HttpResponse<String> scrape(String authorization) throws Exception {
         HttpRequest.Builder b = api.request("/metrics").GET();

@@ -5,16 +5,12 @@ import static sh.createos.sandbox.server.TestApi.map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import sh.createos.sandbox.model.SandboxStatus;
+import sh.createos.sandbox.server.ApiWithoutVms;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
 import sh.createos.sandbox.server.Ulid;
@@ -25,21 +21,7 @@ import sh.createos.sandbox.server.store.User;
  * Networks, egress and bandwidth through the API without a VM (no guest kit, no host network): shapes, ownership,
  * states and every validation error; rows written through the real store stand in for sandboxes.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class NetworkApiWithoutVmsTest {
-    @TempDir
-    static Path dir;
-    private TestApi api;
-
-    @BeforeAll
-    void start() throws Exception {
-        api = TestApi.start(dir, false);
-    }
-
-    @AfterAll
-    void stop() {
-        api.close();
-    }
+class NetworkApiWithoutVmsTest extends ApiWithoutVms {
 
     @Test
     void networksAreCreatedListedReadAndDeletedByTheirOwnerOnly() throws Exception {

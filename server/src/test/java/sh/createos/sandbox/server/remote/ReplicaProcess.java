@@ -21,7 +21,6 @@ import sh.createos.sandbox.server.secrets.SecretBox;
  */
 final class ReplicaProcess implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
-
     private final Process process;
     final int port;
     final Path log;
@@ -32,17 +31,47 @@ final class ReplicaProcess implements AutoCloseable {
         this.log = log;
     }
 
+    /** A fresh value for the replicas' shared {@code SecretBox} key (32 random bytes, base64). */
+    static String newSecretKey() {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        return java.util.Base64.getEncoder().encodeToString(secret);
+    }
+
     static ReplicaProcess start(Path dataDir, String databaseUrl, String secretKey, Path tokenFile, Path tlsDir)
             throws Exception {
+        return start(dataDir, databaseUrl, secretKey, tokenFile, tlsDir, "127.0.0.1", List.of());
+    }
+
+    /**
+     * The same listening on {@code listenHost} ("0.0.0.0" lets host daemons in other network namespaces, see
+     * {@link NetnsMachine}, heartbeat to it) and with {@code jvmOptions} (e.g. {@code -D…}); {@link #url} stays on
+     * loopback.
+     */
+    static ReplicaProcess start(Path dataDir, String databaseUrl, String secretKey, Path tokenFile, Path tlsDir,
+            String listenHost, List<String> jvmOptions) throws Exception {
         Files.createDirectories(dataDir);
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
+        return start(dataDir, databaseUrl, secretKey, tokenFile, tlsDir, listenHost, jvmOptions, port);
+    }
+
+    /** On {@code port}: a replica started again where a killed one listened, so the hosts' heartbeats reach it. */
+    static ReplicaProcess start(Path dataDir, String databaseUrl, String secretKey, Path tokenFile, Path tlsDir,
+            int port) throws Exception {
+        return start(dataDir, databaseUrl, secretKey, tokenFile, tlsDir, "127.0.0.1", List.of(), port);
+    }
+
+    private static ReplicaProcess start(Path dataDir, String databaseUrl, String secretKey, Path tokenFile, Path tlsDir,
+            String listenHost, List<String> jvmOptions, int port) throws Exception {
+        Files.createDirectories(dataDir);
         Path log = dataDir.resolve("replica.log");
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-cp", System.getProperty("java.class.path"), ServerMain.class.getName(), "serve",
-                "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port, "--database-url", databaseUrl,
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(), "serve",
+                "--data-dir", dataDir.toString(), "--listen", listenHost + ":" + port, "--database-url", databaseUrl,
                 "--host-token-file", tokenFile.toString(), "--host-tls-dir", tlsDir.toString(),
                 "--host-dead-after-seconds", "4",
                 "--network", "off", "--ingress-listen", "127.0.0.1:0", "--ssh-listen", "off"));
@@ -80,6 +109,12 @@ final class ReplicaProcess implements AutoCloseable {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
+    }
+
+    /** The end of its log, for failure messages. */
+    String logExcerpt() throws IOException {
+        String all = Files.readString(log);
+        return all.length() <= 6000 ? all : all.substring(all.length() - 6000);
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.server.QemuProcesses;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
 import sh.createos.sandbox.server.Ulid;
@@ -22,7 +23,7 @@ import sh.createos.sandbox.server.Ulid;
  * a control plane over mutual TLS ({@code host --control-plane URL}); creates are placed by {@code node_selector} and
  * {@code host_id}; one daemon is killed with SIGKILL: it shows {@code dead}, nothing is placed on it, its sandbox
  * answers 503 at once while the survivor serves on; started again (on another port), it re-registers and its
- * sandbox, whose VM ran on meanwhile, answers again.
+ * sandbox answers again: the same VM (its QEMU process and a file in its /tmp survived), which ran on meanwhile.
  */
 class SelfRegisteringHostsTest {
     /** A host without a heartbeat for this long is down (the daemons beat every second). */
@@ -72,6 +73,14 @@ class SelfRegisteringHostsTest {
     private static Reply exec(TestApi api, String key, String id, String... argv) throws Exception {
         return api.post("/v1/sandboxes/" + id + "/exec", key, map("cmd", argv[0], "args",
                 List.of(argv).subList(1, argv.length)));
+    }
+
+    /** The pid of the one QEMU that serves the machine's data directory. */
+    private static long qemuPid(Path machine) {
+        List<Long> pids = QemuProcesses.of(machine).stream().filter(vmm -> !vmm.conversion()).map(QemuProcesses.Vmm::pid)
+                .toList();
+        assertThat(pids).as("QEMU processes of " + machine).hasSize(1);
+        return pids.getFirst();
     }
 
     @Test
@@ -135,6 +144,10 @@ class SelfRegisteringHostsTest {
             assertThat(host(counted, "h1").get("vm_count").asInt()).isEqualTo(1);
             assertThat(host(counted, "h2").get("vm_count").asInt()).isEqualTo(1);
 
+            // A mark of this very VM: a file in its /tmp (RAM-backed: it is gone if the VM ever restarts).
+            assertThat(exec(api, api.aliceKey, a, "sh", "-c", "echo kept > /tmp/mark").status()).isEqualTo(200);
+            long vmPid = qemuPid(one);
+
             // h1's daemon is killed: within the dead-after window it is dead, and its sandbox answers 503 at once.
             h1.kill();
             awaitHosts(api, h -> is(h, "h1", "dead") && is(h, "h2", "active"), "h1 dead, h2 active");
@@ -145,7 +158,9 @@ class SelfRegisteringHostsTest {
                 long before = System.nanoTime();
                 Reply lost = exec(api, api.aliceKey, a, "true");
                 assertThat(lost.status()).as(lost.toString()).isEqualTo(503);
-                assertThat(lost.toString()).contains("h1");
+                // A JSend error (5xx carry no domain code): its message names the host that is out of reach.
+                assertThat(lost.json().get("status").asText()).as(lost.toString()).isEqualTo("error");
+                assertThat(lost.json().get("message").asText()).as(lost.toString()).contains("host h1");
                 assertThat(Duration.ofNanos(System.nanoTime() - before)).as("no hang").isLessThan(Duration.ofSeconds(5));
                 if (lost.toString().contains("unavailable: no heartbeat for")) {
                     break;
@@ -155,6 +170,7 @@ class SelfRegisteringHostsTest {
             }
             assertThat(api.get("/v1/sandboxes/" + a, api.aliceKey).data().get("status").asText())
                     .as("its row is kept as it was: the VM runs on, on its machine").isEqualTo("running");
+            assertThat(ProcessHandle.of(vmPid).map(ProcessHandle::isAlive)).as("its QEMU runs on").contains(true);
 
             // Nothing is placed on it: an unpinned create goes to h2; pinned to h1 or its labels, 503 and no row.
             Reply elsewhere = api.post("/v1/sandboxes", api.aliceKey, map("shape", "s-1vcpu-256mb", "name", "c"));
@@ -178,6 +194,9 @@ class SelfRegisteringHostsTest {
             Reply back = exec(api, api.aliceKey, a, "hostname");
             assertThat(back.status()).as(back.toString()).isEqualTo(200);
             assertThat(back.data().get("result").get("stdout").asText()).isEqualTo("on-a\n");
+            assertThat(exec(api, api.aliceKey, a, "cat", "/tmp/mark").data().get("result").get("stdout").asText())
+                    .as("the same VM, never restarted").isEqualTo("kept\n");
+            assertThat(qemuPid(one)).isEqualTo(vmPid);
             JsonNode after = hosts(api);
             assertThat(host(after, "h1").get("vm_count").asInt()).isEqualTo(1);
             assertThat(host(after, "h2").get("vm_count").asInt()).isEqualTo(2);

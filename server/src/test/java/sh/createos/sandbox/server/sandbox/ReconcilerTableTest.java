@@ -107,7 +107,7 @@ class ReconcilerTableTest {
         if (snapshot) {
             host.snapshots.put(row.id(), NOW);
         }
-        new Reconciler(store, host, new SandboxStateMachine(store), "cp_test").run();
+        new Reconciler(store, host, new SandboxStateMachine(store), new RowClaims(store, "cp_test")).run();
 
         assertThat(store.sandbox(row.id()).orElseThrow().status()).isEqualTo(after);
         assertThat(host.isRunning(row.id())).as("VM held after reconcile").isEqualTo(vmLeft);
@@ -128,7 +128,7 @@ class ReconcilerTableTest {
         host.snapshots.put("sb_ORPHANSNAP", NOW);
         assertThat(store.claim(claimed.id(), "cp_busy", Instant.now(), Instant.now().plusSeconds(60))).isTrue();
 
-        new Reconciler(store, host, new SandboxStateMachine(store), "cp_test").run();
+        new Reconciler(store, host, new SandboxStateMachine(store), new RowClaims(store, "cp_test")).run();
 
         assertThat(store.sandbox(claimed.id()).orElseThrow().status()).isEqualTo(PAUSING);
         assertThat(host.running).containsExactly(claimed.id());
@@ -142,7 +142,7 @@ class ReconcilerTableTest {
         SandboxRecord pausing = insert(PAUSING);
         host.answering = java.util.Set.of();
 
-        new Reconciler(store, host, new SandboxStateMachine(store), "cp_test").run();
+        new Reconciler(store, host, new SandboxStateMachine(store), new RowClaims(store, "cp_test")).run();
 
         assertThat(store.sandbox(running.id()).orElseThrow().status()).isEqualTo(RUNNING);
         assertThat(store.sandbox(pausing.id()).orElseThrow().status()).isEqualTo(PAUSING);

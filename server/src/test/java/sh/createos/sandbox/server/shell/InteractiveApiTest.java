@@ -39,6 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import sh.createos.sandbox.server.HttpHead;
 import sh.createos.sandbox.server.TestApi;
 import sh.createos.sandbox.server.TestApi.Reply;
 
@@ -149,7 +150,7 @@ class InteractiveApiTest {
     @Order(2)
     void theCliShellProtocolResizesInterruptsAndEndsOnExit() throws Exception {
         try (Socket socket = upgrade("/shell", api.aliceKey, "tcp-tunnel")) {
-            String head = readHead(socket.getInputStream());
+            String head = HttpHead.read(socket.getInputStream());
             assertThat(head).startsWith("HTTP/1.1 101").containsIgnoringCase("Upgrade: tcp-tunnel");
             Output out = new Output(socket.getInputStream());
             DataOutputStream frames = new DataOutputStream(socket.getOutputStream());
@@ -172,7 +173,7 @@ class InteractiveApiTest {
     @Order(2)
     void closingTheShellConnectionEndsTheSessionButNotDetachedProcesses() throws Exception {
         try (Socket socket = upgrade("/shell?term=vt100", api.aliceKey, "tcp-tunnel")) {
-            assertThat(readHead(socket.getInputStream())).startsWith("HTTP/1.1 101");
+            assertThat(HttpHead.read(socket.getInputStream())).startsWith("HTTP/1.1 101");
             Output out = new Output(socket.getInputStream());
             DataOutputStream frames = new DataOutputStream(socket.getOutputStream());
             type(frames, "echo TERM=$TERM; sleep 1231 & setsid sleep 1232 & echo started\r");
@@ -275,7 +276,7 @@ class InteractiveApiTest {
         try (Socket socket = upgrade("/tunnel/5005", api.aliceKey, "tcp-tunnel")) {
             socket.setSoTimeout(600_000);
             InputStream in = socket.getInputStream();
-            assertThat(readHead(in)).startsWith("HTTP/1.1 101").containsIgnoringCase("Upgrade: tcp-tunnel");
+            assertThat(HttpHead.read(in)).startsWith("HTTP/1.1 101").containsIgnoringCase("Upgrade: tcp-tunnel");
             MessageDigest sent = MessageDigest.getInstance("SHA-256");
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
@@ -338,7 +339,7 @@ class InteractiveApiTest {
         Reply bearer = api.send(api.request(base).header("Authorization", "Bearer " + token).GET().build());
         assertThat(bearer.status()).isEqualTo(200);
         try (Socket shell = upgrade("/shell", token, "tcp-tunnel")) {
-            assertThat(readHead(shell.getInputStream())).startsWith("HTTP/1.1 101");
+            assertThat(HttpHead.read(shell.getInputStream())).startsWith("HTTP/1.1 101");
         }
         // Management and account calls are 403; another sandbox is 404.
         assertThat(api.delete(base, token).status()).isEqualTo(403);
@@ -402,10 +403,10 @@ class InteractiveApiTest {
         assertThat(execOut("bash", "-c", "for i in $(seq 150); do (echo >/dev/tcp/127.0.0.1/5007) 2>/dev/null"
                 + " && echo up && exit 0; sleep 0.2; done")).contains("up");
         Socket shell = upgrade("/shell", api.aliceKey, "tcp-tunnel");
-        assertThat(readHead(shell.getInputStream())).startsWith("HTTP/1.1 101");
+        assertThat(HttpHead.read(shell.getInputStream())).startsWith("HTTP/1.1 101");
         Output shellOut = new Output(shell.getInputStream());
         Socket tunnel = upgrade("/tunnel/5007", api.aliceKey, "tcp-tunnel");
-        assertThat(readHead(tunnel.getInputStream())).startsWith("HTTP/1.1 101");
+        assertThat(HttpHead.read(tunnel.getInputStream())).startsWith("HTTP/1.1 101");
         try {
             Reply patched = api.patch(base, api.aliceKey, map("auto_pause_after_seconds", AUTO_PAUSE_SECONDS));
             assertThat(patched.status()).as(patched.toString()).isEqualTo(200);
@@ -446,10 +447,10 @@ class InteractiveApiTest {
         assertThat(execOut("bash", "-c", "for i in $(seq 150); do (echo >/dev/tcp/127.0.0.1/5006) 2>/dev/null"
                 + " && echo up && exit 0; sleep 0.2; done")).contains("up");
         Socket shell = upgrade("/shell", api.aliceKey, "tcp-tunnel");
-        assertThat(readHead(shell.getInputStream())).startsWith("HTTP/1.1 101");
+        assertThat(HttpHead.read(shell.getInputStream())).startsWith("HTTP/1.1 101");
         Output shellOut = new Output(shell.getInputStream());
         Socket tunnel = upgrade("/tunnel/5006", api.aliceKey, "tcp-tunnel");
-        assertThat(readHead(tunnel.getInputStream())).startsWith("HTTP/1.1 101");
+        assertThat(HttpHead.read(tunnel.getInputStream())).startsWith("HTTP/1.1 101");
         WsClient ws = WsClient.open(api, base + "/shell-ws", api.aliceKey);
 
         Reply paused = api.post(base + "/pause", api.aliceKey, "");
@@ -494,23 +495,11 @@ class InteractiveApiTest {
 
     private String status(String path, String key, String token) throws IOException {
         try (Socket socket = upgrade(path, key, token)) {
-            String head = readHead(socket.getInputStream());
+            String head = HttpHead.read(socket.getInputStream());
             int length = head.lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
                     .map(l -> Integer.parseInt(l.substring(15).trim())).findFirst().orElse(0);
             return head + new String(socket.getInputStream().readNBytes(length), StandardCharsets.UTF_8);
         }
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        StringBuilder seen = new StringBuilder();
-        while (seen.indexOf("\r\n\r\n") < 0) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            seen.append((char) b);
-        }
-        return seen.toString();
     }
 
     private static void resize(DataOutputStream out, int rows, int cols) throws IOException {
