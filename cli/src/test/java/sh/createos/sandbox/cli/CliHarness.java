@@ -2,12 +2,17 @@ package sh.createos.sandbox.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import sh.createos.sandbox.host.kit.DataDir;
 import sh.createos.sandbox.server.ServerProcess;
 
@@ -99,8 +104,46 @@ final class CliHarness implements AutoCloseable {
     public void close() throws Exception {
         try {
             tmux.close();
+            destroySandboxes();
         } finally {
             server.close();
         }
+    }
+
+    /**
+     * Destroys what the test left and waits until it is gone: a stopped server's VMs run on (they outlive a control
+     * plane by design), and nothing else would end them (CI found the desktop test's VM running afterwards).
+     */
+    private void destroySandboxes() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + CMD.toNanos();
+        while (true) {
+            HttpResponse<String> list = http.send(request("/v1/sandboxes?limit=100").GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            List<JsonNode> live = new ArrayList<>();
+            for (JsonNode sandbox : JSON.readTree(list.body()).at("/data/data")) {
+                if (!Set.of("destroyed", "failed").contains(sandbox.get("status").asText())) {
+                    live.add(sandbox);
+                }
+            }
+            if (live.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("sandboxes the test left are not gone after " + CMD + ": " + live);
+            }
+            for (JsonNode sandbox : live) {
+                if (!sandbox.get("status").asText().equals("destroying")) {
+                    http.send(request("/v1/sandboxes/" + sandbox.get("id").asText()).DELETE().build(),
+                            HttpResponse.BodyHandlers.discarding());
+                }
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+                .header("Authorization", "Bearer " + server.apiKey);
     }
 }
