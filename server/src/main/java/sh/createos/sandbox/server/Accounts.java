@@ -3,10 +3,10 @@ package sh.createos.sandbox.server;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.Set;
 import sh.createos.sandbox.server.auth.ApiKeys;
 import sh.createos.sandbox.server.store.Store;
 import sh.createos.sandbox.server.store.User;
@@ -62,11 +62,13 @@ public final class Accounts {
         }
         User admin = createUser(BOOTSTRAP_EMAIL, DEFAULT_SANDBOX_LIMIT);
         ApiKeys.Issued key = keys.issue(admin.id());
-        Files.deleteIfExists(credentialsFile);
-        Files.createFile(credentialsFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(credentialsFile, "CREATEOS_SANDBOX_BASE_URL=" + baseUrl + "\n"
+        // Written aside and renamed over, so a reader never sees a half-written file.
+        Path partial = credentialsFile.resolveSibling(credentialsFile.getFileName() + ".partial");
+        Files.deleteIfExists(partial);
+        Files.createFile(partial, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(partial, "CREATEOS_SANDBOX_BASE_URL=" + baseUrl + "\n"
                 + "CREATEOS_SANDBOX_API_KEY=" + key.secret() + "\n", StandardOpenOption.TRUNCATE_EXISTING);
-        Files.setPosixFilePermissions(credentialsFile, Set.copyOf(PosixFilePermissions.fromString("rw-------")));
+        Files.move(partial, credentialsFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return true;
     }
 }

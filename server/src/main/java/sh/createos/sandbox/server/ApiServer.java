@@ -94,15 +94,30 @@ public final class ApiServer implements AutoCloseable {
     }
 
     public static ApiServer start(ServerConfig config) throws Exception {
-        return start(config, null);
+        return start(config, null, BeforeTraffic.NONE);
+    }
+
+    public static ApiServer start(ServerConfig config, java.util.function.Function<Store, Host> hosts)
+            throws Exception {
+        return start(config, hosts, BeforeTraffic.NONE);
+    }
+
+    /** What must be done once the port is bound and before the first request is served. */
+    @FunctionalInterface
+    public interface BeforeTraffic {
+        BeforeTraffic NONE = (store, port) -> { };
+
+        void run(Store store, int port) throws Exception;
     }
 
     /**
      * @param hosts the machines to run sandboxes on, made over the store (several remote host daemons); null for
      *              this machine alone (the embedded default)
+     * @param beforeTraffic run between binding the port and serving on it, so whoever waits for {@code /healthz}
+     *              finds its work done (the bootstrap credentials)
      */
-    public static ApiServer start(ServerConfig config, java.util.function.Function<Store, Host> hosts)
-            throws Exception {
+    public static ApiServer start(ServerConfig config, java.util.function.Function<Store, Host> hosts,
+            BeforeTraffic beforeTraffic) throws Exception {
         Files.createDirectories(config.dataDir());
         DataDirPermissions.secure(config.dataDir());
         if (config.databaseUrl() == null) {
@@ -172,6 +187,14 @@ public final class ApiServer implements AutoCloseable {
             Server jetty = jetty(config, sh.createos.sandbox.server.console.ConsoleHandler.distDir()
                     .map(dist -> sh.createos.sandbox.server.console.ConsoleHandler.inFront(dist, apiChain))
                     .orElse(apiChain));
+            ServerConnector connector = (ServerConnector) jetty.getConnectors()[0];
+            connector.open();
+            try {
+                beforeTraffic.run(store, connector.getLocalPort());
+            } catch (Exception | Error e) {
+                connector.close();
+                throw e;
+            }
             jetty.start();
             usage.start();
             ApiServer server = new ApiServer(jetty, ingress, store, sandboxes,

@@ -96,13 +96,15 @@ public final class ServerMain {
     private static void serve(ServerConfig config, java.util.function.Function<Store, sh.createos.sandbox.server.host.Host> hosts,
             List<String> rest) throws Exception {
         noMore(rest);
-        ApiServer server = ApiServer.start(config, hosts);
         String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
-        String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
-        if (new Accounts(server.store()).bootstrapIfEmpty(config.dataDir().resolve("credentials.env"), baseUrl)) {
-            System.out.println("created the bootstrap user " + Accounts.BOOTSTRAP_EMAIL + "; its key is in "
-                    + config.dataDir().resolve("credentials.env"));
-        }
+        Path credentials = config.dataDir().resolve("credentials.env");
+        ApiServer server = ApiServer.start(config, hosts, (store, port) -> {
+            String baseUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+            if (new Accounts(store).bootstrapIfEmpty(credentials, baseUrl)) {
+                System.out.println("created the bootstrap user " + Accounts.BOOTSTRAP_EMAIL + "; its key is in "
+                        + credentials);
+            }
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
